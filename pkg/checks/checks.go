@@ -1,0 +1,214 @@
+// Package checks is the registry of every check: its stable ID, domain,
+// severity, title, control mappings, the kinds it reads and its function.
+// Domain packages (rbac, netpol, psa, workload) define the checks; package
+// all assembles them. Checks are pure: they read the inventory and never call the API.
+package checks
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+)
+
+// Check is one rule. Run returns the findings for the inventory; it may leave
+// Check, Severity, Title and Controls empty, the registry fills them from the Check.
+type Check struct {
+	ID          string // "rbac/cluster-admin-binding": domain, slash, name
+	Domain      string // "rbac", "netpol", "psa", "workload", "cluster"
+	Severity    finding.Severity
+	Title       string
+	Description string // why it matters, in a sentence or two
+	Remediation string // how to fix it, in general terms
+	Controls    []finding.Control
+	Needs       []inventory.Kind
+	Run         func(inv *inventory.Inventory) []finding.Finding
+}
+
+// Registry holds checks in a stable order.
+type Registry struct {
+	checks []Check
+	byID   map[string]int
+}
+
+// NewRegistry builds a registry; duplicate or malformed IDs are a programming error.
+func NewRegistry(groups ...[]Check) (*Registry, error) {
+	r := &Registry{byID: map[string]int{}}
+	for _, g := range groups {
+		for _, c := range g {
+			if c.ID == "" || c.Run == nil || !strings.HasPrefix(c.ID, c.Domain+"/") {
+				return nil, fmt.Errorf("check %q: ID must be %q followed by a name, and Run must be set", c.ID, c.Domain+"/")
+			}
+			if _, dup := r.byID[c.ID]; dup {
+				return nil, fmt.Errorf("check %q registered twice", c.ID)
+			}
+			r.byID[c.ID] = len(r.checks)
+			r.checks = append(r.checks, c)
+		}
+	}
+	return r, nil
+}
+
+// All returns every check in registration order.
+func (r *Registry) All() []Check { return append([]Check(nil), r.checks...) }
+
+// Get returns a check by ID.
+func (r *Registry) Get(id string) (Check, bool) {
+	i, ok := r.byID[id]
+	if !ok {
+		return Check{}, false
+	}
+	return r.checks[i], true
+}
+
+// Domains returns the domain names, sorted.
+func (r *Registry) Domains() []string {
+	seen := map[string]bool{}
+	for _, c := range r.checks {
+		seen[c.Domain] = true
+	}
+	out := make([]string, 0, len(seen))
+	for d := range seen {
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Select returns the checks of the given domains (all when empty) that the filter wants.
+// An ID in the filter that names no check is an error, so a typo does not silently pass.
+func (r *Registry) Select(domains []string, f finding.Filter) ([]Check, error) {
+	for _, id := range append(append([]string(nil), f.Checks...), f.SkipChecks...) {
+		if _, ok := r.byID[id]; ok {
+			continue
+		}
+		if strings.HasSuffix(id, "/") && r.hasDomain(strings.TrimSuffix(id, "/")) {
+			continue
+		}
+		return nil, fmt.Errorf("unknown check %q: see kubectl harden checks", id)
+	}
+	want := map[string]bool{}
+	for _, d := range domains {
+		want[d] = true
+	}
+	var out []Check
+	for _, c := range r.checks {
+		if (len(want) == 0 || want[c.Domain]) && f.Wants(c.ID) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (r *Registry) hasDomain(d string) bool {
+	for _, c := range r.checks {
+		if c.Domain == d {
+			return true
+		}
+	}
+	return false
+}
+
+// Needs returns the union of the kinds the checks read.
+func Needs(cs []Check) []inventory.Kind {
+	seen := map[inventory.Kind]bool{}
+	var out []inventory.Kind
+	for _, c := range cs {
+		for _, k := range c.Needs {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// Result is what running a set of checks produced.
+type Result struct {
+	Ran      []finding.RanCheck
+	Skipped  []finding.Skipped
+	Findings []finding.Finding
+}
+
+// Run runs the checks over the inventory, in parallel. A check whose needed
+// kind could not be read is skipped with the reason; one that panics is
+// reported as skipped rather than taking the run down.
+func Run(inv *inventory.Inventory, cs []Check) Result {
+	type out struct {
+		findings []finding.Finding
+		skipped  string
+	}
+	results := make([]out, len(cs))
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		if reason := missingReason(inv, c); reason != "" {
+			results[i].skipped = reason
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					results[i] = out{skipped: fmt.Sprintf("internal error: %v", p)}
+				}
+			}()
+			results[i].findings = fill(c, inv, c.Run(inv))
+		}()
+	}
+	wg.Wait()
+	var res Result
+	for i, c := range cs {
+		if results[i].skipped != "" {
+			res.Skipped = append(res.Skipped, finding.Skipped{Check: c.ID, Reason: results[i].skipped})
+			continue
+		}
+		res.Ran = append(res.Ran, finding.RanCheck{ID: c.ID, Severity: c.Severity})
+		res.Findings = append(res.Findings, results[i].findings...)
+	}
+	return res
+}
+
+func missingReason(inv *inventory.Inventory, c Check) string {
+	var reasons []string
+	for _, k := range c.Needs {
+		if inv.Has(k) {
+			continue
+		}
+		if r, ok := inv.Missing[k]; ok {
+			reasons = append(reasons, fmt.Sprintf("cannot list %s: %s", k, r))
+		} else if !inv.Offline {
+			reasons = append(reasons, fmt.Sprintf("%s not loaded", k))
+		}
+	}
+	return strings.Join(reasons, "; ")
+}
+
+// fill completes the fields a check may leave to the registry.
+func fill(c Check, inv *inventory.Inventory, fs []finding.Finding) []finding.Finding {
+	for i := range fs {
+		f := &fs[i]
+		if f.Check == "" {
+			f.Check = c.ID
+		}
+		if f.Severity == 0 && f.Check == c.ID {
+			f.Severity = c.Severity
+		}
+		if f.Title == "" {
+			f.Title = c.Title
+		}
+		if f.Controls == nil {
+			f.Controls = c.Controls
+		}
+		if f.Source == nil && inv.Offline {
+			if s, ok := inv.SourceOf(f.Resource.Kind, f.Resource.Namespace, f.Resource.Name); ok {
+				f.Source = &finding.Source{File: s.File, Line: s.Line}
+			}
+		}
+	}
+	return fs
+}

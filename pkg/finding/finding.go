@@ -1,0 +1,124 @@
+// Package finding holds what a check reports: the Finding, its Severity and
+// control mappings, and the Report that collects them with a summary and score.
+package finding
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
+)
+
+// Severity orders findings; a higher value is worse.
+type Severity int
+
+// The zero Severity is unset: a check's finding without one takes the check's.
+const (
+	Info Severity = iota + 1
+	Low
+	Medium
+	High
+	Critical
+)
+
+// Severities lists every level from the most to the least severe.
+var severities = []Severity{Critical, High, Medium, Low, Info}
+
+// Severities returns every level from the most to the least severe.
+func Severities() []Severity { return append([]Severity(nil), severities...) }
+
+func (s Severity) String() string {
+	switch s {
+	case Critical:
+		return "critical"
+	case High:
+		return "high"
+	case Medium:
+		return "medium"
+	case Low:
+		return "low"
+	case Info:
+		return "info"
+	}
+	return fmt.Sprintf("severity(%d)", int(s))
+}
+
+// ParseSeverity reads a level name as given on the command line.
+func ParseSeverity(s string) (Severity, error) {
+	for _, v := range severities {
+		if strings.EqualFold(s, v.String()) {
+			return v, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown severity %q: use one of critical, high, medium, low, info", s)
+}
+
+func (s Severity) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+func (s *Severity) UnmarshalJSON(b []byte) error {
+	var str string
+	if err := json.Unmarshal(b, &str); err != nil {
+		return err
+	}
+	v, err := ParseSeverity(str)
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// Control is one entry of a benchmark or guide a check maps to, written as
+// FRAMEWORK-ID, for example CIS-5.1.1, NSA-CISA-RBAC or NIST-800-53-AC-6.
+type Control string
+
+// Resource names the object a finding is about.
+type Resource struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+}
+
+func (r Resource) String() string {
+	kind := strings.ToLower(r.Kind)
+	if r.Namespace != "" {
+		return kind + "/" + r.Namespace + "/" + r.Name
+	}
+	return kind + "/" + r.Name
+}
+
+// Subject names who holds a permission (RBAC findings).
+type Subject struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+}
+
+func (s Subject) String() string {
+	if s.Kind == "ServiceAccount" {
+		return s.Kind + " " + s.Namespace + "/" + s.Name
+	}
+	return s.Kind + " " + s.Name
+}
+
+// Source is where an object was read from when the input was files.
+type Source struct {
+	File string `json:"file"`
+	Line int    `json:"line,omitempty"`
+}
+
+// Finding is one weakness of one object.
+type Finding struct {
+	Check       string              `json:"check"`
+	Severity    Severity            `json:"severity"`
+	Title       string              `json:"title"`
+	Message     string              `json:"message"`
+	Resource    Resource            `json:"resource"`
+	Subject     *Subject            `json:"subject,omitempty"`
+	Controls    []Control           `json:"controls,omitempty"`
+	Evidence    map[string]any      `json:"evidence,omitempty"`
+	Remediation *remedy.Remediation `json:"remediation,omitempty"`
+	Source      *Source             `json:"source,omitempty"`
+}

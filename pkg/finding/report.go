@@ -1,0 +1,211 @@
+package finding
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+const (
+	// ReportAPIVersion and ReportKind identify the Report document; scripts may rely on them.
+	ReportAPIVersion = "kubectl-harden.io/v1alpha1"
+	ReportKind       = "Report"
+)
+
+// Report is the stable document printed by -o json|yaml.
+type Report struct {
+	APIVersion string     `json:"apiVersion"`
+	Kind       string     `json:"kind"`
+	Metadata   Metadata   `json:"metadata"`
+	Summary    Summary    `json:"summary"`
+	Items      []Finding  `json:"items"`
+	Extra      []Coverage `json:"coverage,omitempty"`
+}
+
+// Coverage is a domain's summary table (for example NetworkPolicy isolation per
+// namespace) carried in the report beside the findings.
+type Coverage struct {
+	Domain string `json:"domain"`
+	Data   any    `json:"data"`
+}
+
+// Metadata says where and when the report was made.
+type Metadata struct {
+	Context     string      `json:"context,omitempty"`
+	Server      *ServerInfo `json:"server,omitempty"`
+	Files       []string    `json:"files,omitempty"`
+	GeneratedAt time.Time   `json:"generatedAt"`
+}
+
+// ServerInfo describes the audited API server.
+type ServerInfo struct {
+	Host    string `json:"host,omitempty"`
+	Version string `json:"version,omitempty"`
+}
+
+// Summary counts findings by severity, scores the run and lists the checks that could not run.
+type Summary struct {
+	Critical int       `json:"critical"`
+	High     int       `json:"high"`
+	Medium   int       `json:"medium"`
+	Low      int       `json:"low"`
+	Info     int       `json:"info"`
+	Score    int       `json:"score"`
+	Checks   int       `json:"checks"`
+	Failed   int       `json:"failed"`
+	Skipped  []Skipped `json:"skipped,omitempty"`
+}
+
+// Count returns the number of findings at severity s.
+func (s Summary) Count(sev Severity) int {
+	switch sev {
+	case Critical:
+		return s.Critical
+	case High:
+		return s.High
+	case Medium:
+		return s.Medium
+	case Low:
+		return s.Low
+	}
+	return s.Info
+}
+
+// Skipped is a check that did not run, and why (for example a forbidden list).
+type Skipped struct {
+	Check  string `json:"check"`
+	Reason string `json:"reason"`
+}
+
+// RanCheck is what the report needs to know of a check that ran, to score it.
+type RanCheck struct {
+	ID       string
+	Severity Severity
+}
+
+// NewReport builds a report from the findings of the checks that ran. Findings
+// are sorted most severe first, then by check and object, so output is stable.
+func NewReport(meta Metadata, ran []RanCheck, skipped []Skipped, items []Finding) *Report {
+	if items == nil {
+		items = []Finding{}
+	}
+	Sort(items)
+	r := &Report{APIVersion: ReportAPIVersion, Kind: ReportKind, Metadata: meta, Items: items}
+	r.Summary = Summarize(ran, items)
+	r.Summary.Skipped = skipped
+	return r
+}
+
+// Sort orders findings most severe first, then by check ID, namespace, name and message.
+func Sort(items []Finding) {
+	slices.SortStableFunc(items, func(a, b Finding) int {
+		return cmp.Or(
+			cmp.Compare(b.Severity, a.Severity),
+			cmp.Compare(a.Check, b.Check),
+			cmp.Compare(a.Resource.Namespace, b.Resource.Namespace),
+			cmp.Compare(a.Resource.Kind, b.Resource.Kind),
+			cmp.Compare(a.Resource.Name, b.Resource.Name),
+			cmp.Compare(a.Message, b.Message),
+		)
+	})
+}
+
+// weight is how much a failing check of a severity costs the score.
+func weight(s Severity) int {
+	switch s {
+	case Critical:
+		return 20
+	case High:
+		return 10
+	case Medium:
+		return 4
+	case Low:
+		return 2
+	}
+	return 0
+}
+
+// Summarize counts items by severity and scores the run: the weighted share of
+// the checks that ran and found nothing, 100 when every check passed.
+func Summarize(ran []RanCheck, items []Finding) Summary {
+	var s Summary
+	failed := map[string]bool{}
+	for _, f := range items {
+		switch f.Severity {
+		case Critical:
+			s.Critical++
+		case High:
+			s.High++
+		case Medium:
+			s.Medium++
+		case Low:
+			s.Low++
+		default:
+			s.Info++
+		}
+		if f.Severity > Info {
+			failed[f.Check] = true
+		}
+	}
+	total, passed := 0, 0
+	for _, c := range ran {
+		w := weight(c.Severity)
+		total += w
+		if failed[c.ID] {
+			s.Failed++
+		} else {
+			passed += w
+		}
+	}
+	s.Checks = len(ran)
+	s.Score = 100
+	if total > 0 {
+		s.Score = passed * 100 / total
+	}
+	return s
+}
+
+// Filter keeps the findings a user asked to see.
+type Filter struct {
+	Checks      []string // only these check IDs (or ID prefixes ending in "/"); empty means all
+	SkipChecks  []string
+	MinSeverity Severity
+}
+
+// Wants reports whether the check ID passes the --check and --skip-check selection.
+func (f Filter) Wants(id string) bool {
+	if matchAny(f.SkipChecks, id) {
+		return false
+	}
+	return len(f.Checks) == 0 || matchAny(f.Checks, id)
+}
+
+func matchAny(patterns []string, id string) bool {
+	for _, p := range patterns {
+		if p == id || (len(p) > 0 && p[len(p)-1] == '/' && len(id) > len(p) && id[:len(p)] == p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Apply returns the findings at or above MinSeverity whose check is wanted.
+func (f Filter) Apply(items []Finding) []Finding {
+	out := items[:0:0]
+	for _, it := range items {
+		if it.Severity >= f.MinSeverity && f.Wants(it.Check) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// AtOrAbove reports whether any finding is at or above the level.
+func AtOrAbove(items []Finding, level Severity) bool {
+	for _, it := range items {
+		if it.Severity >= level {
+			return true
+		}
+	}
+	return false
+}

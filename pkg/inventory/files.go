@@ -1,0 +1,283 @@
+package inventory
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+)
+
+// DecodeError names the file and document that could not be read.
+type DecodeError struct {
+	File     string
+	Document int // 1-based index of the YAML document in the file
+	Line     int // line the document starts on
+	Err      error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("%s: document %d (line %d): %v", e.File, e.Document, e.Line, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// FromFiles reads manifests: files, directories (recursively, *.yaml, *.yml,
+// *.json) and "-" for stdin. Documents may be multi-document YAML, JSON,
+// kind: List or a `kubectl get -A -o yaml` dump. Kinds the checks do not read
+// are ignored; a malformed document is an error naming the file and line.
+func FromFiles(paths []string, stdin io.Reader) (*Inventory, error) {
+	inv := New()
+	inv.Offline = true
+	for _, k := range allKinds {
+		inv.Loaded[k] = true
+	}
+	for _, p := range paths {
+		if p == "-" {
+			if err := inv.readStream("<stdin>", stdin); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		files, err := expand(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			if err := inv.readFile(f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return inv, nil
+}
+
+func expand(p string) ([]string, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, errors.Unwrap(err))
+	}
+	if !st.IsDir() {
+		return []string{p}, nil
+	}
+	var out []string
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".yaml", ".yml", ".json":
+			out = append(out, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read directory %s: %w", p, err)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (inv *Inventory) readFile(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, errors.Unwrap(err))
+	}
+	defer f.Close()
+	return inv.readStream(name, f)
+}
+
+// readStream splits a stream into YAML documents, tracking the line each starts on.
+func (inv *Inventory) readStream(name string, r io.Reader) error {
+	reader := utilyaml.NewYAMLReader(bufio.NewReaderSize(r, 1<<16))
+	line, doc := 1, 0
+	for {
+		raw, err := reader.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &DecodeError{File: name, Document: doc + 1, Line: line, Err: err}
+		}
+		doc++
+		start := line + leadingBlankLines(raw)
+		line += bytes.Count(raw, []byte("\n"))
+		if len(bytes.TrimSpace(stripComments(raw))) == 0 {
+			continue
+		}
+		if err := inv.addDocument(name, start, raw); err != nil {
+			return &DecodeError{File: name, Document: doc, Line: start, Err: err}
+		}
+	}
+}
+
+// leadingBlankLines counts the separator, comment and blank lines before a document's content.
+func leadingBlankLines(raw []byte) int {
+	n := 0
+	for _, l := range bytes.Split(raw, []byte("\n")) {
+		t := bytes.TrimSpace(l)
+		if len(t) != 0 && t[0] != '#' && !bytes.Equal(t, []byte("---")) {
+			return n
+		}
+		n++
+	}
+	return 0
+}
+
+func stripComments(raw []byte) []byte {
+	var b bytes.Buffer
+	for _, l := range bytes.Split(raw, []byte("\n")) {
+		if t := bytes.TrimSpace(l); len(t) > 0 && t[0] == '#' {
+			continue
+		}
+		if bytes.Equal(bytes.TrimSpace(l), []byte("---")) {
+			continue
+		}
+		b.Write(l)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+type typeHeader struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Items      []json.RawMessage `json:"items"`
+}
+
+func (inv *Inventory) addDocument(file string, line int, raw []byte) error {
+	js, err := yaml.YAMLToJSON(raw)
+	if err != nil {
+		return err
+	}
+	return inv.addJSON(file, line, js)
+}
+
+func (inv *Inventory) addJSON(file string, line int, js []byte) error {
+	var h typeHeader
+	if err := json.Unmarshal(js, &h); err != nil {
+		return err
+	}
+	if h.Kind == "" {
+		return errors.New("object has no kind")
+	}
+	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
+		for _, it := range h.Items {
+			if err := inv.addJSON(file, line, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if h.Kind == "List" {
+		return nil
+	}
+	gv, err := schema.ParseGroupVersion(h.APIVersion)
+	if err != nil {
+		return fmt.Errorf("apiVersion %q: %w", h.APIVersion, err)
+	}
+	key, err := inv.addObject(gv.WithKind(h.Kind), js)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", h.APIVersion, h.Kind, err)
+	}
+	if key.Name != "" {
+		inv.Sources[key] = Source{File: file, Line: line}
+	}
+	return nil
+}
+
+func decodeInto[T any](js []byte, list *[]T, meta func(*T) metav1.Object) (Key, error) {
+	var obj T
+	// Unknown fields (from newer servers) are ignored; malformed values are an error.
+	if err := json.Unmarshal(js, &obj); err != nil {
+		return Key{}, err
+	}
+	m := meta(&obj)
+	stripManagedFields(m)
+	*list = append(*list, obj)
+	return Key{Namespace: m.GetNamespace(), Name: m.GetName()}, nil
+}
+
+func stripManagedFields(m metav1.Object) { m.SetManagedFields(nil) }
+
+// addObject decodes one object of a kind the checks read; other kinds are ignored.
+func (inv *Inventory) addObject(gvk schema.GroupVersionKind, js []byte) (Key, error) {
+	var key Key
+	var err error
+	switch gvk {
+	case corev1.SchemeGroupVersion.WithKind("Namespace"):
+		key, err = decodeInto(js, &inv.Namespaces, func(o *corev1.Namespace) metav1.Object { return o })
+	case corev1.SchemeGroupVersion.WithKind("Pod"):
+		key, err = decodeInto(js, &inv.Pods, func(o *corev1.Pod) metav1.Object { return o })
+	case corev1.SchemeGroupVersion.WithKind("ServiceAccount"):
+		key, err = decodeInto(js, &inv.ServiceAccounts, func(o *corev1.ServiceAccount) metav1.Object { return o })
+	case corev1.SchemeGroupVersion.WithKind("Secret"):
+		// Keep the metadata only, as the live loader does: Secret data never enters the inventory.
+		var pm metav1.PartialObjectMetadata
+		if err = json.Unmarshal(js, &pm); err == nil {
+			pm.ManagedFields = nil
+			pm.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}
+			inv.Secrets = append(inv.Secrets, pm)
+			key = Key{Namespace: pm.Namespace, Name: pm.Name}
+		}
+	case corev1.SchemeGroupVersion.WithKind("ConfigMap"):
+		key, err = decodeInto(js, &inv.ConfigMaps, func(o *corev1.ConfigMap) metav1.Object { return o })
+	case corev1.SchemeGroupVersion.WithKind("Node"):
+		key, err = decodeInto(js, &inv.Nodes, func(o *corev1.Node) metav1.Object { return o })
+	case corev1.SchemeGroupVersion.WithKind("PodTemplate"):
+		key, err = decodeInto(js, &inv.PodTemplates, func(o *corev1.PodTemplate) metav1.Object { return o })
+	case corev1.SchemeGroupVersion.WithKind("ReplicationController"):
+		key, err = decodeInto(js, &inv.ReplicationControllers, func(o *corev1.ReplicationController) metav1.Object { return o })
+	case appsv1.SchemeGroupVersion.WithKind("Deployment"):
+		key, err = decodeInto(js, &inv.Deployments, func(o *appsv1.Deployment) metav1.Object { return o })
+	case appsv1.SchemeGroupVersion.WithKind("StatefulSet"):
+		key, err = decodeInto(js, &inv.StatefulSets, func(o *appsv1.StatefulSet) metav1.Object { return o })
+	case appsv1.SchemeGroupVersion.WithKind("DaemonSet"):
+		key, err = decodeInto(js, &inv.DaemonSets, func(o *appsv1.DaemonSet) metav1.Object { return o })
+	case appsv1.SchemeGroupVersion.WithKind("ReplicaSet"):
+		key, err = decodeInto(js, &inv.ReplicaSets, func(o *appsv1.ReplicaSet) metav1.Object { return o })
+	case batchv1.SchemeGroupVersion.WithKind("Job"):
+		key, err = decodeInto(js, &inv.Jobs, func(o *batchv1.Job) metav1.Object { return o })
+	case batchv1.SchemeGroupVersion.WithKind("CronJob"):
+		key, err = decodeInto(js, &inv.CronJobs, func(o *batchv1.CronJob) metav1.Object { return o })
+	case rbacv1.SchemeGroupVersion.WithKind("Role"):
+		key, err = decodeInto(js, &inv.Roles, func(o *rbacv1.Role) metav1.Object { return o })
+	case rbacv1.SchemeGroupVersion.WithKind("ClusterRole"):
+		key, err = decodeInto(js, &inv.ClusterRoles, func(o *rbacv1.ClusterRole) metav1.Object { return o })
+	case rbacv1.SchemeGroupVersion.WithKind("RoleBinding"):
+		key, err = decodeInto(js, &inv.RoleBindings, func(o *rbacv1.RoleBinding) metav1.Object { return o })
+	case rbacv1.SchemeGroupVersion.WithKind("ClusterRoleBinding"):
+		key, err = decodeInto(js, &inv.ClusterRoleBindings, func(o *rbacv1.ClusterRoleBinding) metav1.Object { return o })
+	case networkingv1.SchemeGroupVersion.WithKind("NetworkPolicy"):
+		key, err = decodeInto(js, &inv.NetworkPolicies, func(o *networkingv1.NetworkPolicy) metav1.Object { return o })
+	case admissionregistrationv1.SchemeGroupVersion.WithKind("ValidatingWebhookConfiguration"):
+		key, err = decodeInto(js, &inv.ValidatingWebhooks, func(o *admissionregistrationv1.ValidatingWebhookConfiguration) metav1.Object { return o })
+	case admissionregistrationv1.SchemeGroupVersion.WithKind("MutatingWebhookConfiguration"):
+		key, err = decodeInto(js, &inv.MutatingWebhooks, func(o *admissionregistrationv1.MutatingWebhookConfiguration) metav1.Object { return o })
+	default:
+		return Key{}, nil
+	}
+	key.Kind = gvk.Kind
+	return key, err
+}
+

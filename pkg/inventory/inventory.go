@@ -1,0 +1,200 @@
+// Package inventory is the snapshot of cluster objects the checks read, and
+// its two loaders: live from an API server, and offline from manifest files.
+package inventory
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Kind is a kind of object the inventory can hold; checks declare the kinds they need.
+type Kind string
+
+const (
+	Namespaces                      Kind = "namespaces"
+	Pods                            Kind = "pods"
+	ServiceAccounts                 Kind = "serviceaccounts"
+	Secrets                         Kind = "secrets"
+	ConfigMaps                      Kind = "configmaps"
+	Nodes                           Kind = "nodes"
+	PodTemplates                    Kind = "podtemplates"
+	ReplicationControllers          Kind = "replicationcontrollers"
+	Deployments                     Kind = "deployments"
+	StatefulSets                    Kind = "statefulsets"
+	DaemonSets                      Kind = "daemonsets"
+	ReplicaSets                     Kind = "replicasets"
+	Jobs                            Kind = "jobs"
+	CronJobs                        Kind = "cronjobs"
+	Roles                           Kind = "roles"
+	ClusterRoles                    Kind = "clusterroles"
+	RoleBindings                    Kind = "rolebindings"
+	ClusterRoleBindings             Kind = "clusterrolebindings"
+	NetworkPolicies                 Kind = "networkpolicies"
+	ValidatingWebhookConfigurations Kind = "validatingwebhookconfigurations"
+	MutatingWebhookConfigurations   Kind = "mutatingwebhookconfigurations"
+)
+
+// AllKinds lists every kind the inventory knows, in a stable order.
+var allKinds = []Kind{
+	Namespaces, Pods, ServiceAccounts, Secrets, ConfigMaps, Nodes, PodTemplates, ReplicationControllers,
+	Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs,
+	Roles, ClusterRoles, RoleBindings, ClusterRoleBindings, NetworkPolicies,
+	ValidatingWebhookConfigurations, MutatingWebhookConfigurations,
+}
+
+// AllKinds returns every kind the inventory knows.
+func AllKinds() []Kind { return append([]Kind(nil), allKinds...) }
+
+// Key identifies an object by kind, namespace and name.
+type Key struct {
+	Kind      string // the object's Kind, e.g. "Pod"
+	Namespace string
+	Name      string
+}
+
+func (k Key) String() string {
+	if k.Namespace == "" {
+		return k.Kind + "/" + k.Name
+	}
+	return k.Kind + "/" + k.Namespace + "/" + k.Name
+}
+
+// Source is where an offline object was read from.
+type Source struct {
+	File string
+	Line int
+}
+
+// Inventory is a read-only snapshot of the objects the selected checks need.
+// Checks must not modify it: several checks read it at once.
+type Inventory struct {
+	// ServerVersion is the API server's gitVersion (v1.37.2), or for files the --server-version given.
+	ServerVersion string
+	// Offline is set when the objects came from files, not a live server.
+	Offline bool
+
+	Namespaces             []corev1.Namespace
+	Pods                   []corev1.Pod
+	ServiceAccounts        []corev1.ServiceAccount
+	Secrets                []metav1.PartialObjectMetadata // metadata only: Secret data never enters memory
+	ConfigMaps             []corev1.ConfigMap
+	Nodes                  []corev1.Node
+	PodTemplates           []corev1.PodTemplate
+	ReplicationControllers []corev1.ReplicationController
+	Deployments            []appsv1.Deployment
+	StatefulSets           []appsv1.StatefulSet
+	DaemonSets             []appsv1.DaemonSet
+	ReplicaSets            []appsv1.ReplicaSet
+	Jobs                   []batchv1.Job
+	CronJobs               []batchv1.CronJob
+	Roles                  []rbacv1.Role
+	ClusterRoles           []rbacv1.ClusterRole
+	RoleBindings           []rbacv1.RoleBinding
+	ClusterRoleBindings    []rbacv1.ClusterRoleBinding
+	NetworkPolicies        []networkingv1.NetworkPolicy
+	ValidatingWebhooks     []admissionregistrationv1.ValidatingWebhookConfiguration
+	MutatingWebhooks       []admissionregistrationv1.MutatingWebhookConfiguration
+
+	// Loaded says which kinds were read. A kind not loaded is unknown, not empty.
+	Loaded map[Kind]bool
+	// Missing gives the reason a needed kind could not be read (for example "forbidden").
+	Missing map[Kind]string
+	// Sources maps objects read from files to their file and line.
+	Sources map[Key]Source
+
+	memoMu sync.Mutex
+	memo   map[string]*memoEntry
+}
+
+type memoEntry struct {
+	once  sync.Once
+	value any
+}
+
+// New returns an empty inventory.
+func New() *Inventory {
+	return &Inventory{Loaded: map[Kind]bool{}, Missing: map[Kind]string{}, Sources: map[Key]Source{}}
+}
+
+// Has reports whether kind k was read successfully.
+func (inv *Inventory) Has(k Kind) bool { return inv.Loaded[k] }
+
+// Memo computes a value once per key and shares it between checks, so that a
+// domain's analysis (the RBAC permission graph, pod isolation) is built once per run.
+func (inv *Inventory) Memo(key string, compute func() any) any {
+	inv.memoMu.Lock()
+	if inv.memo == nil {
+		inv.memo = map[string]*memoEntry{}
+	}
+	e, ok := inv.memo[key]
+	if !ok {
+		e = &memoEntry{}
+		inv.memo[key] = e
+	}
+	inv.memoMu.Unlock()
+	e.once.Do(func() { e.value = compute() })
+	return e.value
+}
+
+// SourceOf returns the file and line an object was read from, if any.
+func (inv *Inventory) SourceOf(kind, namespace, name string) (Source, bool) {
+	s, ok := inv.Sources[Key{Kind: kind, Namespace: namespace, Name: name}]
+	return s, ok
+}
+
+// Namespace returns the namespace object by name.
+func (inv *Inventory) Namespace(name string) (*corev1.Namespace, bool) {
+	for i := range inv.Namespaces {
+		if inv.Namespaces[i].Name == name {
+			return &inv.Namespaces[i], true
+		}
+	}
+	return nil, false
+}
+
+// NamespaceNames returns every namespace the inventory knows of: listed
+// namespaces and namespaces named by namespaced objects, sorted.
+func (inv *Inventory) NamespaceNames() []string {
+	seen := map[string]bool{}
+	for _, ns := range inv.Namespaces {
+		seen[ns.Name] = true
+	}
+	for _, p := range inv.Pods {
+		seen[p.Namespace] = true
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ParseKinds reads a comma-separated list of kinds, for tests and tools.
+func ParseKinds(s string) ([]Kind, error) {
+	var out []Kind
+	known := map[Kind]bool{}
+	for _, k := range allKinds {
+		known[k] = true
+	}
+	for _, p := range strings.Split(s, ",") {
+		k := Kind(strings.TrimSpace(p))
+		if !known[k] {
+			return nil, fmt.Errorf("unknown kind %q", k)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}

@@ -1,0 +1,266 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+)
+
+// PageSize is how many objects one list request asks for.
+const PageSize = 500
+
+// LiveOptions says what to read from an API server.
+type LiveOptions struct {
+	Kinds []Kind
+	// Namespace narrows namespaced kinds to one namespace; empty means all.
+	Namespace string
+	// Warnings receives one line per kind that could not be listed (forbidden, not served).
+	Warnings io.Writer
+	// Parallel is how many lists run at once; 0 means one per kind.
+	Parallel int
+}
+
+// FromCluster lists the needed kinds from the API server, in parallel and
+// paginated, asking for protobuf. managedFields are dropped as objects arrive
+// and Secrets are listed as metadata only. A forbidden or unserved kind is
+// recorded in Missing (the checks that need it are skipped) and the run goes on;
+// any other error (server unreachable, timeouts) fails the load.
+func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*Inventory, error) {
+	cfg := rest.CopyConfig(config)
+	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	cfg.ContentType = "application/vnd.kubernetes.protobuf"
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create client: %w", err)
+	}
+	mc, err := metadata.NewForConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("create metadata client: %w", err)
+	}
+	inv := New()
+	v, err := cs.Discovery().ServerVersion()
+	if err != nil {
+		return nil, fmt.Errorf("contact API server %s: %w", config.Host, err)
+	}
+	inv.ServerVersion = v.GitVersion
+
+	l := &lister{cs: cs, mc: mc, ns: opts.Namespace, inv: inv}
+	kinds := dedupe(opts.Kinds)
+	par := opts.Parallel
+	if par <= 0 {
+		par = len(kinds)
+	}
+	sem := make(chan struct{}, max(par, 1))
+	errs := make([]error, len(kinds))
+	var wg sync.WaitGroup
+	for i, k := range kinds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = l.list(ctx, k)
+		}()
+	}
+	wg.Wait()
+
+	var warnings []string
+	for i, k := range kinds {
+		err := errs[i]
+		switch {
+		case err == nil:
+			inv.Loaded[k] = true
+		case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
+			inv.Missing[k] = "forbidden"
+			warnings = append(warnings, fmt.Sprintf("Warning: cannot list %s%s: forbidden; checks that need it are skipped", k, l.where(k)))
+		case apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err):
+			inv.Missing[k] = "not served by this API server"
+			warnings = append(warnings, fmt.Sprintf("Warning: %s is not served by this API server; checks that need it are skipped", k))
+		default:
+			return nil, fmt.Errorf("list %s%s: %w", k, l.where(k), err)
+		}
+	}
+	if opts.Warnings != nil {
+		sort.Strings(warnings)
+		for _, w := range warnings {
+			fmt.Fprintln(opts.Warnings, w)
+		}
+	}
+	return inv, nil
+}
+
+func dedupe(ks []Kind) []Kind {
+	seen := map[Kind]bool{}
+	var out []Kind
+	for _, k := range ks {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+type lister struct {
+	cs  kubernetes.Interface
+	mc  metadata.Interface
+	ns  string
+	mu  sync.Mutex
+	inv *Inventory
+}
+
+// clusterScoped kinds are listed cluster-wide even when a namespace is given.
+var clusterScoped = map[Kind]bool{
+	Namespaces: true, Nodes: true, ClusterRoles: true, ClusterRoleBindings: true,
+	ValidatingWebhookConfigurations: true, MutatingWebhookConfigurations: true,
+}
+
+func (l *lister) where(k Kind) string {
+	if l.ns != "" && !clusterScoped[k] {
+		return " in namespace " + l.ns
+	}
+	return ""
+}
+
+// listPages lists every page of a kind; if the continue token expires
+// mid-way (410 Gone) it starts over with a single unpaginated list.
+func listPages[T any, L any](ctx context.Context, list func(context.Context, metav1.ListOptions) (L, error),
+	items func(L) ([]T, string), meta func(*T) metav1.Object) ([]T, error) {
+	var out []T
+	opts := metav1.ListOptions{Limit: PageSize}
+	for {
+		page, err := list(ctx, opts)
+		if apierrors.IsResourceExpired(err) && opts.Continue != "" {
+			out, opts = nil, metav1.ListOptions{}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		got, cont := items(page)
+		for i := range got {
+			meta(&got[i]).SetManagedFields(nil)
+		}
+		out = append(out, got...)
+		if cont == "" {
+			return out, nil
+		}
+		opts.Continue = cont
+	}
+}
+
+func (l *lister) list(ctx context.Context, k Kind) error {
+	cs, ns := l.cs, l.ns
+	switch k {
+	case Namespaces:
+		if ns != "" {
+			// A namespace-scoped audit needs only its own namespace, and get is often allowed where list is not.
+			n, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			n.ManagedFields = nil
+			return l.set(func() { l.inv.Namespaces = []corev1.Namespace{*n} })
+		}
+		v, err := listPages(ctx, cs.CoreV1().Namespaces().List, func(l *corev1.NamespaceList) ([]corev1.Namespace, string) { return l.Items, l.Continue }, func(o *corev1.Namespace) metav1.Object { return o })
+		return l.done(err, func() { l.inv.Namespaces = v })
+	case Pods:
+		v, err := listPages(ctx, cs.CoreV1().Pods(ns).List, func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue }, func(o *corev1.Pod) metav1.Object { return o })
+		return l.done(err, func() { l.inv.Pods = v })
+	case ServiceAccounts:
+		v, err := listPages(ctx, cs.CoreV1().ServiceAccounts(ns).List, func(l *corev1.ServiceAccountList) ([]corev1.ServiceAccount, string) { return l.Items, l.Continue }, func(o *corev1.ServiceAccount) metav1.Object { return o })
+		return l.done(err, func() { l.inv.ServiceAccounts = v })
+	case Secrets:
+		// Metadata only: the server never sends Secret data to us.
+		res := corev1.SchemeGroupVersion.WithResource("secrets")
+		v, err := listPages(ctx, func(ctx context.Context, o metav1.ListOptions) (*metav1.PartialObjectMetadataList, error) {
+			return l.mc.Resource(res).Namespace(ns).List(ctx, o)
+		}, func(l *metav1.PartialObjectMetadataList) ([]metav1.PartialObjectMetadata, string) { return l.Items, l.Continue }, func(o *metav1.PartialObjectMetadata) metav1.Object { return o })
+		return l.done(err, func() { l.inv.Secrets = v })
+	case ConfigMaps:
+		v, err := listPages(ctx, cs.CoreV1().ConfigMaps(ns).List, func(l *corev1.ConfigMapList) ([]corev1.ConfigMap, string) { return l.Items, l.Continue }, func(o *corev1.ConfigMap) metav1.Object { return o })
+		return l.done(err, func() { l.inv.ConfigMaps = v })
+	case Nodes:
+		v, err := listPages(ctx, cs.CoreV1().Nodes().List, func(l *corev1.NodeList) ([]corev1.Node, string) { return l.Items, l.Continue }, func(o *corev1.Node) metav1.Object { return o })
+		return l.done(err, func() { l.inv.Nodes = v })
+	case PodTemplates:
+		v, err := listPages(ctx, cs.CoreV1().PodTemplates(ns).List, func(l *corev1.PodTemplateList) ([]corev1.PodTemplate, string) { return l.Items, l.Continue }, func(o *corev1.PodTemplate) metav1.Object { return o })
+		return l.done(err, func() { l.inv.PodTemplates = v })
+	case ReplicationControllers:
+		v, err := listPages(ctx, cs.CoreV1().ReplicationControllers(ns).List, func(l *corev1.ReplicationControllerList) ([]corev1.ReplicationController, string) { return l.Items, l.Continue }, func(o *corev1.ReplicationController) metav1.Object { return o })
+		return l.done(err, func() { l.inv.ReplicationControllers = v })
+	case Deployments:
+		v, err := listPages(ctx, cs.AppsV1().Deployments(ns).List, func(l *appsv1.DeploymentList) ([]appsv1.Deployment, string) { return l.Items, l.Continue }, func(o *appsv1.Deployment) metav1.Object { return o })
+		return l.done(err, func() { l.inv.Deployments = v })
+	case StatefulSets:
+		v, err := listPages(ctx, cs.AppsV1().StatefulSets(ns).List, func(l *appsv1.StatefulSetList) ([]appsv1.StatefulSet, string) { return l.Items, l.Continue }, func(o *appsv1.StatefulSet) metav1.Object { return o })
+		return l.done(err, func() { l.inv.StatefulSets = v })
+	case DaemonSets:
+		v, err := listPages(ctx, cs.AppsV1().DaemonSets(ns).List, func(l *appsv1.DaemonSetList) ([]appsv1.DaemonSet, string) { return l.Items, l.Continue }, func(o *appsv1.DaemonSet) metav1.Object { return o })
+		return l.done(err, func() { l.inv.DaemonSets = v })
+	case ReplicaSets:
+		v, err := listPages(ctx, cs.AppsV1().ReplicaSets(ns).List, func(l *appsv1.ReplicaSetList) ([]appsv1.ReplicaSet, string) { return l.Items, l.Continue }, func(o *appsv1.ReplicaSet) metav1.Object { return o })
+		return l.done(err, func() { l.inv.ReplicaSets = v })
+	case Jobs:
+		v, err := listPages(ctx, cs.BatchV1().Jobs(ns).List, func(l *batchv1.JobList) ([]batchv1.Job, string) { return l.Items, l.Continue }, func(o *batchv1.Job) metav1.Object { return o })
+		return l.done(err, func() { l.inv.Jobs = v })
+	case CronJobs:
+		v, err := listPages(ctx, cs.BatchV1().CronJobs(ns).List, func(l *batchv1.CronJobList) ([]batchv1.CronJob, string) { return l.Items, l.Continue }, func(o *batchv1.CronJob) metav1.Object { return o })
+		return l.done(err, func() { l.inv.CronJobs = v })
+	case Roles:
+		v, err := listPages(ctx, cs.RbacV1().Roles(ns).List, func(l *rbacv1.RoleList) ([]rbacv1.Role, string) { return l.Items, l.Continue }, func(o *rbacv1.Role) metav1.Object { return o })
+		return l.done(err, func() { l.inv.Roles = v })
+	case ClusterRoles:
+		v, err := listPages(ctx, cs.RbacV1().ClusterRoles().List, func(l *rbacv1.ClusterRoleList) ([]rbacv1.ClusterRole, string) { return l.Items, l.Continue }, func(o *rbacv1.ClusterRole) metav1.Object { return o })
+		return l.done(err, func() { l.inv.ClusterRoles = v })
+	case RoleBindings:
+		v, err := listPages(ctx, cs.RbacV1().RoleBindings(ns).List, func(l *rbacv1.RoleBindingList) ([]rbacv1.RoleBinding, string) { return l.Items, l.Continue }, func(o *rbacv1.RoleBinding) metav1.Object { return o })
+		return l.done(err, func() { l.inv.RoleBindings = v })
+	case ClusterRoleBindings:
+		v, err := listPages(ctx, cs.RbacV1().ClusterRoleBindings().List, func(l *rbacv1.ClusterRoleBindingList) ([]rbacv1.ClusterRoleBinding, string) { return l.Items, l.Continue }, func(o *rbacv1.ClusterRoleBinding) metav1.Object { return o })
+		return l.done(err, func() { l.inv.ClusterRoleBindings = v })
+	case NetworkPolicies:
+		v, err := listPages(ctx, cs.NetworkingV1().NetworkPolicies(ns).List, func(l *networkingv1.NetworkPolicyList) ([]networkingv1.NetworkPolicy, string) { return l.Items, l.Continue }, func(o *networkingv1.NetworkPolicy) metav1.Object { return o })
+		return l.done(err, func() { l.inv.NetworkPolicies = v })
+	case ValidatingWebhookConfigurations:
+		v, err := listPages(ctx, cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().List, func(l *admissionregistrationv1.ValidatingWebhookConfigurationList) ([]admissionregistrationv1.ValidatingWebhookConfiguration, string) {
+			return l.Items, l.Continue
+		}, func(o *admissionregistrationv1.ValidatingWebhookConfiguration) metav1.Object { return o })
+		return l.done(err, func() { l.inv.ValidatingWebhooks = v })
+	case MutatingWebhookConfigurations:
+		v, err := listPages(ctx, cs.AdmissionregistrationV1().MutatingWebhookConfigurations().List, func(l *admissionregistrationv1.MutatingWebhookConfigurationList) ([]admissionregistrationv1.MutatingWebhookConfiguration, string) {
+			return l.Items, l.Continue
+		}, func(o *admissionregistrationv1.MutatingWebhookConfiguration) metav1.Object { return o })
+		return l.done(err, func() { l.inv.MutatingWebhooks = v })
+	}
+	return fmt.Errorf("inventory: no loader for kind %q", strings.TrimSpace(string(k)))
+}
+
+func (l *lister) done(err error, set func()) error {
+	if err != nil {
+		return err
+	}
+	return l.set(set)
+}
+
+func (l *lister) set(set func()) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	set()
+	return nil
+}
