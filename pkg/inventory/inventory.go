@@ -111,9 +111,17 @@ type Inventory struct {
 	Missing map[Kind]string
 	// Sources maps objects read from files to their file and line.
 	Sources map[Key]Source
+	// Settings are the user's choices that change what checks report.
+	Settings Settings
 
 	memoMu sync.Mutex
 	memo   map[string]*memoEntry
+}
+
+// Settings are run-wide choices the checks read (they stay pure functions of the inventory).
+type Settings struct {
+	// IncludeSystem reports built-in system: roles, bindings and namespaces even at their defaults.
+	IncludeSystem bool
 }
 
 type memoEntry struct {

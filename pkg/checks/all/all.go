@@ -2,14 +2,65 @@
 package all
 
 import (
+	"slices"
+
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/netpol"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/psa"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/rbac"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/workload"
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
 // Registry returns every registered check.
 func Registry() (*checks.Registry, error) {
 	return checks.NewRegistry(rbac.Checks(), netpol.Checks(), psa.Checks(), workload.Checks())
+}
+
+// Coverage returns the domains' summary tables (NetworkPolicy isolation, PSA
+// levels per namespace) for the report, for the domains asked (all when empty).
+func Coverage(inv *inventory.Inventory, domains []string) []finding.Coverage {
+	var out []finding.Coverage
+	for _, c := range coverages() {
+		if wanted(domains, c.domain) && hasAll(inv, c.needs) {
+			out = append(out, finding.Coverage{Domain: c.domain, Data: c.compute(inv)})
+		}
+	}
+	return out
+}
+
+// CoverageNeeds returns the kinds the coverage summaries of the domains read.
+func CoverageNeeds(domains []string) []inventory.Kind {
+	var out []inventory.Kind
+	for _, c := range coverages() {
+		if wanted(domains, c.domain) {
+			out = append(out, c.needs...)
+		}
+	}
+	return out
+}
+
+type coverage struct {
+	domain  string
+	needs   []inventory.Kind
+	compute func(*inventory.Inventory) any
+}
+
+// coverages lists each domain's summary, one line per domain.
+func coverages() []coverage {
+	return []coverage{}
+}
+
+func wanted(domains []string, d string) bool {
+	return len(domains) == 0 || slices.Contains(domains, d)
+}
+
+func hasAll(inv *inventory.Inventory, kinds []inventory.Kind) bool {
+	for _, k := range kinds {
+		if !inv.Has(k) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,96 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/kubectl/pkg/util/templates"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
+	"github.com/kubectl-harden/kubectl-harden/pkg/output"
+)
+
+// CheckInfo is one check as `kubectl harden checks -o json|yaml` prints it.
+type CheckInfo struct {
+	ID          string   `json:"id"`
+	Domain      string   `json:"domain"`
+	Severity    string   `json:"severity"`
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	Remediation string   `json:"remediation,omitempty"`
+	Controls    []string `json:"controls"`
+	Needs       []string `json:"needs"`
+}
+
+func newCmdChecks(o *AuditOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "checks [DOMAIN]",
+		Short: "List the checks: ID, domain, severity and CIS/NSA/NIST controls",
+		Long: templates.LongDesc(`
+			List every check with its stable ID (the value of --check and --skip-check),
+			its domain, default severity and the controls it maps to.`),
+		Example: templates.Examples(`
+			# Every check
+			kubectl harden checks
+
+			# The RBAC checks, with what they read, as YAML
+			kubectl harden checks rbac -o yaml`),
+		Args: cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			reg, err := all.Registry()
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveError
+			}
+			return reg.Domains(), cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := all.Registry()
+			if err != nil {
+				return err
+			}
+			var infos []CheckInfo
+			for _, c := range reg.All() {
+				if len(args) == 1 && c.Domain != args[0] {
+					continue
+				}
+				info := CheckInfo{ID: c.ID, Domain: c.Domain, Severity: c.Severity.String(), Title: c.Title,
+					Description: c.Description, Remediation: c.Remediation, Controls: []string{}, Needs: []string{}}
+				for _, ctl := range c.Controls {
+					info.Controls = append(info.Controls, string(ctl))
+				}
+				for _, k := range c.Needs {
+					info.Needs = append(info.Needs, string(k))
+				}
+				infos = append(infos, info)
+			}
+			if len(args) == 1 && len(infos) == 0 {
+				return fmt.Errorf("unknown domain %q: use one of %s", args[0], strings.Join(reg.Domains(), ", "))
+			}
+			switch o.Output {
+			case "json":
+				enc := json.NewEncoder(o.Out)
+				enc.SetIndent("", "    ")
+				return enc.Encode(infos)
+			case "yaml":
+				b, err := yaml.Marshal(infos)
+				if err != nil {
+					return err
+				}
+				_, err = o.Out.Write(b)
+				return err
+			case "table", "wide", "":
+			default:
+				return fmt.Errorf("kubectl harden checks prints table, wide, json or yaml, not %q", o.Output)
+			}
+			headers := []string{"ID", "DOMAIN", "SEVERITY", "CONTROLS", "TITLE"}
+			var rows [][]string
+			for _, c := range infos {
+				rows = append(rows, []string{c.ID, c.Domain, c.Severity, strings.Join(c.Controls, ","), c.Title})
+			}
+			return output.Columns(o.Out, headers, rows)
+		},
+	}
+}

@@ -1,0 +1,8 @@
+package cmd
+
+import "github.com/kubectl-harden/kubectl-harden/pkg/output"
+
+// extraPrinters are the -o formats made outside package output's core: one line each.
+func extraPrinters() map[string]output.Printer {
+	return map[string]output.Printer{}
+}

@@ -1,0 +1,134 @@
+// Package output prints a Report: a coloured table with a scorecard, the
+// stable json/yaml document, names, and jsonpath/go-template through
+// cli-runtime's printers. The SARIF and patch printers live beside them.
+package output
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+)
+
+// Formats the -o flag accepts besides jsonpath=/go-template= forms.
+var formats = []string{"table", "wide", "json", "yaml", "name", "sarif", "patch"}
+
+// Formats returns the -o values the audit commands accept.
+func Formats() []string {
+	return append(append([]string(nil), formats...), "jsonpath=...", "jsonpath-file=...", "go-template=...", "go-template-file=...")
+}
+
+// Printer writes a report in one format.
+type Printer interface {
+	Print(r *finding.Report, w io.Writer) error
+}
+
+// PrinterFunc adapts a function to Printer.
+type PrinterFunc func(r *finding.Report, w io.Writer) error
+
+func (f PrinterFunc) Print(r *finding.Report, w io.Writer) error { return f(r, w) }
+
+// Options shape the human-readable printers.
+type Options struct {
+	Color bool
+	// GroupBySubject groups the table by RBAC subject instead of by severity.
+	GroupBySubject bool
+}
+
+// New returns the printer for an -o value. sarif and patch are provided by the
+// caller through extra, so this package does not depend on how they are made.
+func New(format string, opts Options, extra map[string]Printer) (Printer, error) {
+	switch format {
+	case "", "table":
+		return &Table{Color: opts.Color, GroupBySubject: opts.GroupBySubject}, nil
+	case "wide":
+		return &Table{Color: opts.Color, Wide: true, GroupBySubject: opts.GroupBySubject}, nil
+	case "json":
+		return PrinterFunc(printJSON), nil
+	case "yaml":
+		return PrinterFunc(printYAML), nil
+	case "name":
+		return PrinterFunc(printNames), nil
+	}
+	if p, ok := extra[format]; ok {
+		return p, nil
+	}
+	empty := ""
+	tf := genericclioptions.NewKubeTemplatePrintFlags()
+	tf.TemplateArgument = &empty
+	tp, err := tf.ToPrinter(format)
+	if err != nil {
+		if genericclioptions.IsNoCompatiblePrinterError(err) {
+			return nil, fmt.Errorf("unknown output format %q: use one of %s", format, strings.Join(Formats(), ", "))
+		}
+		return nil, err
+	}
+	return PrinterFunc(func(r *finding.Report, w io.Writer) error {
+		u, err := ToUnstructured(r)
+		if err != nil {
+			return err
+		}
+		return tp.PrintObj(u, w)
+	}), nil
+}
+
+// ToUnstructured converts the report into the generic object cli-runtime's template printers read.
+func ToUnstructured(r *finding.Report) (*unstructured.Unstructured, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode report: %w", err)
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("encode report: %w", err)
+	}
+	return &unstructured.Unstructured{Object: m}, nil
+}
+
+func printJSON(r *finding.Report, w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "    ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
+}
+
+func printYAML(r *finding.Report, w io.Writer) error {
+	b, err := yaml.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode yaml: %w", err)
+	}
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("write yaml: %w", err)
+	}
+	return nil
+}
+
+// printNames prints one line per finding: CHECK:kind/name or CHECK:kind/namespace/name,
+// so scripts can count or diff findings between runs.
+func printNames(r *finding.Report, w io.Writer) error {
+	seen := map[string]bool{}
+	var lines []string
+	for _, f := range r.Items {
+		l := f.Check + ":" + f.Resource.String()
+		if !seen[l] {
+			seen[l] = true
+			lines = append(lines, l)
+		}
+	}
+	sort.Strings(lines)
+	for _, l := range lines {
+		if _, err := fmt.Fprintln(w, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,253 @@
+package output
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/fatih/color"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+)
+
+// Tabular is implemented by a domain's coverage data (finding.Coverage.Data)
+// that wants a table of its own under the findings, like the NetworkPolicy
+// isolation per namespace.
+type Tabular interface {
+	Table() (title string, headers []string, rows [][]string)
+}
+
+// Table prints a one-screen scorecard, then the findings grouped by severity
+// (or by RBAC subject), then any coverage tables.
+type Table struct {
+	Color          bool
+	Wide           bool
+	GroupBySubject bool
+}
+
+func (t *Table) paint(attrs ...color.Attribute) func(string) string {
+	c := color.New(attrs...)
+	if t.Color {
+		c.EnableColor()
+	} else {
+		c.DisableColor()
+	}
+	return func(s string) string { return c.Sprint(s) }
+}
+
+func (t *Table) severityColor(s finding.Severity) func(string) string {
+	switch s {
+	case finding.Critical:
+		return t.paint(color.FgHiRed, color.Bold)
+	case finding.High:
+		return t.paint(color.FgRed)
+	case finding.Medium:
+		return t.paint(color.FgYellow)
+	case finding.Low:
+		return t.paint(color.FgCyan)
+	}
+	return t.paint(color.Faint)
+}
+
+// Print writes the report.
+func (t *Table) Print(r *finding.Report, w io.Writer) error {
+	ew := &errWriter{w: w}
+	t.scorecard(r, ew)
+	if len(r.Items) == 0 {
+		fmt.Fprintln(ew, "\nNo findings.")
+	} else if t.GroupBySubject {
+		t.bySubject(r.Items, ew)
+	} else {
+		t.bySeverity(r.Items, ew)
+	}
+	for _, c := range r.Extra {
+		if tab, ok := c.Data.(Tabular); ok {
+			title, headers, rows := tab.Table()
+			fmt.Fprintf(ew, "\n%s\n", t.paint(color.Bold)(title))
+			t.columns(ew, headers, rows, nil)
+		}
+	}
+	return ew.err
+}
+
+func (t *Table) scorecard(r *finding.Report, w io.Writer) {
+	bold := t.paint(color.Bold)
+	m := r.Metadata
+	target := m.Context
+	if m.Server != nil {
+		if target != "" {
+			target += " "
+		}
+		target += "(" + strings.TrimSpace(m.Server.Host+" "+m.Server.Version) + ")"
+	}
+	if len(m.Files) > 0 {
+		target = strings.Join(m.Files, ", ")
+	}
+	if target != "" {
+		fmt.Fprintf(w, "%s %s\n", bold("TARGET "), target)
+	}
+	s := r.Summary
+	score := strconv.Itoa(s.Score) + "/100"
+	sc := t.paint(color.FgGreen, color.Bold)
+	switch {
+	case s.Score < 50:
+		sc = t.paint(color.FgRed, color.Bold)
+	case s.Score < 80:
+		sc = t.paint(color.FgYellow, color.Bold)
+	}
+	var counts []string
+	for _, sev := range finding.Severities() {
+		counts = append(counts, t.severityColor(sev)(fmt.Sprintf("%s %d", sev, s.Count(sev))))
+	}
+	fmt.Fprintf(w, "%s %s   %s\n", bold("SCORE  "), sc(score), strings.Join(counts, "  "))
+	fmt.Fprintf(w, "%s %d run, %d with findings, %d skipped\n", bold("CHECKS "), s.Checks, s.Failed, len(s.Skipped))
+	for _, sk := range s.Skipped {
+		fmt.Fprintf(w, "%s %s: %s\n", t.paint(color.FgYellow)("SKIPPED"), sk.Check, sk.Reason)
+	}
+}
+
+func (t *Table) headers() []string {
+	h := []string{"CHECK", "RESOURCE", "MESSAGE"}
+	if t.Wide {
+		h = append(h, "CONTROLS", "REMEDIATION")
+	}
+	return h
+}
+
+func (t *Table) row(f finding.Finding) []string {
+	row := []string{f.Check, f.Resource.String(), f.Message}
+	if t.Wide {
+		ctl := make([]string, len(f.Controls))
+		for i, c := range f.Controls {
+			ctl[i] = string(c)
+		}
+		rem := ""
+		if f.Remediation != nil {
+			rem = f.Remediation.Summary
+		}
+		row = append(row, strings.Join(ctl, ","), rem)
+	}
+	return row
+}
+
+func (t *Table) bySeverity(items []finding.Finding, w io.Writer) {
+	for _, sev := range finding.Severities() {
+		var rows [][]string
+		for _, f := range items {
+			if f.Severity == sev {
+				rows = append(rows, t.row(f))
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s\n", t.severityColor(sev)(fmt.Sprintf("%s (%d)", strings.ToUpper(sev.String()), len(rows))))
+		t.columns(w, t.headers(), rows, nil)
+	}
+}
+
+// bySubject groups findings by the subject holding the permission, most dangerous subject first.
+func (t *Table) bySubject(items []finding.Finding, w io.Writer) {
+	type group struct {
+		name  string
+		worst finding.Severity
+		items []finding.Finding
+	}
+	groups := map[string]*group{}
+	for _, f := range items {
+		name := "(no subject)"
+		if f.Subject != nil {
+			name = f.Subject.String()
+		}
+		g, ok := groups[name]
+		if !ok {
+			g = &group{name: name}
+			groups[name] = g
+		}
+		g.items = append(g.items, f)
+		g.worst = max(g.worst, f.Severity)
+	}
+	var list []*group
+	for _, g := range groups {
+		list = append(list, g)
+	}
+	slices.SortFunc(list, func(a, b *group) int {
+		return cmp.Or(cmp.Compare(b.worst, a.worst), cmp.Compare(len(b.items), len(a.items)), cmp.Compare(a.name, b.name))
+	})
+	for _, g := range list {
+		fmt.Fprintf(w, "\n%s  %s\n", t.paint(color.Bold)(g.name), t.severityColor(g.worst)(g.worst.String()))
+		h := append([]string{"SEVERITY"}, t.headers()...)
+		var rows [][]string
+		var sevs []finding.Severity
+		for _, f := range g.items {
+			rows = append(rows, append([]string{f.Severity.String()}, t.row(f)...))
+			sevs = append(sevs, f.Severity)
+		}
+		t.columns(w, h, rows, func(row, col int, s string) string {
+			if col == 0 {
+				return t.severityColor(sevs[row])(s)
+			}
+			return s
+		})
+	}
+}
+
+// columns pads by the visible width, so colour codes do not break alignment.
+func (t *Table) columns(w io.Writer, headers []string, rows [][]string, paint func(row, col int, s string) string) {
+	width := make([]int, len(headers))
+	for i, h := range headers {
+		width[i] = len(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			if i < len(width) && i < len(r)-1 {
+				width[i] = max(width[i], len([]rune(c)))
+			}
+		}
+	}
+	line := func(cells []string, row int) {
+		var b strings.Builder
+		for i, c := range cells {
+			pad := ""
+			if i < len(cells)-1 {
+				pad = strings.Repeat(" ", width[i]-len([]rune(c))+2)
+			}
+			if paint != nil && row >= 0 {
+				c = paint(row, i, c)
+			}
+			b.WriteString(c + pad)
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+	line(headers, -1)
+	for i, r := range rows {
+		line(r, i)
+	}
+}
+
+// Columns prints a plain aligned table, for listings outside a report.
+func Columns(w io.Writer, headers []string, rows [][]string) error {
+	ew := &errWriter{w: w}
+	(&Table{}).columns(ew, headers, rows, nil)
+	return ew.err
+}
+
+// errWriter keeps the first write error so printing code stays linear.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = fmt.Errorf("write output: %w", err)
+	}
+	return n, err
+}

@@ -1,0 +1,166 @@
+// Package cluster starts a real kube-apiserver and etcd (built by test/tools
+// into test/bin) with envtest, for the e2e tests and the demo. It also builds
+// the plugin and runs it the way users do: as `kubectl harden` through the
+// real kubectl found in test/bin, with the plugin on PATH.
+package cluster
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// Root returns the repository's top directory (where go.mod is).
+func Root() (string, error) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", errors.New("cannot locate the repository")
+	}
+	return filepath.Abs(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// EnsureBinaries builds kube-apiserver, etcd and kubectl into test/bin when
+// they are missing or at another version (test/tools/build.sh decides).
+func EnsureBinaries(root string) (string, error) {
+	bin := filepath.Join(root, "test", "bin")
+	cmd := exec.Command("bash", filepath.Join(root, "test", "tools", "build.sh"))
+	cmd.Env = append(os.Environ(), "BIN_DIR="+bin)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build test binaries with test/tools/build.sh: %w", err)
+	}
+	return bin, nil
+}
+
+// BuildPlugin builds the kubectl-harden binary into dir and returns its path.
+func BuildPlugin(root, dir string) (string, error) {
+	out := filepath.Join(dir, "kubectl-harden")
+	cmd := exec.Command("go", "build", "-o", out, ".")
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build kubectl-harden: %w: %s", err, stderr.String())
+	}
+	return out, nil
+}
+
+// Cluster is a running API server with an admin kubeconfig.
+type Cluster struct {
+	Env        *envtest.Environment
+	Config     *rest.Config // system:masters
+	Client     kubernetes.Interface
+	Kubeconfig string // admin kubeconfig file
+	Dir        string // scratch directory for kubeconfigs
+	BinDir     string // kube-apiserver, etcd, kubectl
+	PluginDir  string // holds kubectl-harden; put on PATH when running kubectl
+}
+
+// Start starts etcd and kube-apiserver from binDir and writes an admin
+// kubeconfig into dir. The caller must Stop it.
+func Start(binDir, dir string) (*Cluster, error) {
+	env := &envtest.Environment{BinaryAssetsDirectory: binDir}
+	env.ControlPlane.GetAPIServer().Configure().
+		// PodSecurity is on by default; say so, so a future default change does not silently weaken the tests.
+		Set("enable-admission-plugins", "PodSecurity")
+	if _, err := env.Start(); err != nil {
+		return nil, fmt.Errorf("start kube-apiserver and etcd from %s: %w", binDir, err)
+	}
+	c := &Cluster{Env: env, Dir: dir, BinDir: binDir}
+	admin, err := env.AddUser(envtest.User{Name: "harden-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		_ = env.Stop()
+		return nil, fmt.Errorf("add admin user: %w", err)
+	}
+	c.Config = admin.Config()
+	if c.Client, err = kubernetes.NewForConfig(c.Config); err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	if c.Kubeconfig, err = writeKubeconfig(admin, filepath.Join(dir, "admin.kubeconfig")); err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+func writeKubeconfig(u *envtest.AuthenticatedUser, path string) (string, error) {
+	b, err := u.KubeConfig()
+	if err != nil {
+		return "", fmt.Errorf("render kubeconfig: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return "", fmt.Errorf("write kubeconfig: %w", err)
+	}
+	return path, nil
+}
+
+// Stop stops the API server and etcd.
+func (c *Cluster) Stop() error { return c.Env.Stop() }
+
+// AddUser adds a user authenticated by client certificate (no RBAC grants of
+// its own) and returns its kubeconfig file and REST config.
+func (c *Cluster) AddUser(name string, groups ...string) (string, *rest.Config, error) {
+	u, err := c.Env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return "", nil, fmt.Errorf("add user %s: %w", name, err)
+	}
+	path, err := writeKubeconfig(u, filepath.Join(c.Dir, strings.NewReplacer(":", "_", "/", "_").Replace(name)+".kubeconfig"))
+	return path, u.Config(), err
+}
+
+// Result is what a command printed and its exit status.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+// Kubectl runs the real kubectl with the admin kubeconfig (unless args name
+// another) and the plugin on PATH, so `harden` resolves to the plugin.
+func (c *Cluster) Kubectl(stdin io.Reader, args ...string) (Result, error) {
+	return c.KubectlAs(c.Kubeconfig, stdin, args...)
+}
+
+// KubectlAs runs the real kubectl with the given kubeconfig.
+func (c *Cluster) KubectlAs(kubeconfig string, stdin io.Reader, args ...string) (Result, error) {
+	cmd := exec.Command(filepath.Join(c.BinDir, "kubectl"), args...)
+	cmd.Env = append(os.Environ(),
+		"KUBECONFIG="+kubeconfig,
+		"PATH="+c.PluginDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"HOME="+c.Dir,
+		"NO_COLOR=1",
+	)
+	cmd.Stdin = stdin
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	res := Result{Stdout: out.String(), Stderr: errb.String()}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		res.Code = ee.ExitCode()
+		return res, nil
+	}
+	return res, err
+}
+
+// Apply creates or updates the objects in the files or directories with
+// `kubectl apply --server-side`, as a user seeding a cluster would.
+func (c *Cluster) Apply(paths ...string) error {
+	for _, p := range paths {
+		res, err := c.Kubectl(nil, "apply", "--server-side", "--field-manager=seed", "-R", "-f", p)
+		if err != nil || res.Code != 0 {
+			return fmt.Errorf("kubectl apply -f %s: %v %s", p, err, res.Stderr)
+		}
+	}
+	return nil
+}
