@@ -147,4 +147,3 @@ func newCmdDomain(o *AuditOptions, domain, short string) *cobra.Command {
 		},
 	}
 }
-

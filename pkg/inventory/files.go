@@ -280,4 +280,3 @@ func (inv *Inventory) addObject(gvk schema.GroupVersionKind, js []byte) (Key, er
 	key.Kind = gvk.Kind
 	return key, err
 }
-

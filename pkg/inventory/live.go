@@ -190,7 +190,9 @@ func (l *lister) list(ctx context.Context, k Kind) error {
 		res := corev1.SchemeGroupVersion.WithResource("secrets")
 		v, err := listPages(ctx, func(ctx context.Context, o metav1.ListOptions) (*metav1.PartialObjectMetadataList, error) {
 			return l.mc.Resource(res).Namespace(ns).List(ctx, o)
-		}, func(l *metav1.PartialObjectMetadataList) ([]metav1.PartialObjectMetadata, string) { return l.Items, l.Continue }, func(o *metav1.PartialObjectMetadata) metav1.Object { return o })
+		}, func(l *metav1.PartialObjectMetadataList) ([]metav1.PartialObjectMetadata, string) {
+			return l.Items, l.Continue
+		}, func(o *metav1.PartialObjectMetadata) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Secrets = v })
 	case ConfigMaps:
 		v, err := listPages(ctx, cs.CoreV1().ConfigMaps(ns).List, func(l *corev1.ConfigMapList) ([]corev1.ConfigMap, string) { return l.Items, l.Continue }, func(o *corev1.ConfigMap) metav1.Object { return o })
@@ -202,7 +204,9 @@ func (l *lister) list(ctx context.Context, k Kind) error {
 		v, err := listPages(ctx, cs.CoreV1().PodTemplates(ns).List, func(l *corev1.PodTemplateList) ([]corev1.PodTemplate, string) { return l.Items, l.Continue }, func(o *corev1.PodTemplate) metav1.Object { return o })
 		return l.done(err, func() { l.inv.PodTemplates = v })
 	case ReplicationControllers:
-		v, err := listPages(ctx, cs.CoreV1().ReplicationControllers(ns).List, func(l *corev1.ReplicationControllerList) ([]corev1.ReplicationController, string) { return l.Items, l.Continue }, func(o *corev1.ReplicationController) metav1.Object { return o })
+		v, err := listPages(ctx, cs.CoreV1().ReplicationControllers(ns).List, func(l *corev1.ReplicationControllerList) ([]corev1.ReplicationController, string) {
+			return l.Items, l.Continue
+		}, func(o *corev1.ReplicationController) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ReplicationControllers = v })
 	case Deployments:
 		v, err := listPages(ctx, cs.AppsV1().Deployments(ns).List, func(l *appsv1.DeploymentList) ([]appsv1.Deployment, string) { return l.Items, l.Continue }, func(o *appsv1.Deployment) metav1.Object { return o })
@@ -232,10 +236,14 @@ func (l *lister) list(ctx context.Context, k Kind) error {
 		v, err := listPages(ctx, cs.RbacV1().RoleBindings(ns).List, func(l *rbacv1.RoleBindingList) ([]rbacv1.RoleBinding, string) { return l.Items, l.Continue }, func(o *rbacv1.RoleBinding) metav1.Object { return o })
 		return l.done(err, func() { l.inv.RoleBindings = v })
 	case ClusterRoleBindings:
-		v, err := listPages(ctx, cs.RbacV1().ClusterRoleBindings().List, func(l *rbacv1.ClusterRoleBindingList) ([]rbacv1.ClusterRoleBinding, string) { return l.Items, l.Continue }, func(o *rbacv1.ClusterRoleBinding) metav1.Object { return o })
+		v, err := listPages(ctx, cs.RbacV1().ClusterRoleBindings().List, func(l *rbacv1.ClusterRoleBindingList) ([]rbacv1.ClusterRoleBinding, string) {
+			return l.Items, l.Continue
+		}, func(o *rbacv1.ClusterRoleBinding) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ClusterRoleBindings = v })
 	case NetworkPolicies:
-		v, err := listPages(ctx, cs.NetworkingV1().NetworkPolicies(ns).List, func(l *networkingv1.NetworkPolicyList) ([]networkingv1.NetworkPolicy, string) { return l.Items, l.Continue }, func(o *networkingv1.NetworkPolicy) metav1.Object { return o })
+		v, err := listPages(ctx, cs.NetworkingV1().NetworkPolicies(ns).List, func(l *networkingv1.NetworkPolicyList) ([]networkingv1.NetworkPolicy, string) {
+			return l.Items, l.Continue
+		}, func(o *networkingv1.NetworkPolicy) metav1.Object { return o })
 		return l.done(err, func() { l.inv.NetworkPolicies = v })
 	case ValidatingWebhookConfigurations:
 		v, err := listPages(ctx, cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().List, func(l *admissionregistrationv1.ValidatingWebhookConfigurationList) ([]admissionregistrationv1.ValidatingWebhookConfiguration, string) {
