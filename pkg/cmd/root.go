@@ -112,7 +112,7 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 	addDomainCommands(o, rbacCmd, netpolCmd, psaCmd)
 
 	cmd.AddCommand(rbacCmd, netpolCmd, psaCmd, workloadCmd)
-	cmd.AddCommand(newCmdChecks(o), newCmdVersion(o))
+	cmd.AddCommand(newCmdChecks(o), newCmdVersion(o), newCmdAuditorRole(o))
 	addSessionCommands(o, cmd)
 	return cmd
 }

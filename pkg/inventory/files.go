@@ -21,7 +21,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
 
@@ -107,54 +106,64 @@ func (inv *Inventory) readFile(name string) error {
 	return inv.readStream(name, f)
 }
 
-// readStream splits a stream into YAML documents, tracking the line each starts on.
+// readStream splits a stream into YAML documents at "---" lines, keeping the
+// line each document starts on for error messages and SARIF locations.
 func (inv *Inventory) readStream(name string, r io.Reader) error {
-	reader := utilyaml.NewYAMLReader(bufio.NewReaderSize(r, 1<<16))
-	line, doc := 1, 0
-	for {
-		raw, err := reader.Read()
-		if err == io.EOF {
+	br := bufio.NewReaderSize(r, 1<<16)
+	var doc bytes.Buffer
+	docIndex, line, start := 0, 0, 0
+	flush := func() error {
+		defer doc.Reset()
+		docIndex++
+		if len(bytes.TrimSpace(stripComments(doc.Bytes()))) == 0 {
 			return nil
 		}
+		if err := inv.addDocument(name, start, doc.Bytes()); err != nil {
+			return &DecodeError{File: name, Document: docIndex, Line: start, Err: err}
+		}
+		return nil
+	}
+	for {
+		l, err := br.ReadBytes('\n')
+		if len(l) > 0 {
+			line++
+			if isSeparator(l) {
+				if err := flush(); err != nil {
+					return err
+				}
+				start = 0
+			} else {
+				if start == 0 && !isBlankOrComment(l) {
+					start = line
+				}
+				doc.Write(l)
+			}
+		}
+		if err == io.EOF {
+			return flush()
+		}
 		if err != nil {
-			return &DecodeError{File: name, Document: doc + 1, Line: line, Err: err}
-		}
-		doc++
-		start := line + leadingBlankLines(raw)
-		line += bytes.Count(raw, []byte("\n"))
-		if len(bytes.TrimSpace(stripComments(raw))) == 0 {
-			continue
-		}
-		if err := inv.addDocument(name, start, raw); err != nil {
-			return &DecodeError{File: name, Document: doc, Line: start, Err: err}
+			return fmt.Errorf("read %s: %w", name, err)
 		}
 	}
 }
 
-// leadingBlankLines counts the separator, comment and blank lines before a document's content.
-func leadingBlankLines(raw []byte) int {
-	n := 0
-	for _, l := range bytes.Split(raw, []byte("\n")) {
-		t := bytes.TrimSpace(l)
-		if len(t) != 0 && t[0] != '#' && !bytes.Equal(t, []byte("---")) {
-			return n
-		}
-		n++
-	}
-	return 0
+func isSeparator(l []byte) bool {
+	t := bytes.TrimRight(l, " \t\r\n")
+	return bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) || bytes.HasPrefix(t, []byte("---\t"))
+}
+
+func isBlankOrComment(l []byte) bool {
+	t := bytes.TrimSpace(l)
+	return len(t) == 0 || t[0] == '#'
 }
 
 func stripComments(raw []byte) []byte {
 	var b bytes.Buffer
-	for _, l := range bytes.Split(raw, []byte("\n")) {
-		if t := bytes.TrimSpace(l); len(t) > 0 && t[0] == '#' {
-			continue
+	for _, l := range bytes.SplitAfter(raw, []byte("\n")) {
+		if !isBlankOrComment(l) {
+			b.Write(l)
 		}
-		if bytes.Equal(bytes.TrimSpace(l), []byte("---")) {
-			continue
-		}
-		b.Write(l)
-		b.WriteByte('\n')
 	}
 	return b.Bytes()
 }

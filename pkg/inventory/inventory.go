@@ -206,3 +206,17 @@ func ParseKinds(s string) ([]Kind, error) {
 	}
 	return out, nil
 }
+
+// groups gives the API group of each kind ("" is the core group).
+var groups = map[Kind]string{
+	Deployments: "apps", StatefulSets: "apps", DaemonSets: "apps", ReplicaSets: "apps",
+	Jobs: "batch", CronJobs: "batch",
+	Roles: "rbac.authorization.k8s.io", ClusterRoles: "rbac.authorization.k8s.io",
+	RoleBindings: "rbac.authorization.k8s.io", ClusterRoleBindings: "rbac.authorization.k8s.io",
+	NetworkPolicies:                 "networking.k8s.io",
+	ValidatingWebhookConfigurations: "admissionregistration.k8s.io",
+	MutatingWebhookConfigurations:   "admissionregistration.k8s.io",
+}
+
+// Group returns the kind's API group; the resource name is the Kind string itself.
+func (k Kind) Group() string { return groups[k] }
