@@ -1,0 +1,116 @@
+package output
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+type coverageTable struct{}
+
+func (coverageTable) Table() (string, []string, [][]string) {
+	return "NETWORKPOLICY COVERAGE", []string{"NAMESPACE", "INGRESS"}, [][]string{{"shop", "2/2 (100%)"}, {"legacy", "0/2 (0%)"}}
+}
+
+func sampleReport() *finding.Report {
+	items := []finding.Finding{
+		{
+			Check: "netpol/namespace-no-policy", Severity: finding.Medium, Title: "Namespace without NetworkPolicy",
+			Message:  "namespace legacy has no NetworkPolicy: every pod accepts traffic from anywhere",
+			Resource: finding.Resource{APIVersion: "v1", Kind: "Namespace", Name: "legacy"},
+			Controls: []finding.Control{"CIS-5.3.2"},
+		},
+		{
+			Check: "rbac/cluster-admin-binding", Severity: finding.Critical, Title: "Subject bound to cluster-admin",
+			Message:  "ServiceAccount ci/deployer is bound to cluster-admin by ClusterRoleBinding ci-deployer-admin",
+			Resource: finding.Resource{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding", Name: "ci-deployer-admin"},
+			Subject:  &finding.Subject{Kind: "ServiceAccount", Namespace: "ci", Name: "deployer"},
+			Controls: []finding.Control{"CIS-5.1.1", "NSA-CISA-RBAC"},
+			Remediation: &remedy.Remediation{Summary: "delete the binding", Changes: []remedy.Change{
+				remedy.NewDelete("delete ClusterRoleBinding ci-deployer-admin", remedy.Target{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding", Name: "ci-deployer-admin"}, "42"),
+			}},
+		},
+		{
+			Check: "rbac/secrets-read", Severity: finding.High, Title: "Subject can read secrets",
+			Message:  "User dev@example.com can list secrets in namespace legacy through RoleBinding legacy/dev-debug",
+			Resource: finding.Resource{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding", Namespace: "legacy", Name: "dev-debug"},
+			Subject:  &finding.Subject{Kind: "User", Name: "dev@example.com"},
+		},
+	}
+	meta := finding.Metadata{Context: "demo", Server: &finding.ServerInfo{Host: "https://127.0.0.1:6443", Version: "v1.37.2"},
+		GeneratedAt: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}
+	ran := []finding.RanCheck{{ID: "rbac/cluster-admin-binding", Severity: finding.Critical}, {ID: "rbac/secrets-read", Severity: finding.High},
+		{ID: "netpol/namespace-no-policy", Severity: finding.Medium}, {ID: "psa/namespace-no-enforce", Severity: finding.Medium}}
+	r := finding.NewReport(meta, ran, []finding.Skipped{{Check: "psa/pods", Reason: "cannot list pods: forbidden"}}, items)
+	r.Extra = []finding.Coverage{{Domain: "netpol", Data: coverageTable{}}}
+	return r
+}
+
+func TestGolden(t *testing.T) {
+	cases := []struct {
+		name, format string
+		opts         Options
+	}{
+		{"table.txt", "table", Options{}},
+		{"table-color.txt", "table", Options{Color: true}},
+		{"wide.txt", "wide", Options{}},
+		{"by-subject.txt", "table", Options{GroupBySubject: true}},
+		{"report.json", "json", Options{}},
+		{"report.yaml", "yaml", Options{}},
+		{"names.txt", "name", Options{}},
+		{"jsonpath.txt", `jsonpath={.items[?(@.severity=="critical")].message}`, Options{}},
+		{"go-template.txt", `go-template={{range .items}}{{.check}} {{.severity}}{{"\n"}}{{end}}`, Options{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := New(tc.format, tc.opts, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := p.Print(sampleReport(), &buf); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", tc.name)
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./pkg/output -update to create it)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", tc.name, buf.String(), want)
+			}
+		})
+	}
+}
+
+func TestUnknownFormat(t *testing.T) {
+	if _, err := New("xml", Options{}, nil); err == nil {
+		t.Fatal("want an error for -o xml")
+	}
+}
+
+func TestWriteErrorIsReported(t *testing.T) {
+	for _, f := range []string{"table", "json", "yaml", "name"} {
+		p, _ := New(f, Options{}, nil)
+		if err := p.Print(sampleReport(), failingWriter{}); err == nil {
+			t.Errorf("-o %s: a failing writer gave no error", f)
+		}
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
