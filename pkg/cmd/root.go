@@ -108,10 +108,11 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 	psaCmd := newCmdDomain(o, "psa", "Audit Pod Security Admission labels and what workloads would pass")
 	workloadCmd := newCmdDomain(o, "workload", "Audit workload settings (privileges, host access, service account tokens)")
 	workloadCmd.Aliases = []string{"workloads"}
+	clusterCmd := newCmdDomain(o, "cluster", "Audit control-plane settings visible through the API, webhooks and legacy tokens")
 	// Domain subcommands register here, one line each (e.g. rbacCmd.AddCommand(newCmdWhoCan(o))).
 	addDomainCommands(o, rbacCmd, netpolCmd, psaCmd)
 
-	cmd.AddCommand(rbacCmd, netpolCmd, psaCmd, workloadCmd)
+	cmd.AddCommand(rbacCmd, netpolCmd, psaCmd, workloadCmd, clusterCmd)
 	cmd.AddCommand(newCmdChecks(o), newCmdVersion(o), newCmdAuditorRole(o))
 	addSessionCommands(o, cmd)
 	return cmd

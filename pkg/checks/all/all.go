@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/cluster"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/netpol"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/psa"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/rbac"
@@ -15,7 +16,7 @@ import (
 
 // Registry returns every registered check.
 func Registry() (*checks.Registry, error) {
-	return checks.NewRegistry(rbac.Checks(), netpol.Checks(), psa.Checks(), workload.Checks())
+	return checks.NewRegistry(rbac.Checks(), netpol.Checks(), psa.Checks(), workload.Checks(), cluster.Checks())
 }
 
 // Coverage returns the domains' summary tables (NetworkPolicy isolation, PSA

@@ -1,7 +1,270 @@
-// Package workload holds the workload checks.
+// Package workload holds the checks on how workloads run that Pod Security
+// Admission does not cover: resource limits, image pinning, writable root
+// filesystems, Secrets in environment variables and the default namespace.
+// Each pod spec is judged once: at its controller's template when the
+// controller is in the inventory, else at the pod.
 package workload
 
-import "github.com/kubectl-harden/kubectl-harden/pkg/checks"
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+)
+
+// Domain is the domain name of every check in this package.
+const Domain = "workload"
+
+var workloadKinds = []inventory.Kind{
+	inventory.Pods, inventory.Deployments, inventory.StatefulSets, inventory.DaemonSets,
+	inventory.ReplicaSets, inventory.Jobs, inventory.CronJobs, inventory.ReplicationControllers,
+}
 
 // Checks returns the workload checks.
-func Checks() []checks.Check { return nil }
+func Checks() []checks.Check {
+	return []checks.Check{
+		{
+			ID: "workload/no-resource-limits", Domain: Domain, Severity: finding.Low,
+			Title:       "Container without memory limit or CPU request",
+			Description: "A container without a memory limit can exhaust its node's memory, and one without a CPU request can starve its neighbours: a denial of service within reach of one compromised workload.",
+			Remediation: "Set resources.limits.memory and resources.requests.cpu on every container, or a LimitRange default in the namespace.",
+			Controls:    []finding.Control{"CIS-5.7", "NSA-CISA-Pod-Security", "NIST-800-190-4.4.1"},
+			Needs:       workloadKinds,
+			Run:         func(inv *inventory.Inventory) []finding.Finding { return perContainer(inv, noLimits) },
+		},
+		{
+			ID: "workload/image-not-pinned", Domain: Domain, Severity: finding.Low,
+			Title:       "Image neither pinned by digest nor by a fixed tag",
+			Description: "An image referenced by :latest or no tag changes under the workload without review; a digest pins exactly what was scanned and approved.",
+			Remediation: "Reference images by digest (image@sha256:...) or at least by an immutable version tag.",
+			Controls:    []finding.Control{"NIST-800-190-4.1.1", "NSA-CISA-Pod-Security"},
+			Needs:       workloadKinds,
+			Run:         func(inv *inventory.Inventory) []finding.Finding { return perContainer(inv, unpinnedImage) },
+		},
+		{
+			ID: "workload/writable-root-filesystem", Domain: Domain, Severity: finding.Low,
+			Title:       "Container root filesystem is writable",
+			Description: "An attacker in a container with a writable root filesystem can drop tools and modify binaries; the NSA/CISA guide recommends immutable container filesystems.",
+			Remediation: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the application must write.",
+			Controls:    []finding.Control{"NSA-CISA-Pod-Security", "NIST-800-190-4.4.4"},
+			Needs:       workloadKinds,
+			Run:         func(inv *inventory.Inventory) []finding.Finding { return perContainer(inv, writableRoot) },
+		},
+		{
+			ID: "workload/secret-in-env", Domain: Domain, Severity: finding.Medium,
+			Title:       "Secret exposed through environment variables",
+			Description: "Environment variables are printed by crash handlers, inherited by child processes and shown by debugging tools; Secrets mounted as files are not.",
+			Remediation: "Mount the Secret as a volume and read it from a file.",
+			Controls:    []finding.Control{"CIS-5.4.1", "NSA-CISA-Secrets", "NIST-800-53-SC-28"},
+			Needs:       workloadKinds,
+			Run:         func(inv *inventory.Inventory) []finding.Finding { return perContainer(inv, secretInEnv) },
+		},
+		{
+			ID: "workload/default-namespace", Domain: Domain, Severity: finding.Low,
+			Title:       "Workload in the default namespace",
+			Description: "The default namespace is where everything lands without a decision: policies, quotas and RBAC are rarely scoped to it, so workloads there share a boundary with whatever else ends up there.",
+			Remediation: "Move the workload to a namespace of its own, with its own RBAC, NetworkPolicy and Pod Security labels.",
+			Controls:    []finding.Control{"CIS-5.7.4", "NSA-CISA-Namespaces"},
+			Needs:       workloadKinds,
+			Run:         defaultNamespace,
+		},
+	}
+}
+
+// Spec is a pod spec to judge, with the object that owns it.
+type Spec struct {
+	Resource finding.Resource
+	Spec     *corev1.PodSpec
+	// Path is the field path of the pod spec in the object, e.g. spec.template.spec.
+	Path string
+}
+
+// Specs returns every pod spec once: controllers' templates, and pods whose
+// controller is not in the inventory. Computed once per run.
+func Specs(inv *inventory.Inventory) []Spec {
+	return inv.Memo("workload/specs", func() any { return specs(inv) }).([]Spec)
+}
+
+func specs(inv *inventory.Inventory) []Spec {
+	var out []Spec
+	have := map[string]bool{} // kind/namespace/name of controllers whose template is judged
+	add := func(apiVersion, kind string, m *metav1.ObjectMeta, spec *corev1.PodSpec, path string) {
+		have[kind+"/"+m.Namespace+"/"+m.Name] = true
+		out = append(out, Spec{Resource: finding.Resource{APIVersion: apiVersion, Kind: kind, Namespace: m.Namespace, Name: m.Name}, Spec: spec, Path: path})
+	}
+	owned := func(m *metav1.ObjectMeta) bool {
+		for _, o := range m.OwnerReferences {
+			if o.Controller != nil && *o.Controller && have[o.Kind+"/"+m.Namespace+"/"+o.Name] {
+				return true
+			}
+		}
+		return false
+	}
+	// Outermost controllers first, so their children can be recognised as owned.
+	for i := range inv.CronJobs {
+		c := &inv.CronJobs[i]
+		add("batch/v1", "CronJob", &c.ObjectMeta, &c.Spec.JobTemplate.Spec.Template.Spec, "spec.jobTemplate.spec.template.spec")
+	}
+	for i := range inv.Deployments {
+		d := &inv.Deployments[i]
+		add("apps/v1", "Deployment", &d.ObjectMeta, &d.Spec.Template.Spec, "spec.template.spec")
+	}
+	for i := range inv.Jobs {
+		if j := &inv.Jobs[i]; !owned(&j.ObjectMeta) {
+			add("batch/v1", "Job", &j.ObjectMeta, &j.Spec.Template.Spec, "spec.template.spec")
+		} else {
+			have["Job/"+j.Namespace+"/"+j.Name] = true
+		}
+	}
+	for i := range inv.ReplicaSets {
+		if r := &inv.ReplicaSets[i]; !owned(&r.ObjectMeta) {
+			add("apps/v1", "ReplicaSet", &r.ObjectMeta, &r.Spec.Template.Spec, "spec.template.spec")
+		} else {
+			have["ReplicaSet/"+r.Namespace+"/"+r.Name] = true
+		}
+	}
+	for i := range inv.StatefulSets {
+		s := &inv.StatefulSets[i]
+		add("apps/v1", "StatefulSet", &s.ObjectMeta, &s.Spec.Template.Spec, "spec.template.spec")
+	}
+	for i := range inv.DaemonSets {
+		d := &inv.DaemonSets[i]
+		add("apps/v1", "DaemonSet", &d.ObjectMeta, &d.Spec.Template.Spec, "spec.template.spec")
+	}
+	for i := range inv.ReplicationControllers {
+		r := &inv.ReplicationControllers[i]
+		if r.Spec.Template != nil {
+			add("v1", "ReplicationController", &r.ObjectMeta, &r.Spec.Template.Spec, "spec.template.spec")
+		}
+	}
+	for i := range inv.Pods {
+		p := &inv.Pods[i]
+		if owned(&p.ObjectMeta) || p.Annotations[corev1.MirrorPodAnnotationKey] != "" {
+			continue // judged at its controller; mirror pods belong to the node, the cluster checks read them
+		}
+		out = append(out, Spec{Resource: finding.Resource{APIVersion: "v1", Kind: "Pod", Namespace: p.Namespace, Name: p.Name}, Spec: &p.Spec, Path: "spec"})
+	}
+	return out
+}
+
+// systemNamespace reports namespaces run by the platform, judged only with --include-system.
+func systemNamespace(inv *inventory.Inventory, ns string) bool {
+	return !inv.Settings.IncludeSystem && (ns == "kube-system" || ns == "kube-public" || ns == "kube-node-lease")
+}
+
+// containerRule judges one container and returns the finding message and field, or "" when it passes.
+type containerRule func(c *corev1.Container) (msg, field string)
+
+func perContainer(inv *inventory.Inventory, rule containerRule) []finding.Finding {
+	var out []finding.Finding
+	for _, s := range Specs(inv) {
+		if systemNamespace(inv, s.Resource.Namespace) {
+			continue
+		}
+		each := func(kind string, cs []corev1.Container) {
+			for i := range cs {
+				msg, field := rule(&cs[i])
+				if msg == "" {
+					continue
+				}
+				path := fmt.Sprintf("%s.%s[%d]", s.Path, kind, i)
+				if field != "" {
+					path += "." + field
+				}
+				out = append(out, finding.Finding{
+					Message:  fmt.Sprintf("%s %s container %s: %s", s.Resource.Kind, qualified(s.Resource), cs[i].Name, msg),
+					Resource: s.Resource,
+					Evidence: map[string]any{"container": cs[i].Name, "field": path},
+				})
+			}
+		}
+		each("initContainers", s.Spec.InitContainers)
+		each("containers", s.Spec.Containers)
+	}
+	return out
+}
+
+func qualified(r finding.Resource) string {
+	if r.Namespace == "" {
+		return r.Name
+	}
+	return r.Namespace + "/" + r.Name
+}
+
+func noLimits(c *corev1.Container) (string, string) {
+	var missing []string
+	if _, ok := c.Resources.Limits[corev1.ResourceMemory]; !ok {
+		missing = append(missing, "memory limit")
+	}
+	_, req := c.Resources.Requests[corev1.ResourceCPU]
+	_, lim := c.Resources.Limits[corev1.ResourceCPU]
+	if !req && !lim { // a CPU limit alone defaults the request to it
+		missing = append(missing, "CPU request")
+	}
+	if len(missing) == 0 {
+		return "", ""
+	}
+	return "no " + strings.Join(missing, " and no "), "resources"
+}
+
+func unpinnedImage(c *corev1.Container) (string, string) {
+	img := c.Image
+	if strings.Contains(img, "@sha256:") || img == "" {
+		return "", ""
+	}
+	name := img[strings.LastIndex(img, "/")+1:]
+	tag := ""
+	if i := strings.LastIndex(name, ":"); i >= 0 {
+		tag = name[i+1:]
+	}
+	switch tag {
+	case "":
+		return fmt.Sprintf("image %s has no tag (means :latest) and no digest", img), "image"
+	case "latest":
+		return fmt.Sprintf("image %s uses the moving tag :latest", img), "image"
+	}
+	return "", ""
+}
+
+func writableRoot(c *corev1.Container) (string, string) {
+	if sc := c.SecurityContext; sc != nil && sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem {
+		return "", ""
+	}
+	return "readOnlyRootFilesystem is not true", "securityContext.readOnlyRootFilesystem"
+}
+
+func secretInEnv(c *corev1.Container) (string, string) {
+	var names []string
+	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+			names = append(names, fmt.Sprintf("%s (from Secret %s)", e.Name, e.ValueFrom.SecretKeyRef.Name))
+		}
+	}
+	for _, e := range c.EnvFrom {
+		if e.SecretRef != nil {
+			names = append(names, fmt.Sprintf("every key of Secret %s", e.SecretRef.Name))
+		}
+	}
+	if len(names) == 0 {
+		return "", ""
+	}
+	return "Secret values in environment variables: " + strings.Join(names, ", "), "env"
+}
+
+func defaultNamespace(inv *inventory.Inventory) []finding.Finding {
+	var out []finding.Finding
+	for _, s := range Specs(inv) {
+		if s.Resource.Namespace == "default" {
+			out = append(out, finding.Finding{
+				Message:  fmt.Sprintf("%s %s runs in the default namespace", s.Resource.Kind, s.Resource.Name),
+				Resource: s.Resource,
+			})
+		}
+	}
+	return out
+}

@@ -1,0 +1,95 @@
+package cluster
+
+import (
+	"slices"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+)
+
+func messages(t *testing.T, inv *inventory.Inventory, id string) []string {
+	t.Helper()
+	for _, c := range Checks() {
+		if c.ID == id {
+			var out []string
+			for _, f := range checks.Run(inv, []checks.Check{c}).Findings {
+				out = append(out, f.Severity.String()+": "+f.Message)
+			}
+			slices.Sort(out)
+			return out
+		}
+	}
+	t.Fatalf("no check %s", id)
+	return nil
+}
+
+func TestControlPlaneChecks(t *testing.T) {
+	inv, err := inventory.FromFiles([]string{"testdata/control-plane.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string][]string{
+		"cluster/apiserver-flags": {
+			"critical: kube-apiserver on node cp2: --authorization-mode includes AlwaysAllow: every request is authorized",
+			"high: kube-apiserver on node cp1: anonymous requests are authenticated as system:anonymous (--anonymous-auth is not false)",
+			"low: kube-apiserver on node cp1: TLS 11 is accepted (--tls-min-version)",
+			"medium: kube-apiserver on node cp1: Secrets are not encrypted at rest (--encryption-provider-config is not set)",
+		},
+		"cluster/etcd-flags": {
+			"high: etcd on node cp1: clients are served over plain HTTP on http://10.0.0.5:2379",
+			"high: etcd on node cp1: peers are not required to present a certificate (--peer-client-cert-auth is not true)",
+		},
+		"cluster/webhook-fails-open": {
+			"low: ValidatingWebhookConfiguration policy webhook lenient.policy.example.com has failurePolicy Ignore: requests are admitted unchecked while it is unavailable",
+		},
+		"cluster/legacy-token-secret": {
+			"medium: Secret ci/builder-token holds a non-expiring token of ServiceAccount ci/builder, last used 2026-10-01",
+		},
+		// Offline input says nothing about what the API would show.
+		"cluster/control-plane-not-visible": nil,
+	}
+	for id, want := range cases {
+		t.Run(id, func(t *testing.T) {
+			if got := messages(t, inv, id); !slices.Equal(got, want) {
+				t.Errorf("got\n  %q\nwant\n  %q", got, want)
+			}
+		})
+	}
+}
+
+func TestControlPlaneNotVisibleOnLiveClusterWithoutPods(t *testing.T) {
+	inv := inventory.New()
+	inv.Loaded[inventory.Pods] = true
+	inv.Pods = []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "default"}}}
+	got := messages(t, inv, "cluster/control-plane-not-visible")
+	if len(got) != 1 || got[0][:5] != "info:" {
+		t.Fatalf("got %q", got)
+	}
+	if msgs := messages(t, inv, "cluster/apiserver-flags"); len(msgs) != 0 {
+		t.Errorf("flags judged without a visible apiserver: %q", msgs)
+	}
+}
+
+func TestLegacyTokenRemedyDeletesTheSecret(t *testing.T) {
+	inv, err := inventory.FromFiles([]string{"testdata/control-plane.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range Checks() {
+		if c.ID != "cluster/legacy-token-secret" {
+			continue
+		}
+		f := c.Run(inv)[0]
+		if f.Remediation == nil || len(f.Remediation.Changes) != 1 || f.Remediation.Changes[0].Target.Name != "builder-token" {
+			t.Fatalf("remediation %+v", f.Remediation)
+		}
+		if f.Subject == nil || *f.Subject != (finding.Subject{Kind: "ServiceAccount", Namespace: "ci", Name: "builder"}) {
+			t.Errorf("subject %+v", f.Subject)
+		}
+	}
+}
