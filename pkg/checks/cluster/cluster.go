@@ -31,7 +31,9 @@ func Checks() []checks.Check {
 			Remediation: "Change the flag in the kube-apiserver static pod manifest on each control-plane node (/etc/kubernetes/manifests/kube-apiserver.yaml).",
 			Controls:    []finding.Control{"CIS-1.2", "NSA-CISA-Control-Plane", "NIST-800-53-CM-6"},
 			Needs:       []inventory.Kind{inventory.Pods},
-			Run:         func(inv *inventory.Inventory) []finding.Finding { return componentFlags(inv, "kube-apiserver", apiserverRules) },
+			Run: func(inv *inventory.Inventory) []finding.Finding {
+				return componentFlags(inv, "kube-apiserver", apiserverRules)
+			},
 		},
 		{
 			ID: "cluster/etcd-flags", Domain: Domain, Severity: finding.High,
