@@ -15,9 +15,11 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // Root returns the repository's top directory (where go.mod is).
@@ -69,6 +71,8 @@ type Cluster struct {
 // Start starts etcd and kube-apiserver from binDir and writes an admin
 // kubeconfig into dir. The caller must Stop it.
 func Start(binDir, dir string) (*Cluster, error) {
+	// envtest logs through controller-runtime's logger; nothing here needs those lines.
+	ctrllog.SetLogger(logr.Discard())
 	env := &envtest.Environment{BinaryAssetsDirectory: binDir}
 	env.ControlPlane.GetAPIServer().Configure().
 		// PodSecurity is on by default; say so, so a future default change does not silently weaken the tests.

@@ -24,10 +24,12 @@ func main() {
 }
 
 func run() error {
-	keep := flag.Bool("keep", false, "keep the cluster running until Ctrl-C, and print how to use it")
-	kubeconfig := flag.String("kubeconfig", "", "also write the admin kubeconfig here")
-	flag.Parse()
-	args := flag.Args()
+	// A flag set of its own: controller-runtime registers flags on the global one.
+	fs := flag.NewFlagSet("demo", flag.ExitOnError)
+	keep := fs.Bool("keep", false, "keep the cluster running until Ctrl-C, and print how to use it")
+	kubeconfig := fs.String("write-kubeconfig", "", "also write the admin kubeconfig to this file")
+	_ = fs.Parse(os.Args[1:])
+	args := fs.Args()
 	if len(args) == 0 {
 		args = []string{"harden"}
 	}
