@@ -33,6 +33,8 @@ type LiveOptions struct {
 	Warnings io.Writer
 	// Parallel is how many lists run at once; 0 means one per kind.
 	Parallel int
+	// PageSize is the limit of each list request; 0 means PageSize.
+	PageSize int64
 }
 
 // FromCluster lists the needed kinds from the API server, in parallel and
@@ -59,7 +61,10 @@ func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*I
 	}
 	inv.ServerVersion = v.GitVersion
 
-	l := &lister{cs: cs, mc: mc, ns: opts.Namespace, inv: inv}
+	l := &lister{cs: cs, mc: mc, ns: opts.Namespace, inv: inv, pageSize: opts.PageSize}
+	if l.pageSize <= 0 {
+		l.pageSize = PageSize
+	}
 	kinds := dedupe(opts.Kinds)
 	par := opts.Parallel
 	if par <= 0 {
@@ -117,11 +122,12 @@ func dedupe(ks []Kind) []Kind {
 }
 
 type lister struct {
-	cs  kubernetes.Interface
-	mc  metadata.Interface
-	ns  string
-	mu  sync.Mutex
-	inv *Inventory
+	cs       kubernetes.Interface
+	mc       metadata.Interface
+	ns       string
+	pageSize int64
+	mu       sync.Mutex
+	inv      *Inventory
 }
 
 // clusterScoped kinds are listed cluster-wide even when a namespace is given.
@@ -139,10 +145,10 @@ func (l *lister) where(k Kind) string {
 
 // listPages lists every page of a kind; if the continue token expires
 // mid-way (410 Gone) it starts over with a single unpaginated list.
-func listPages[T any, L any](ctx context.Context, list func(context.Context, metav1.ListOptions) (L, error),
+func listPages[T any, L any](ctx context.Context, pageSize int64, list func(context.Context, metav1.ListOptions) (L, error),
 	items func(L) ([]T, string), meta func(*T) metav1.Object) ([]T, error) {
 	var out []T
-	opts := metav1.ListOptions{Limit: PageSize}
+	opts := metav1.ListOptions{Limit: pageSize}
 	for {
 		page, err := list(ctx, opts)
 		if apierrors.IsResourceExpired(err) && opts.Continue != "" {
@@ -177,81 +183,81 @@ func (l *lister) list(ctx context.Context, k Kind) error {
 			n.ManagedFields = nil
 			return l.set(func() { l.inv.Namespaces = []corev1.Namespace{*n} })
 		}
-		v, err := listPages(ctx, cs.CoreV1().Namespaces().List, func(l *corev1.NamespaceList) ([]corev1.Namespace, string) { return l.Items, l.Continue }, func(o *corev1.Namespace) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.CoreV1().Namespaces().List, func(l *corev1.NamespaceList) ([]corev1.Namespace, string) { return l.Items, l.Continue }, func(o *corev1.Namespace) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Namespaces = v })
 	case Pods:
-		v, err := listPages(ctx, cs.CoreV1().Pods(ns).List, func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue }, func(o *corev1.Pod) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.CoreV1().Pods(ns).List, func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue }, func(o *corev1.Pod) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Pods = v })
 	case ServiceAccounts:
-		v, err := listPages(ctx, cs.CoreV1().ServiceAccounts(ns).List, func(l *corev1.ServiceAccountList) ([]corev1.ServiceAccount, string) { return l.Items, l.Continue }, func(o *corev1.ServiceAccount) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.CoreV1().ServiceAccounts(ns).List, func(l *corev1.ServiceAccountList) ([]corev1.ServiceAccount, string) { return l.Items, l.Continue }, func(o *corev1.ServiceAccount) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ServiceAccounts = v })
 	case Secrets:
 		// Metadata only: the server never sends Secret data to us.
 		res := corev1.SchemeGroupVersion.WithResource("secrets")
-		v, err := listPages(ctx, func(ctx context.Context, o metav1.ListOptions) (*metav1.PartialObjectMetadataList, error) {
+		v, err := listPages(ctx, l.pageSize, func(ctx context.Context, o metav1.ListOptions) (*metav1.PartialObjectMetadataList, error) {
 			return l.mc.Resource(res).Namespace(ns).List(ctx, o)
 		}, func(l *metav1.PartialObjectMetadataList) ([]metav1.PartialObjectMetadata, string) {
 			return l.Items, l.Continue
 		}, func(o *metav1.PartialObjectMetadata) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Secrets = v })
 	case ConfigMaps:
-		v, err := listPages(ctx, cs.CoreV1().ConfigMaps(ns).List, func(l *corev1.ConfigMapList) ([]corev1.ConfigMap, string) { return l.Items, l.Continue }, func(o *corev1.ConfigMap) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.CoreV1().ConfigMaps(ns).List, func(l *corev1.ConfigMapList) ([]corev1.ConfigMap, string) { return l.Items, l.Continue }, func(o *corev1.ConfigMap) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ConfigMaps = v })
 	case Nodes:
-		v, err := listPages(ctx, cs.CoreV1().Nodes().List, func(l *corev1.NodeList) ([]corev1.Node, string) { return l.Items, l.Continue }, func(o *corev1.Node) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.CoreV1().Nodes().List, func(l *corev1.NodeList) ([]corev1.Node, string) { return l.Items, l.Continue }, func(o *corev1.Node) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Nodes = v })
 	case PodTemplates:
-		v, err := listPages(ctx, cs.CoreV1().PodTemplates(ns).List, func(l *corev1.PodTemplateList) ([]corev1.PodTemplate, string) { return l.Items, l.Continue }, func(o *corev1.PodTemplate) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.CoreV1().PodTemplates(ns).List, func(l *corev1.PodTemplateList) ([]corev1.PodTemplate, string) { return l.Items, l.Continue }, func(o *corev1.PodTemplate) metav1.Object { return o })
 		return l.done(err, func() { l.inv.PodTemplates = v })
 	case ReplicationControllers:
-		v, err := listPages(ctx, cs.CoreV1().ReplicationControllers(ns).List, func(l *corev1.ReplicationControllerList) ([]corev1.ReplicationController, string) {
+		v, err := listPages(ctx, l.pageSize, cs.CoreV1().ReplicationControllers(ns).List, func(l *corev1.ReplicationControllerList) ([]corev1.ReplicationController, string) {
 			return l.Items, l.Continue
 		}, func(o *corev1.ReplicationController) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ReplicationControllers = v })
 	case Deployments:
-		v, err := listPages(ctx, cs.AppsV1().Deployments(ns).List, func(l *appsv1.DeploymentList) ([]appsv1.Deployment, string) { return l.Items, l.Continue }, func(o *appsv1.Deployment) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.AppsV1().Deployments(ns).List, func(l *appsv1.DeploymentList) ([]appsv1.Deployment, string) { return l.Items, l.Continue }, func(o *appsv1.Deployment) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Deployments = v })
 	case StatefulSets:
-		v, err := listPages(ctx, cs.AppsV1().StatefulSets(ns).List, func(l *appsv1.StatefulSetList) ([]appsv1.StatefulSet, string) { return l.Items, l.Continue }, func(o *appsv1.StatefulSet) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.AppsV1().StatefulSets(ns).List, func(l *appsv1.StatefulSetList) ([]appsv1.StatefulSet, string) { return l.Items, l.Continue }, func(o *appsv1.StatefulSet) metav1.Object { return o })
 		return l.done(err, func() { l.inv.StatefulSets = v })
 	case DaemonSets:
-		v, err := listPages(ctx, cs.AppsV1().DaemonSets(ns).List, func(l *appsv1.DaemonSetList) ([]appsv1.DaemonSet, string) { return l.Items, l.Continue }, func(o *appsv1.DaemonSet) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.AppsV1().DaemonSets(ns).List, func(l *appsv1.DaemonSetList) ([]appsv1.DaemonSet, string) { return l.Items, l.Continue }, func(o *appsv1.DaemonSet) metav1.Object { return o })
 		return l.done(err, func() { l.inv.DaemonSets = v })
 	case ReplicaSets:
-		v, err := listPages(ctx, cs.AppsV1().ReplicaSets(ns).List, func(l *appsv1.ReplicaSetList) ([]appsv1.ReplicaSet, string) { return l.Items, l.Continue }, func(o *appsv1.ReplicaSet) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.AppsV1().ReplicaSets(ns).List, func(l *appsv1.ReplicaSetList) ([]appsv1.ReplicaSet, string) { return l.Items, l.Continue }, func(o *appsv1.ReplicaSet) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ReplicaSets = v })
 	case Jobs:
-		v, err := listPages(ctx, cs.BatchV1().Jobs(ns).List, func(l *batchv1.JobList) ([]batchv1.Job, string) { return l.Items, l.Continue }, func(o *batchv1.Job) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.BatchV1().Jobs(ns).List, func(l *batchv1.JobList) ([]batchv1.Job, string) { return l.Items, l.Continue }, func(o *batchv1.Job) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Jobs = v })
 	case CronJobs:
-		v, err := listPages(ctx, cs.BatchV1().CronJobs(ns).List, func(l *batchv1.CronJobList) ([]batchv1.CronJob, string) { return l.Items, l.Continue }, func(o *batchv1.CronJob) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.BatchV1().CronJobs(ns).List, func(l *batchv1.CronJobList) ([]batchv1.CronJob, string) { return l.Items, l.Continue }, func(o *batchv1.CronJob) metav1.Object { return o })
 		return l.done(err, func() { l.inv.CronJobs = v })
 	case Roles:
-		v, err := listPages(ctx, cs.RbacV1().Roles(ns).List, func(l *rbacv1.RoleList) ([]rbacv1.Role, string) { return l.Items, l.Continue }, func(o *rbacv1.Role) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.RbacV1().Roles(ns).List, func(l *rbacv1.RoleList) ([]rbacv1.Role, string) { return l.Items, l.Continue }, func(o *rbacv1.Role) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Roles = v })
 	case ClusterRoles:
-		v, err := listPages(ctx, cs.RbacV1().ClusterRoles().List, func(l *rbacv1.ClusterRoleList) ([]rbacv1.ClusterRole, string) { return l.Items, l.Continue }, func(o *rbacv1.ClusterRole) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.RbacV1().ClusterRoles().List, func(l *rbacv1.ClusterRoleList) ([]rbacv1.ClusterRole, string) { return l.Items, l.Continue }, func(o *rbacv1.ClusterRole) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ClusterRoles = v })
 	case RoleBindings:
-		v, err := listPages(ctx, cs.RbacV1().RoleBindings(ns).List, func(l *rbacv1.RoleBindingList) ([]rbacv1.RoleBinding, string) { return l.Items, l.Continue }, func(o *rbacv1.RoleBinding) metav1.Object { return o })
+		v, err := listPages(ctx, l.pageSize, cs.RbacV1().RoleBindings(ns).List, func(l *rbacv1.RoleBindingList) ([]rbacv1.RoleBinding, string) { return l.Items, l.Continue }, func(o *rbacv1.RoleBinding) metav1.Object { return o })
 		return l.done(err, func() { l.inv.RoleBindings = v })
 	case ClusterRoleBindings:
-		v, err := listPages(ctx, cs.RbacV1().ClusterRoleBindings().List, func(l *rbacv1.ClusterRoleBindingList) ([]rbacv1.ClusterRoleBinding, string) {
+		v, err := listPages(ctx, l.pageSize, cs.RbacV1().ClusterRoleBindings().List, func(l *rbacv1.ClusterRoleBindingList) ([]rbacv1.ClusterRoleBinding, string) {
 			return l.Items, l.Continue
 		}, func(o *rbacv1.ClusterRoleBinding) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ClusterRoleBindings = v })
 	case NetworkPolicies:
-		v, err := listPages(ctx, cs.NetworkingV1().NetworkPolicies(ns).List, func(l *networkingv1.NetworkPolicyList) ([]networkingv1.NetworkPolicy, string) {
+		v, err := listPages(ctx, l.pageSize, cs.NetworkingV1().NetworkPolicies(ns).List, func(l *networkingv1.NetworkPolicyList) ([]networkingv1.NetworkPolicy, string) {
 			return l.Items, l.Continue
 		}, func(o *networkingv1.NetworkPolicy) metav1.Object { return o })
 		return l.done(err, func() { l.inv.NetworkPolicies = v })
 	case ValidatingWebhookConfigurations:
-		v, err := listPages(ctx, cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().List, func(l *admissionregistrationv1.ValidatingWebhookConfigurationList) ([]admissionregistrationv1.ValidatingWebhookConfiguration, string) {
+		v, err := listPages(ctx, l.pageSize, cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().List, func(l *admissionregistrationv1.ValidatingWebhookConfigurationList) ([]admissionregistrationv1.ValidatingWebhookConfiguration, string) {
 			return l.Items, l.Continue
 		}, func(o *admissionregistrationv1.ValidatingWebhookConfiguration) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ValidatingWebhooks = v })
 	case MutatingWebhookConfigurations:
-		v, err := listPages(ctx, cs.AdmissionregistrationV1().MutatingWebhookConfigurations().List, func(l *admissionregistrationv1.MutatingWebhookConfigurationList) ([]admissionregistrationv1.MutatingWebhookConfiguration, string) {
+		v, err := listPages(ctx, l.pageSize, cs.AdmissionregistrationV1().MutatingWebhookConfigurations().List, func(l *admissionregistrationv1.MutatingWebhookConfigurationList) ([]admissionregistrationv1.MutatingWebhookConfiguration, string) {
 			return l.Items, l.Continue
 		}, func(o *admissionregistrationv1.MutatingWebhookConfiguration) metav1.Object { return o })
 		return l.done(err, func() { l.inv.MutatingWebhooks = v })
