@@ -1,0 +1,73 @@
+package checks
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+)
+
+func sample() []Check {
+	one := func(inv *inventory.Inventory) []finding.Finding {
+		return []finding.Finding{{Message: "m", Resource: finding.Resource{Kind: "Pod", Namespace: "ns", Name: "p"}}}
+	}
+	return []Check{
+		{ID: "rbac/one", Domain: "rbac", Severity: finding.High, Title: "One", Controls: []finding.Control{"CIS-5.1.1"}, Needs: []inventory.Kind{inventory.ClusterRoleBindings}, Run: one},
+		{ID: "netpol/two", Domain: "netpol", Severity: finding.Low, Title: "Two", Needs: []inventory.Kind{inventory.Pods}, Run: one},
+		{ID: "netpol/boom", Domain: "netpol", Severity: finding.Low, Title: "Boom", Run: func(*inventory.Inventory) []finding.Finding { panic("bad index") }},
+	}
+}
+
+func TestRegistryRejectsBadChecks(t *testing.T) {
+	if _, err := NewRegistry(sample(), sample()[:1]); err == nil {
+		t.Error("duplicate ID accepted")
+	}
+	if _, err := NewRegistry([]Check{{ID: "two", Domain: "rbac", Run: sample()[0].Run}}); err == nil {
+		t.Error("ID without its domain accepted")
+	}
+}
+
+func TestSelect(t *testing.T) {
+	r, err := NewRegistry(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Select([]string{"netpol"}, finding.Filter{})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("domain select: %v %v", got, err)
+	}
+	got, err = r.Select(nil, finding.Filter{Checks: []string{"rbac/"}})
+	if err != nil || len(got) != 1 || got[0].ID != "rbac/one" {
+		t.Fatalf("prefix select: %v %v", got, err)
+	}
+	if _, err := r.Select(nil, finding.Filter{Checks: []string{"rbac/nope"}}); err == nil || !strings.Contains(err.Error(), "rbac/nope") {
+		t.Errorf("unknown check: %v", err)
+	}
+	if ks := Needs(r.All()); len(ks) != 2 {
+		t.Errorf("needs %v", ks)
+	}
+}
+
+func TestRunSkipsMissingKindsAndSurvivesPanics(t *testing.T) {
+	inv := inventory.New()
+	inv.Loaded[inventory.Pods] = true
+	inv.Missing[inventory.ClusterRoleBindings] = "forbidden"
+	res := Run(inv, sample())
+	if len(res.Skipped) != 2 {
+		t.Fatalf("skipped %+v", res.Skipped)
+	}
+	if res.Skipped[0].Check != "rbac/one" || !strings.Contains(res.Skipped[0].Reason, "cannot list clusterrolebindings: forbidden") {
+		t.Errorf("skip reason %+v", res.Skipped[0])
+	}
+	if res.Skipped[1].Check != "netpol/boom" || !strings.Contains(res.Skipped[1].Reason, "internal error: bad index") {
+		t.Errorf("panic not reported as skipped: %+v", res.Skipped[1])
+	}
+	if len(res.Ran) != 1 || len(res.Findings) != 1 {
+		t.Fatalf("ran %+v findings %+v", res.Ran, res.Findings)
+	}
+	f := res.Findings[0]
+	if f.Check != "netpol/two" || f.Severity != finding.Low || f.Title != "Two" {
+		t.Errorf("registry did not fill the finding: %+v", f)
+	}
+}
