@@ -114,8 +114,12 @@ type Inventory struct {
 	// Settings are the user's choices that change what checks report.
 	Settings Settings
 
-	memoMu sync.Mutex
-	memo   map[string]*memoEntry
+	memo *memoTable
+}
+
+type memoTable struct {
+	mu      sync.Mutex
+	entries map[string]*memoEntry
 }
 
 // Settings are run-wide choices the checks read (they stay pure functions of the inventory).
@@ -131,7 +135,7 @@ type memoEntry struct {
 
 // New returns an empty inventory.
 func New() *Inventory {
-	return &Inventory{Loaded: map[Kind]bool{}, Missing: map[Kind]string{}, Sources: map[Key]Source{}}
+	return &Inventory{Loaded: map[Kind]bool{}, Missing: map[Kind]string{}, Sources: map[Key]Source{}, memo: &memoTable{}}
 }
 
 // Has reports whether kind k was read successfully.
@@ -140,16 +144,17 @@ func (inv *Inventory) Has(k Kind) bool { return inv.Loaded[k] }
 // Memo computes a value once per key and shares it between checks, so that a
 // domain's analysis (the RBAC permission graph, pod isolation) is built once per run.
 func (inv *Inventory) Memo(key string, compute func() any) any {
-	inv.memoMu.Lock()
-	if inv.memo == nil {
-		inv.memo = map[string]*memoEntry{}
+	m := inv.memo
+	m.mu.Lock()
+	if m.entries == nil {
+		m.entries = map[string]*memoEntry{}
 	}
-	e, ok := inv.memo[key]
+	e, ok := m.entries[key]
 	if !ok {
 		e = &memoEntry{}
-		inv.memo[key] = e
+		m.entries[key] = e
 	}
-	inv.memoMu.Unlock()
+	m.mu.Unlock()
 	e.once.Do(func() { e.value = compute() })
 	return e.value
 }
@@ -220,3 +225,6 @@ var groups = map[Kind]string{
 
 // Group returns the kind's API group; the resource name is the Kind string itself.
 func (k Kind) Group() string { return groups[k] }
+
+// ResetMemo forgets the shared analyses, so a copied inventory recomputes them (benchmarks).
+func (inv *Inventory) ResetMemo() { inv.memo = &memoTable{} }
