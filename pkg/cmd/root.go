@@ -101,6 +101,7 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 		return fmt.Errorf("%w\nSee '%s --help' for usage.", err, c.CommandPath())
 	})
 	o.AddFlags(cmd)
+	registerCompletions(cmd, o)
 	addKlogVerbosity(cmd)
 
 	rbacCmd := newCmdDomain(o, "rbac", "Audit RBAC: risky grants, escalation paths, stale and latent bindings")

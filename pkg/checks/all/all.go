@@ -50,7 +50,10 @@ type coverage struct {
 
 // coverages lists each domain's summary, one line per domain.
 func coverages() []coverage {
-	return []coverage{}
+	return []coverage{
+		{domain: "netpol", needs: netpol.CoverageNeeds(), compute: func(inv *inventory.Inventory) any { return netpol.ComputeCoverage(inv) }},
+		{domain: "psa", needs: psa.Needs(), compute: psa.Coverage},
+	}
 }
 
 func wanted(domains []string, d string) bool {

@@ -1,7 +1,459 @@
-// Package netpol holds the netpol checks.
+// Package netpol judges NetworkPolicy exactly as the API server and CNIs read
+// it: which pods are isolated for ingress and egress and by which policies,
+// the namespaces without (default-deny) policies, policies that select nothing,
+// are open to everyone or have inert rules, and whether a given connection is
+// allowed. It also summarises coverage per namespace and proposes default-deny
+// remedies. Everything here is a pure function of the inventory.
 package netpol
 
-import "github.com/kubectl-harden/kubectl-harden/pkg/checks"
+import (
+	"fmt"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+)
+
+// Check IDs.
+const (
+	IDNamespaceWithoutPolicy    = "netpol/namespace-without-policy"
+	IDNoDefaultDenyIngress      = "netpol/namespace-without-default-deny-ingress"
+	IDNoDefaultDenyEgress       = "netpol/namespace-without-default-deny-egress"
+	IDPodsNotIsolatedIngress    = "netpol/pods-not-isolated-ingress"
+	IDPodsNotIsolatedEgress     = "netpol/pods-not-isolated-egress"
+	IDPolicySelectsNoPod        = "netpol/policy-selects-no-pod"
+	IDPolicyAllowsAll           = "netpol/policy-allows-all"
+	IDInertRule                 = "netpol/inert-rule"
+	IDEgressWithoutDNS          = "netpol/egress-without-dns"
+	IDNoEnforcingCNIRecognised  = "netpol/cni-unknown"
+	controlNSA                  = finding.Control("NSA-CISA-Network-Separation")
+	controlNIST                 = finding.Control("NIST-800-53-SC-7")
+	controlCISPolicies          = finding.Control("CIS-5.3.2")
+	controlCISCNI               = finding.Control("CIS-5.3.1")
+	maxPodsInMessage            = 5
+	namespaceAPIVersion         = "v1"
+	networkPolicyAPIVersion     = "networking.k8s.io/v1"
+	networkPolicyKind           = "NetworkPolicy"
+	namespaceKind               = "Namespace"
+	systemNamespacesDescription = "kube-system, kube-public and kube-node-lease are left out (unless --include-system): their pods belong to the distribution, and a default deny there breaks DNS and the network plugin."
+)
+
+// systemNamespace reports whether the namespace belongs to the distribution.
+// Namespace-level findings (no policy, no default deny) skip these unless
+// --include-system asks for them; pod and policy findings still cover them
+// once someone has written policies there.
+func systemNamespace(inv *inventory.Inventory, ns string) bool {
+	if inv.Settings.IncludeSystem {
+		return false
+	}
+	switch ns {
+	case "kube-system", "kube-public", "kube-node-lease":
+		return true
+	}
+	return false
+}
 
 // Checks returns the netpol checks.
-func Checks() []checks.Check { return nil }
+func Checks() []checks.Check {
+	all := []finding.Control{controlCISPolicies, controlNSA, controlNIST}
+	return []checks.Check{
+		{
+			ID: IDNamespaceWithoutPolicy, Domain: "netpol", Severity: finding.Medium,
+			Title:       "Namespace has no NetworkPolicy",
+			Description: "Every pod of a namespace without NetworkPolicy accepts traffic from, and sends traffic to, anything. Low for a namespace with no Running or Pending pod. " + systemNamespacesDescription,
+			Remediation: "Add a default-deny NetworkPolicy for ingress and egress with a DNS allow, then allow what each workload needs; an ingress-only default deny is the gentler start.",
+			Controls:    all, Needs: []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies},
+			Run: namespaceWithoutPolicy,
+		},
+		{
+			ID: IDNoDefaultDenyIngress, Domain: "netpol", Severity: finding.Medium,
+			Title:       "Namespace has NetworkPolicies but no default-deny ingress",
+			Description: "Pods no policy selects for ingress accept every connection, and so will every new pod. Only namespaces that have some NetworkPolicy are judged (the others get " + IDNamespaceWithoutPolicy + "). " + systemNamespacesDescription,
+			Remediation: "Add a NetworkPolicy with podSelector {} and policyTypes [Ingress] and no rules.",
+			Controls:    all, Needs: []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies},
+			Run: func(inv *inventory.Inventory) []finding.Finding {
+				return noDefaultDeny(inv, networkingv1.PolicyTypeIngress)
+			},
+		},
+		{
+			ID: IDNoDefaultDenyEgress, Domain: "netpol", Severity: finding.Low,
+			Title:       "Namespace has NetworkPolicies but no default-deny egress",
+			Description: "Pods no policy selects for egress can connect anywhere, including the API server, cloud metadata endpoints and the internet. Only namespaces that have some NetworkPolicy are judged. " + systemNamespacesDescription,
+			Remediation: "Add a NetworkPolicy with podSelector {} and policyTypes [Egress] together with an egress allow to the cluster DNS.",
+			Controls:    all, Needs: []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies},
+			Run: func(inv *inventory.Inventory) []finding.Finding {
+				return noDefaultDeny(inv, networkingv1.PolicyTypeEgress)
+			},
+		},
+		{
+			ID: IDPodsNotIsolatedIngress, Domain: "netpol", Severity: finding.Medium,
+			Title:       "Pods not isolated for ingress",
+			Description: "No NetworkPolicy selects these Running or Pending pods for ingress, so they accept every connection, in a namespace whose other pods are protected. hostNetwork and finished pods are not judged.",
+			Remediation: "Add a default-deny ingress policy to the namespace, or a policy selecting these pods.",
+			Controls:    all, Needs: []inventory.Kind{inventory.Pods, inventory.NetworkPolicies},
+			Run: func(inv *inventory.Inventory) []finding.Finding {
+				return podsNotIsolated(inv, networkingv1.PolicyTypeIngress)
+			},
+		},
+		{
+			ID: IDPodsNotIsolatedEgress, Domain: "netpol", Severity: finding.Low,
+			Title:       "Pods not isolated for egress",
+			Description: "No NetworkPolicy selects these Running or Pending pods for egress, in a namespace that has NetworkPolicies: they can connect anywhere. hostNetwork and finished pods are not judged.",
+			Remediation: "Add a default-deny egress policy with a DNS allow to the namespace, or an egress policy selecting these pods.",
+			Controls:    all, Needs: []inventory.Kind{inventory.Pods, inventory.NetworkPolicies},
+			Run: func(inv *inventory.Inventory) []finding.Finding {
+				return podsNotIsolated(inv, networkingv1.PolicyTypeEgress)
+			},
+		},
+		{
+			ID: IDPolicySelectsNoPod, Domain: "netpol", Severity: finding.Low,
+			Title:       "NetworkPolicy selects no pod",
+			Description: "The policy's podSelector matches no pod and no pod template of a Deployment, StatefulSet, DaemonSet, Job or CronJob in its namespace: it protects nothing, often because of a typo in a label.",
+			Remediation: "Fix the podSelector to match the intended pods' labels, or delete the policy.",
+			Controls:    all,
+			Needs: []inventory.Kind{inventory.Pods, inventory.NetworkPolicies, inventory.Deployments, inventory.StatefulSets,
+				inventory.DaemonSets, inventory.Jobs, inventory.CronJobs},
+			Run: policySelectsNoPod,
+		},
+		{
+			ID: IDPolicyAllowsAll, Domain: "netpol", Severity: finding.Medium,
+			Title:       "NetworkPolicy isolates pods but allows every peer",
+			Description: "A rule with no from/to, an empty peer, namespaceSelector {} or an ipBlock of 0.0.0.0/0 or ::/0 admits every peer, which undoes the isolation the policy creates. Medium when the rule also allows every port, low when it names ports. Egress rules limited to port 53 (DNS) are not reported.",
+			Remediation: "Name the peers: a podSelector, a namespaceSelector on kubernetes.io/metadata.name, or a narrow ipBlock.",
+			Controls:    all, Needs: []inventory.Kind{inventory.NetworkPolicies},
+			Run: policyAllowsAll,
+		},
+		{
+			ID: IDInertRule, Domain: "netpol", Severity: finding.Low,
+			Title:       "NetworkPolicy has rules for a direction not in policyTypes",
+			Description: "Rules for a direction the policy's policyTypes does not list are ignored: the author meant to allow or restrict traffic and nothing happens.",
+			Remediation: "Add the direction to policyTypes (which isolates the selected pods in it) or remove the rules.",
+			Controls:    all, Needs: []inventory.Kind{inventory.NetworkPolicies},
+			Run: inertRules,
+		},
+		{
+			ID: IDEgressWithoutDNS, Domain: "netpol", Severity: finding.Low,
+			Title:       "Egress-isolated pods cannot resolve names",
+			Description: "These pods are isolated for egress and no policy selecting them allows UDP 53 to the cluster DNS (kube-system pods k8s-app=kube-dns) or to an ipBlock: name lookups fail.",
+			Remediation: "Add an egress allow to kube-system pods k8s-app=kube-dns on UDP and TCP 53.",
+			Controls:    all, Needs: []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies},
+			Run: egressWithoutDNS,
+		},
+		{
+			ID: IDNoEnforcingCNIRecognised, Domain: "netpol", Severity: finding.Info,
+			Title:       "No NetworkPolicy-enforcing network plugin recognised",
+			Description: "Without a network plugin that enforces NetworkPolicy, policies do nothing. None of calico, cilium, antrea, weave, kube-router, kube-ovn, ovn-kubernetes, azure-npm or GKE Dataplane V2 is visible in the inventory's DaemonSets and pods; this is reported as unknown, not as unenforced.",
+			Remediation: "Confirm that the cluster's network plugin enforces NetworkPolicy, or install one that does.",
+			Controls:    []finding.Control{controlCISCNI, controlNSA, controlNIST},
+			Needs:       []inventory.Kind{inventory.Pods, inventory.DaemonSets},
+			Run:         cniUnknown,
+		},
+	}
+}
+
+func namespaceResource(ns string) finding.Resource {
+	return finding.Resource{APIVersion: namespaceAPIVersion, Kind: namespaceKind, Name: ns}
+}
+
+func policyResource(p *Policy) finding.Resource {
+	return finding.Resource{APIVersion: networkPolicyAPIVersion, Kind: networkPolicyKind, Namespace: p.Namespace, Name: p.Name}
+}
+
+func namespaceWithoutPolicy(inv *inventory.Inventory) []finding.Finding {
+	a := Analyze(inv)
+	var out []finding.Finding
+	for _, ns := range a.Namespaces {
+		if systemNamespace(inv, ns) || len(a.NamespacePolicies(ns)) > 0 {
+			continue
+		}
+		s := a.namespaceState(ns)
+		// An empty namespace exposes nothing yet, only every pod to come.
+		msg, sev := fmt.Sprintf("namespace %s has no NetworkPolicy: its %s accept and send any traffic", ns, count(s.judged, "pod")), finding.Severity(0)
+		if s.judged == 0 {
+			msg, sev = fmt.Sprintf("namespace %s has no NetworkPolicy: every pod started in it will accept and send any traffic", ns), finding.Low
+		}
+		out = append(out, finding.Finding{
+			Severity: sev,
+			Message:  msg,
+			Resource: namespaceResource(ns),
+			Evidence: map[string]any{
+				"pods":               s.judged,
+				"gentlerRemediation": IngressDenyRemedy(a, ns),
+			},
+			Remediation: DefaultDenyRemedy(a, ns),
+		})
+	}
+	return out
+}
+
+func noDefaultDeny(inv *inventory.Inventory, dir networkingv1.PolicyType) []finding.Finding {
+	a := Analyze(inv)
+	word := strings.ToLower(string(dir))
+	var out []finding.Finding
+	for _, ns := range a.Namespaces {
+		if systemNamespace(inv, ns) || len(a.NamespacePolicies(ns)) == 0 {
+			continue
+		}
+		s := a.namespaceState(ns)
+		deny, open := s.denyIngress, s.notIsolatedIngress
+		fix := IngressDenyRemedy(a, ns)
+		if dir == networkingv1.PolicyTypeEgress {
+			deny, open = s.denyEgress, s.notIsolatedEgress
+			fix = EgressDenyRemedy(a, ns)
+		}
+		if len(deny) > 0 {
+			continue
+		}
+		out = append(out, finding.Finding{
+			Message: fmt.Sprintf("namespace %s has no default-deny %s policy: %d of its %s, and every new pod, are open for %s",
+				ns, word, len(open), count(s.judged, "pod"), word),
+			Resource:    namespaceResource(ns),
+			Evidence:    map[string]any{"policies": len(a.NamespacePolicies(ns)), "pods": s.judged, "notIsolated": a.podNames(open)},
+			Remediation: fix,
+		})
+	}
+	return out
+}
+
+func podsNotIsolated(inv *inventory.Inventory, dir networkingv1.PolicyType) []finding.Finding {
+	a := Analyze(inv)
+	word := strings.ToLower(string(dir))
+	var out []finding.Finding
+	for _, ns := range a.Namespaces {
+		if len(a.NamespacePolicies(ns)) == 0 {
+			continue
+		}
+		s := a.namespaceState(ns)
+		open := s.notIsolatedIngress
+		if dir == networkingv1.PolicyTypeEgress {
+			open = s.notIsolatedEgress
+		}
+		if len(open) == 0 {
+			continue
+		}
+		names := a.podNames(open)
+		out = append(out, finding.Finding{
+			Message: fmt.Sprintf("%d of %s in namespace %s not isolated for %s: %s",
+				len(open), count(s.judged, "pod"), ns, word, shortList(names)),
+			Resource: namespaceResource(ns),
+			Evidence: map[string]any{"pods": names, "judged": s.judged},
+		})
+	}
+	return out
+}
+
+func (a *Analysis) podNames(pods []int) []string {
+	out := make([]string, 0, len(pods))
+	for _, i := range pods {
+		out = append(out, a.Pods[i].Pod.Name)
+	}
+	return out
+}
+
+// count writes "1 pod", "2 pods".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func shortList(names []string) string {
+	if len(names) <= maxPodsInMessage {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:maxPodsInMessage], ", ") + fmt.Sprintf(" and %d more", len(names)-maxPodsInMessage)
+}
+
+func policySelectsNoPod(inv *inventory.Inventory) []finding.Finding {
+	a := Analyze(inv)
+	templates := templateIndex(inv)
+	var out []finding.Finding
+	for i := range a.Policies {
+		p := &a.Policies[i]
+		if p.SelectorError != nil {
+			out = append(out, finding.Finding{
+				Message:  fmt.Sprintf("NetworkPolicy %s has an invalid podSelector (%v): the API server rejects it, and it selects nothing", p.Ref(), p.SelectorError),
+				Resource: policyResource(p),
+			})
+			continue
+		}
+		if len(p.Selected) > 0 || templates.matches(p) {
+			continue
+		}
+		out = append(out, finding.Finding{
+			Message:  fmt.Sprintf("NetworkPolicy %s selects no pod and no workload's pod template in namespace %s (podSelector %s)", p.Ref(), p.Namespace, selectorString(p)),
+			Resource: policyResource(p),
+			Evidence: map[string]any{"podSelector": p.Spec.PodSelector},
+		})
+	}
+	return out
+}
+
+func selectorString(p *Policy) string {
+	if p.SelectsAll {
+		return "{}"
+	}
+	return metav1.FormatLabelSelector(&p.Spec.PodSelector)
+}
+
+func policyAllowsAll(inv *inventory.Inventory) []finding.Finding {
+	a := Analyze(inv)
+	var out []finding.Finding
+	for i := range a.Policies {
+		p := &a.Policies[i]
+		var why []string
+		allPorts := false
+		for _, dir := range []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress} {
+			word := strings.ToLower(string(dir))
+			for j, r := range rulesOf(p, dir) {
+				open := openPeers(r.peers)
+				if len(open) == 0 {
+					continue
+				}
+				ports := RulePorts(r.ports, nil)
+				if dir == networkingv1.PolicyTypeEgress && onlyDNS(ports) {
+					continue
+				}
+				portText := "every port"
+				if isAllPorts(ports) {
+					allPorts = true
+				} else {
+					portText = portsText(r.ports)
+				}
+				why = append(why, fmt.Sprintf("%s[%d] on %s: %s", word, j, portText, strings.Join(open, "; ")))
+			}
+		}
+		if len(why) == 0 {
+			continue
+		}
+		sev := finding.Low
+		if allPorts {
+			sev = finding.Medium
+		}
+		out = append(out, finding.Finding{
+			Severity: sev,
+			Message:  fmt.Sprintf("NetworkPolicy %s allows every peer: %s", p.Ref(), strings.Join(why, "; ")),
+			Resource: policyResource(p),
+			Evidence: map[string]any{"rules": why},
+		})
+	}
+	return out
+}
+
+// onlyDNS reports whether a port set is within UDP/TCP 53 and not empty.
+func onlyDNS(s PortSet) bool {
+	if s.Empty() {
+		return false
+	}
+	for proto, rs := range s {
+		for _, r := range rs {
+			if r.From != 53 || r.To != 53 || (proto != "UDP" && proto != "TCP") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func portsText(ports []networkingv1.NetworkPolicyPort) string {
+	var out []string
+	for _, p := range ports {
+		proto := "TCP"
+		if p.Protocol != nil {
+			proto = string(*p.Protocol)
+		}
+		switch {
+		case p.Port == nil:
+			out = append(out, proto+" every port")
+		case p.EndPort != nil:
+			out = append(out, fmt.Sprintf("%s %s-%d", proto, p.Port.String(), *p.EndPort))
+		default:
+			out = append(out, proto+" "+p.Port.String())
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func inertRules(inv *inventory.Inventory) []finding.Finding {
+	a := Analyze(inv)
+	var out []finding.Finding
+	for i := range a.Policies {
+		p := &a.Policies[i]
+		var inert []string
+		if len(p.Spec.Ingress) > 0 && !p.Types.Ingress {
+			inert = append(inert, count(len(p.Spec.Ingress), "ingress rule"))
+		}
+		if len(p.Spec.Egress) > 0 && !p.Types.Egress {
+			inert = append(inert, count(len(p.Spec.Egress), "egress rule"))
+		}
+		if len(inert) == 0 {
+			continue
+		}
+		out = append(out, finding.Finding{
+			Message: fmt.Sprintf("NetworkPolicy %s has %s that policyTypes %v does not list: they are ignored",
+				p.Ref(), strings.Join(inert, " and "), p.Spec.PolicyTypes),
+			Resource: policyResource(p),
+			Evidence: map[string]any{"policyTypes": p.Spec.PolicyTypes, "inert": inert},
+		})
+	}
+	return out
+}
+
+func egressWithoutDNS(inv *inventory.Inventory) []finding.Finding {
+	a := Analyze(inv)
+	targets := a.dnsTargets()
+	dnsOK := make([]bool, len(a.Policies))
+	for i := range a.Policies {
+		dnsOK[i] = a.allowsDNS(&a.Policies[i], targets)
+	}
+	var out []finding.Finding
+	for _, ns := range a.Namespaces {
+		var pods []string
+		policies := map[string]bool{}
+		for _, i := range a.NamespacePods(ns) {
+			p := &a.Pods[i]
+			if p.Bucket != Judged || len(p.Egress) == 0 {
+				continue
+			}
+			ok := false
+			for _, pi := range p.Egress {
+				ok = ok || dnsOK[pi]
+			}
+			if ok {
+				continue
+			}
+			pods = append(pods, p.Pod.Name)
+			for _, pi := range p.Egress {
+				policies[a.Policies[pi].Name] = true
+			}
+		}
+		if len(pods) == 0 {
+			continue
+		}
+		out = append(out, finding.Finding{
+			Message: fmt.Sprintf("%s in namespace %s isolated for egress without a DNS allow: %s",
+				count(len(pods), "pod"), ns, shortList(pods)),
+			Resource:    namespaceResource(ns),
+			Evidence:    map[string]any{"pods": pods, "policies": keys(policies)},
+			Remediation: a.dnsRemedy(ns, keys(policies)),
+		})
+	}
+	return out
+}
+
+func cniUnknown(inv *inventory.Inventory) []finding.Finding {
+	c := DetectCNI(inv)
+	if c.Status == CNIEnforcing {
+		return nil
+	}
+	return []finding.Finding{{
+		Message:  c.describe(),
+		Resource: namespaceResource("kube-system"),
+		Evidence: map[string]any{"status": string(c.Status), "other": c.Other, "seen": c.Evidence},
+	}}
+}

@@ -1,0 +1,284 @@
+package netpol
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+)
+
+// Coverage is the NetworkPolicy summary carried in the report
+// (finding.Coverage{Domain: "netpol"}) and shown as a table.
+type Coverage struct {
+	CNI        CNI                 `json:"cni"`
+	Namespaces []NamespaceCoverage `json:"namespaces"`
+	Total      CoverageTotal       `json:"total"`
+}
+
+// NamespaceCoverage is one namespace's isolation. Pods counts the Running and
+// Pending pods on the pod network; hostNetwork and finished pods are counted apart.
+type NamespaceCoverage struct {
+	Namespace       string `json:"namespace"`
+	Policies        int    `json:"policies"`
+	Pods            int    `json:"pods"`
+	IngressIsolated int    `json:"ingressIsolated"`
+	EgressIsolated  int    `json:"egressIsolated"`
+	// IngressPercent and EgressPercent are isolated pods per 100 pods, one decimal; 0 without pods.
+	IngressPercent     float64 `json:"ingressPercent"`
+	EgressPercent      float64 `json:"egressPercent"`
+	DefaultDenyIngress bool    `json:"defaultDenyIngress"`
+	DefaultDenyEgress  bool    `json:"defaultDenyEgress"`
+	// HostNetwork pods are not enforceable; Inactive pods (Succeeded, Failed, Unknown) send nothing.
+	HostNetwork int `json:"hostNetwork"`
+	Inactive    int `json:"inactive"`
+}
+
+// CoverageTotal sums the namespaces; DefaultDeny* count namespaces.
+type CoverageTotal struct {
+	Namespaces         int     `json:"namespaces"`
+	Policies           int     `json:"policies"`
+	Pods               int     `json:"pods"`
+	IngressIsolated    int     `json:"ingressIsolated"`
+	EgressIsolated     int     `json:"egressIsolated"`
+	IngressPercent     float64 `json:"ingressPercent"`
+	EgressPercent      float64 `json:"egressPercent"`
+	DefaultDenyIngress int     `json:"defaultDenyIngress"`
+	DefaultDenyEgress  int     `json:"defaultDenyEgress"`
+	HostNetwork        int     `json:"hostNetwork"`
+	Inactive           int     `json:"inactive"`
+}
+
+// CoverageNeeds are the kinds Coverage reads.
+func CoverageNeeds() []inventory.Kind {
+	return []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies, inventory.DaemonSets}
+}
+
+// ComputeCoverage summarises pod isolation per namespace and for the cluster.
+func ComputeCoverage(inv *inventory.Inventory) *Coverage {
+	a := Analyze(inv)
+	c := &Coverage{CNI: DetectCNI(inv), Namespaces: make([]NamespaceCoverage, 0, len(a.Namespaces))}
+	t := &c.Total
+	for _, ns := range a.Namespaces {
+		s := a.namespaceState(ns)
+		nc := NamespaceCoverage{
+			Namespace: ns, Policies: len(a.NamespacePolicies(ns)),
+			Pods: s.judged, IngressIsolated: s.isolatedIngress, EgressIsolated: s.isolatedEgress,
+			IngressPercent: percent(s.isolatedIngress, s.judged), EgressPercent: percent(s.isolatedEgress, s.judged),
+			DefaultDenyIngress: len(s.denyIngress) > 0, DefaultDenyEgress: len(s.denyEgress) > 0,
+			HostNetwork: s.hostNetwork, Inactive: s.inactive,
+		}
+		c.Namespaces = append(c.Namespaces, nc)
+		t.Namespaces++
+		t.Policies += nc.Policies
+		t.Pods += nc.Pods
+		t.IngressIsolated += nc.IngressIsolated
+		t.EgressIsolated += nc.EgressIsolated
+		t.HostNetwork += nc.HostNetwork
+		t.Inactive += nc.Inactive
+		if nc.DefaultDenyIngress {
+			t.DefaultDenyIngress++
+		}
+		if nc.DefaultDenyEgress {
+			t.DefaultDenyEgress++
+		}
+	}
+	t.IngressPercent = percent(t.IngressIsolated, t.Pods)
+	t.EgressPercent = percent(t.EgressIsolated, t.Pods)
+	return c
+}
+
+func percent(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	return math.Round(float64(n)*1000/float64(of)) / 10
+}
+
+// namespaceState is what the namespace-level checks and the coverage need of a namespace.
+type namespaceState struct {
+	judged, hostNetwork, inactive   int
+	isolatedIngress, isolatedEgress int
+	// notIsolatedIngress and notIsolatedEgress are the judged pods open in that direction.
+	notIsolatedIngress, notIsolatedEgress []int
+	// denyIngress and denyEgress are the policies that isolate every pod of
+	// the namespace in that direction; empty when there is no default deny.
+	denyIngress, denyEgress []string
+}
+
+func (a *Analysis) namespaceState(ns string) namespaceState {
+	var s namespaceState
+	for _, i := range a.NamespacePods(ns) {
+		p := &a.Pods[i]
+		switch p.Bucket {
+		case HostNetwork:
+			s.hostNetwork++
+			continue
+		case Inactive:
+			s.inactive++
+			continue
+		}
+		s.judged++
+		if p.Isolated(networkingv1.PolicyTypeIngress) {
+			s.isolatedIngress++
+		} else {
+			s.notIsolatedIngress = append(s.notIsolatedIngress, i)
+		}
+		if p.Isolated(networkingv1.PolicyTypeEgress) {
+			s.isolatedEgress++
+		} else {
+			s.notIsolatedEgress = append(s.notIsolatedEgress, i)
+		}
+	}
+	s.denyIngress = a.defaultDeny(ns, networkingv1.PolicyTypeIngress)
+	s.denyEgress = a.defaultDeny(ns, networkingv1.PolicyTypeEgress)
+	return s
+}
+
+// defaultDeny returns the policies that make the namespace default-deny in
+// the direction: they select every pod (podSelector {}) and list the
+// direction, so every pod, present or future, is isolated. A namespace-wide
+// policy with a rule open to every peer on every port undoes it (it is an
+// allow-all), and then there is no default deny.
+func (a *Analysis) defaultDeny(ns string, dir networkingv1.PolicyType) []string {
+	var deny []string
+	for _, pi := range a.NamespacePolicies(ns) {
+		p := &a.Policies[pi]
+		if !p.SelectsAll || !p.Types.Has(dir) {
+			continue
+		}
+		for _, r := range rulesOf(p, dir) {
+			if len(openPeers(r.peers)) > 0 && isAllPorts(RulePorts(r.ports, nil)) {
+				return nil
+			}
+		}
+		deny = append(deny, p.Ref())
+	}
+	return deny
+}
+
+func isAllPorts(s PortSet) bool {
+	for _, proto := range protocols() {
+		if len(s[proto]) != 1 || s[proto][0] != (PortRange{1, 65535}) {
+			return false
+		}
+	}
+	return true
+}
+
+// openPeers says why a rule's peers admit (nearly) everyone: no from/to, an
+// empty peer, namespaceSelector {} without a narrowing podSelector, or an
+// ipBlock of a whole address family. It returns nil for a rule that narrows its peers.
+func openPeers(peers []networkingv1.NetworkPolicyPeer) []string {
+	if len(peers) == 0 {
+		return []string{"no peers listed: every address"}
+	}
+	var out []string
+	for i, p := range peers {
+		switch {
+		case p.IPBlock != nil:
+			if pfx, err := netip.ParsePrefix(p.IPBlock.CIDR); err == nil && pfx.Bits() == 0 {
+				why := fmt.Sprintf("peer %d: ipBlock %s", i, p.IPBlock.CIDR)
+				if len(p.IPBlock.Except) > 0 {
+					why += fmt.Sprintf(" (except %d ranges)", len(p.IPBlock.Except))
+				}
+				out = append(out, why)
+			}
+		case p.PodSelector == nil && p.NamespaceSelector == nil:
+			out = append(out, fmt.Sprintf("peer %d: {} (the API server rejects an empty peer; read as every address)", i))
+		case p.NamespaceSelector != nil && emptySelector(p.NamespaceSelector) && (p.PodSelector == nil || emptySelector(p.PodSelector)):
+			out = append(out, fmt.Sprintf("peer %d: namespaceSelector {}: every pod in every namespace", i))
+		}
+	}
+	return out
+}
+
+func emptySelector(s *metav1.LabelSelector) bool {
+	return len(s.MatchLabels) == 0 && len(s.MatchExpressions) == 0
+}
+
+// dnsTargets are the pods DNS egress must reach: the kube-system pods labelled
+// k8s-app=kube-dns when the inventory has them, else a stand-in with the
+// labels and ports of the kube-dns/CoreDNS deployments of kubeadm and most distributions.
+func (a *Analysis) dnsTargets() []Peer {
+	var out []Peer
+	for _, i := range a.NamespacePods("kube-system") {
+		p := &a.Pods[i]
+		if p.Bucket == Judged && p.Pod.Labels["k8s-app"] == "kube-dns" {
+			out = append(out, PodPeer(p.Pod, a.NamespaceLabels("kube-system")))
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	return []Peer{{
+		Namespace: "kube-system", Labels: map[string]string{"k8s-app": "kube-dns"}, NamespaceLabels: a.NamespaceLabels("kube-system"),
+		Ports: []corev1.ContainerPort{
+			{Name: "dns", ContainerPort: 53, Protocol: corev1.ProtocolUDP},
+			{Name: "dns-tcp", ContainerPort: 53, Protocol: corev1.ProtocolTCP},
+		},
+	}}
+}
+
+// allowsDNS reports whether a policy's egress rules let a pod resolve names:
+// UDP 53 to a DNS target, or UDP 53 to any ipBlock (node-local caches and
+// upstream resolvers live at addresses the inventory does not show).
+func (a *Analysis) allowsDNS(p *Policy, targets []Peer) bool {
+	for _, r := range rulesOf(p, networkingv1.PolicyTypeEgress) {
+		for ti := range targets {
+			t := &targets[ti]
+			if PeersMatch(r.peers, p.Namespace, t) && RulePorts(r.ports, t).Contains(corev1.ProtocolUDP, 53) {
+				return true
+			}
+		}
+		for _, peer := range r.peers {
+			if peer.IPBlock != nil && RulePorts(r.ports, nil).Contains(corev1.ProtocolUDP, 53) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Table renders the coverage for the table output (output.Tabular): one row
+// per namespace and a total, counts with percentages.
+func (c *Coverage) Table() (title string, headers []string, rows [][]string) {
+	title = "NetworkPolicy coverage (CNI: " + string(c.CNI.Status)
+	if len(c.CNI.Enforcing) > 0 {
+		title += ", " + strings.Join(c.CNI.Enforcing, ", ")
+	}
+	title += ")"
+	headers = []string{"NAMESPACE", "POLICIES", "PODS", "INGRESS ISOLATED", "EGRESS ISOLATED", "DEFAULT-DENY INGRESS", "DEFAULT-DENY EGRESS", "HOSTNETWORK", "INACTIVE"}
+	row := func(name string, policies, pods, in, eg int, inPct, egPct float64, denyIn, denyEg string, host, inactive int) []string {
+		return []string{name, strconv.Itoa(policies), strconv.Itoa(pods), isolatedCell(in, pods, inPct), isolatedCell(eg, pods, egPct),
+			denyIn, denyEg, strconv.Itoa(host), strconv.Itoa(inactive)}
+	}
+	for _, n := range c.Namespaces {
+		rows = append(rows, row(n.Namespace, n.Policies, n.Pods, n.IngressIsolated, n.EgressIsolated, n.IngressPercent, n.EgressPercent,
+			yesNo(n.DefaultDenyIngress), yesNo(n.DefaultDenyEgress), n.HostNetwork, n.Inactive))
+	}
+	t := c.Total
+	rows = append(rows, row("TOTAL", t.Policies, t.Pods, t.IngressIsolated, t.EgressIsolated, t.IngressPercent, t.EgressPercent,
+		fmt.Sprintf("%d/%d", t.DefaultDenyIngress, t.Namespaces), fmt.Sprintf("%d/%d", t.DefaultDenyEgress, t.Namespaces), t.HostNetwork, t.Inactive))
+	return title, headers, rows
+}
+
+func isolatedCell(n, of int, pct float64) string {
+	if of == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d (%s%%)", n, strconv.FormatFloat(pct, 'f', -1, 64))
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

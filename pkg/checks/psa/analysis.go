@@ -1,0 +1,666 @@
+package psa
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/pod-security-admission/api"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+)
+
+// Object names an evaluated object: a Pod or an object holding a pod template.
+type Object struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace"`
+	Name       string `json:"name"`
+}
+
+func (o Object) String() string { return o.Kind + " " + o.Namespace + "/" + o.Name }
+
+// Resource is the object as a finding names it.
+func (o Object) Resource() finding.Resource {
+	return finding.Resource{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+}
+
+// Verdict is a pod spec judged at baseline and restricted at one policy version.
+type Verdict struct {
+	Object  Object `json:"object"`
+	Version string `json:"version"`
+	// Level is the strictest level the pod spec satisfies.
+	Level      api.Level   `json:"level"`
+	Baseline   []Violation `json:"baseline,omitempty"`
+	Restricted []Violation `json:"restricted,omitempty"`
+}
+
+// NamespaceSummary is a namespace's Pod Security standing, for the report's coverage table.
+type NamespaceSummary struct {
+	Name string `json:"name"`
+	// Known says the Namespace object was read, so its labels are known. Manifests
+	// often name a namespace without defining it; its labels are then unknown.
+	Known bool `json:"known"`
+	// System namespaces (kube-system, kube-public, kube-node-lease) host the
+	// control plane's own privileged pods; their findings are left out unless asked for.
+	System     bool     `json:"system,omitempty"`
+	Production bool     `json:"production,omitempty"`
+	Labels     Labels   `json:"labels"`
+	Invalid    []string `json:"invalidLabels,omitempty"`
+	// Effective is the policy the API server applies, as level:version, after
+	// defaults (privileged when unlabelled) and fail-closed/fail-open rules for invalid values.
+	Effective Modes `json:"effective"`
+	// Version is the policy version the namespace's pods and templates were judged at.
+	Version string `json:"version"`
+	// Strictest is the strictest level every pod and template satisfies today.
+	Strictest api.Level `json:"strictest"`
+	// Next is the level above Strictest, and Blocking what stands in its way.
+	Next     api.Level `json:"next,omitempty"`
+	Blocking []Blocker `json:"blocking,omitempty"`
+	Counts   Counts    `json:"counts"`
+	// Proposal is the staged label change, when the labels are not already what it proposes.
+	Proposal *Proposal `json:"proposal,omitempty"`
+	// DryRun holds the server's answers to the proposal, with --server-dry-run.
+	DryRun []ServerCheck `json:"serverDryRun,omitempty"`
+}
+
+// Labels are a namespace's pod-security.kubernetes.io labels as written.
+type Labels struct {
+	Enforce        string `json:"enforce,omitempty"`
+	EnforceVersion string `json:"enforceVersion,omitempty"`
+	Audit          string `json:"audit,omitempty"`
+	AuditVersion   string `json:"auditVersion,omitempty"`
+	Warn           string `json:"warn,omitempty"`
+	WarnVersion    string `json:"warnVersion,omitempty"`
+}
+
+// Modes are the effective enforce, audit and warn policies as level:version.
+type Modes struct {
+	Enforce string `json:"enforce"`
+	Audit   string `json:"audit"`
+	Warn    string `json:"warn"`
+}
+
+// Blocker is a violation that keeps a namespace from the next level.
+type Blocker struct {
+	Object Object `json:"object"`
+	// Pods is how many pods the object stands for (a Deployment's replicas found in the inventory).
+	Pods int `json:"pods,omitempty"`
+	Violation
+}
+
+// Counts sums up a namespace's workloads. A workload is a top-level object
+// with everything it owns: a Deployment with its ReplicaSets and their Pods
+// counts once; a Pod nobody owns is a workload of its own.
+type Counts struct {
+	Workloads  int `json:"workloads"`
+	Pods       int `json:"pods"`
+	Templates  int `json:"templates"`
+	Privileged int `json:"privileged"`
+	Baseline   int `json:"baseline"`
+	Restricted int `json:"restricted"`
+}
+
+// Proposal is the recommended label change: warn and audit at Target first,
+// then enforce at the strictest level already satisfied, all pinned to Version.
+type Proposal struct {
+	Target  api.Level `json:"target"`
+	Enforce api.Level `json:"enforce"`
+	Version string    `json:"version"`
+	// Labels are the pod-security labels once both stages are applied.
+	Labels map[string]string `json:"labels"`
+}
+
+// subject is one pod spec the analysis judges: a Pod's, or a template's.
+type subject struct {
+	Object
+	uid      types.UID
+	meta     *metav1.ObjectMeta
+	spec     *corev1.PodSpec
+	metaPath *field.Path
+	specPath *field.Path
+	owners   []metav1.OwnerReference
+	pod      bool
+	// canPatch says a change to the template reaches future pods (false for
+	// Pods, whose spec is immutable, and Jobs, whose template is).
+	canPatch bool
+	parent   *subject
+	judged   map[api.Version]*[2]judgement // [baseline, restricted]
+}
+
+// workload is a top-level subject and the subjects it owns.
+type workload struct {
+	top     *subject
+	members []*subject
+	pods    int
+}
+
+// nsState is the analysis of one namespace.
+type nsState struct {
+	summary   *NamespaceSummary
+	labels    map[string]string
+	policy    api.Policy
+	version   api.Version // judged at
+	workloads []*workload
+	pods      []*subject // every pod, owned or not, as the API server checks them
+}
+
+// Analysis is the Pod Security analysis of an inventory, built once per run
+// (inventory.Memo) and shared by every psa check.
+type Analysis struct {
+	Namespaces []NamespaceSummary `json:"namespaces"`
+	// Notes say what limits the analysis (an unknown server version, a server newer than the policy library).
+	Notes []string `json:"notes,omitempty"`
+
+	eval *evaluator
+	// server is the version "latest" stands for: the server's minor, else the library's newest.
+	server api.Version
+	// pin is the version proposed labels are pinned to.
+	pin      api.Version
+	complete bool // every kind holding pod specs was read
+	byNS     map[string]*nsState
+	byKey    map[inventory.Key]*subject
+	findings map[string][]finding.Finding
+	// mu guards the judgement caches for queries after the analysis (Verdict, PredictedWarnings).
+	mu sync.Mutex
+}
+
+// Label keys of the Pod Security admission.
+const (
+	EnforceLabel        = api.EnforceLevelLabel
+	EnforceVersionLabel = api.EnforceVersionLabel
+	AuditLabel          = api.AuditLevelLabel
+	AuditVersionLabel   = api.AuditVersionLabel
+	WarnLabel           = api.WarnLevelLabel
+	WarnVersionLabel    = api.WarnVersionLabel
+)
+
+// podSpecKinds are the kinds whose pod specs the analysis reads.
+func podSpecKinds() []inventory.Kind {
+	return []inventory.Kind{
+		inventory.Pods, inventory.PodTemplates, inventory.ReplicationControllers, inventory.Deployments,
+		inventory.StatefulSets, inventory.DaemonSets, inventory.ReplicaSets, inventory.Jobs, inventory.CronJobs,
+	}
+}
+
+// Needs are the kinds the full analysis reads.
+func Needs() []inventory.Kind {
+	return append([]inventory.Kind{inventory.Namespaces}, podSpecKinds()...)
+}
+
+// Analyze returns the inventory's Pod Security analysis, computed once per inventory.
+func Analyze(inv *inventory.Inventory) *Analysis {
+	return inv.Memo("psa", func() any { return analyze(inv) }).(*Analysis)
+}
+
+func analyze(inv *inventory.Inventory) *Analysis {
+	ev, err := newEvaluator()
+	if err != nil {
+		// The library rejecting its own default checks is a build problem, not a cluster's.
+		panic(err)
+	}
+	a := &Analysis{eval: ev, byNS: map[string]*nsState{}, byKey: map[inventory.Key]*subject{}, complete: true}
+	a.server, err = PolicyVersion(inv.ServerVersion)
+	if err != nil {
+		a.server = api.LatestVersion()
+		a.Notes = append(a.Notes, fmt.Sprintf("%v; judged at the newest policy the plugin knows (%s)", err, ev.newest))
+	}
+	a.pin = a.server
+	if a.server.Latest() {
+		a.pin = ev.newest
+	} else if ev.newest.Older(a.server) {
+		a.Notes = append(a.Notes, fmt.Sprintf("the server (%s) is newer than the plugin's Pod Security policy (%s): checks added since are not evaluated", a.server, ev.newest))
+	}
+	for _, k := range podSpecKinds() {
+		if !inv.Has(k) {
+			a.complete = false
+		}
+	}
+
+	a.collect(inv)
+	a.link()
+	for _, n := range inv.NamespaceNames() {
+		a.namespace(n)
+	}
+	for _, ns := range inv.Namespaces {
+		st := a.namespace(ns.Name)
+		st.summary.Known = true
+		st.labels = ns.Labels
+	}
+	names := make([]string, 0, len(a.byNS))
+	for n := range a.byNS {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		a.summarize(a.byNS[n])
+		a.Namespaces = append(a.Namespaces, *a.byNS[n].summary)
+	}
+	a.findings = a.buildFindings(inv.Settings.IncludeSystem)
+	return a
+}
+
+// namespaceOf is where an object lives; manifests without a namespace go to
+// "default", as kubectl apply would put them with a default kubeconfig.
+func namespaceOf(ns string) string {
+	if ns == "" {
+		return "default"
+	}
+	return ns
+}
+
+func (a *Analysis) namespace(name string) *nsState {
+	name = namespaceOf(name)
+	st, ok := a.byNS[name]
+	if !ok {
+		st = &nsState{summary: &NamespaceSummary{Name: name, System: isSystemNamespace(name)}}
+		a.byNS[name] = st
+	}
+	return st
+}
+
+// collect indexes every pod spec in the inventory.
+func (a *Analysis) collect(inv *inventory.Inventory) {
+	tmpl := field.NewPath("spec", "template")
+	add := func(apiVersion, kind string, m *metav1.ObjectMeta, meta *metav1.ObjectMeta, spec *corev1.PodSpec, metaPath, specPath *field.Path, canPatch bool) {
+		s := &subject{
+			Object:   Object{APIVersion: apiVersion, Kind: kind, Namespace: namespaceOf(m.Namespace), Name: m.Name},
+			uid:      m.UID,
+			meta:     meta,
+			spec:     defaulted(spec, kind == "Pod"),
+			metaPath: metaPath,
+			specPath: specPath,
+			owners:   m.OwnerReferences,
+			pod:      kind == "Pod",
+			canPatch: canPatch,
+			judged:   map[api.Version]*[2]judgement{},
+		}
+		a.byKey[inventory.Key{Kind: kind, Namespace: s.Namespace, Name: s.Name}] = s
+		st := a.namespace(s.Namespace)
+		if s.pod {
+			st.pods = append(st.pods, s)
+		}
+	}
+	for i := range inv.Pods {
+		o := &inv.Pods[i]
+		add("v1", "Pod", &o.ObjectMeta, &o.ObjectMeta, &o.Spec, field.NewPath("metadata"), field.NewPath("spec"), false)
+	}
+	for i := range inv.PodTemplates {
+		o := &inv.PodTemplates[i]
+		add("v1", "PodTemplate", &o.ObjectMeta, &o.Template.ObjectMeta, &o.Template.Spec, field.NewPath("template", "metadata"), field.NewPath("template", "spec"), true)
+	}
+	for i := range inv.ReplicationControllers {
+		o := &inv.ReplicationControllers[i]
+		if o.Spec.Template == nil {
+			continue
+		}
+		add("v1", "ReplicationController", &o.ObjectMeta, &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, tmpl.Child("metadata"), tmpl.Child("spec"), true)
+	}
+	for i := range inv.Deployments {
+		o := &inv.Deployments[i]
+		add("apps/v1", "Deployment", &o.ObjectMeta, &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, tmpl.Child("metadata"), tmpl.Child("spec"), true)
+	}
+	for i := range inv.StatefulSets {
+		o := &inv.StatefulSets[i]
+		add("apps/v1", "StatefulSet", &o.ObjectMeta, &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, tmpl.Child("metadata"), tmpl.Child("spec"), true)
+	}
+	for i := range inv.DaemonSets {
+		o := &inv.DaemonSets[i]
+		add("apps/v1", "DaemonSet", &o.ObjectMeta, &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, tmpl.Child("metadata"), tmpl.Child("spec"), true)
+	}
+	for i := range inv.ReplicaSets {
+		o := &inv.ReplicaSets[i]
+		add("apps/v1", "ReplicaSet", &o.ObjectMeta, &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, tmpl.Child("metadata"), tmpl.Child("spec"), true)
+	}
+	for i := range inv.Jobs {
+		o := &inv.Jobs[i]
+		add("batch/v1", "Job", &o.ObjectMeta, &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, tmpl.Child("metadata"), tmpl.Child("spec"), false)
+	}
+	jt := field.NewPath("spec", "jobTemplate", "spec", "template")
+	for i := range inv.CronJobs {
+		o := &inv.CronJobs[i]
+		add("batch/v1", "CronJob", &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template.ObjectMeta, &o.Spec.JobTemplate.Spec.Template.Spec, jt.Child("metadata"), jt.Child("spec"), true)
+	}
+}
+
+// ownerKinds are the controllers whose pods and children are counted under them.
+func ownerKind(kind string) bool {
+	switch kind {
+	case "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController":
+		return true
+	}
+	return false
+}
+
+// link sets each subject's parent from its controller owner reference (or
+// its only owner), and groups the subjects of each namespace into workloads.
+func (a *Analysis) link() {
+	keys := make([]inventory.Key, 0, len(a.byKey))
+	for k := range a.byKey {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	for _, k := range keys {
+		s := a.byKey[k]
+		ref := controllerRef(s.owners)
+		if ref == nil || !ownerKind(ref.Kind) {
+			continue
+		}
+		p, ok := a.byKey[inventory.Key{Kind: ref.Kind, Namespace: s.Namespace, Name: ref.Name}]
+		if ok && (ref.UID == "" || p.uid == "" || ref.UID == p.uid) && p != s {
+			s.parent = p
+		}
+	}
+	tops := map[*subject]*workload{}
+	for _, k := range keys {
+		s := a.byKey[k]
+		top := s
+		// Owner chains are at most Pod -> ReplicaSet -> Deployment; the bound
+		// keeps a malformed cycle in manifests from looping.
+		for i := 0; i < 4 && top.parent != nil; i++ {
+			top = top.parent
+		}
+		w, ok := tops[top]
+		if !ok {
+			w = &workload{top: top}
+			tops[top] = w
+			st := a.namespace(top.Namespace)
+			st.workloads = append(st.workloads, w)
+		}
+		if s != top {
+			w.members = append(w.members, s)
+		}
+		if s.pod {
+			w.pods++
+		}
+	}
+}
+
+func controllerRef(refs []metav1.OwnerReference) *metav1.OwnerReference {
+	for i := range refs {
+		if refs[i].Controller != nil && *refs[i].Controller {
+			return &refs[i]
+		}
+	}
+	if len(refs) == 1 {
+		return &refs[0]
+	}
+	return nil
+}
+
+// resolve maps a label's "latest" to the version the server means by it.
+func (a *Analysis) resolve(v api.Version) api.Version {
+	if v.Latest() {
+		return a.server
+	}
+	return v
+}
+
+// judge returns a subject's judgements at baseline and restricted at a version, cached.
+func (a *Analysis) judge(s *subject, v api.Version) *[2]judgement {
+	v = a.resolve(v)
+	if j, ok := s.judged[v]; ok {
+		return j
+	}
+	j := &[2]judgement{
+		a.eval.judge(api.LevelVersion{Level: api.LevelBaseline, Version: v}, s.meta, s.spec, s.metaPath, s.specPath),
+		a.eval.judge(api.LevelVersion{Level: api.LevelRestricted, Version: v}, s.meta, s.spec, s.metaPath, s.specPath),
+	}
+	s.judged[v] = j
+	return j
+}
+
+// at returns a subject's judgement at one level; privileged allows everything.
+func (a *Analysis) at(s *subject, lv api.LevelVersion) judgement {
+	switch lv.Level {
+	case api.LevelBaseline:
+		return a.judge(s, lv.Version)[0]
+	case api.LevelRestricted:
+		return a.judge(s, lv.Version)[1]
+	}
+	return judgement{allowed: true}
+}
+
+func (a *Analysis) level(s *subject, v api.Version) api.Level {
+	j := a.judge(s, v)
+	switch {
+	case j[1].allowed:
+		return api.LevelRestricted
+	case j[0].allowed:
+		return api.LevelBaseline
+	}
+	return api.LevelPrivileged
+}
+
+// workloadLevel is the strictest level the workload's template and every object it owns satisfy.
+func (a *Analysis) workloadLevel(w *workload, v api.Version) api.Level {
+	l := a.level(w.top, v)
+	for _, m := range w.members {
+		if ml := a.level(m, v); api.CompareLevels(ml, l) < 0 {
+			l = ml
+		}
+	}
+	return l
+}
+
+// strictest is the strictest level every workload of a namespace satisfies.
+func (a *Analysis) strictest(st *nsState, v api.Version) api.Level {
+	l := api.LevelRestricted
+	for _, w := range st.workloads {
+		if wl := a.workloadLevel(w, v); api.CompareLevels(wl, l) < 0 {
+			l = wl
+		}
+	}
+	return l
+}
+
+// failing returns the violations of a workload at a level: the top object's,
+// then those of owned objects for checks the top object passes (a pod
+// created before its template was fixed, a ReplicaSet of an old revision).
+func (a *Analysis) failing(w *workload, lv api.LevelVersion) []Blocker {
+	var out []Blocker
+	seen := map[string]bool{}
+	top := a.at(w.top, lv)
+	for _, v := range top.violations {
+		seen[v.Check] = true
+		out = append(out, Blocker{Object: w.top.Object, Pods: w.pods, Violation: v})
+	}
+	for _, m := range w.members {
+		for _, v := range a.at(m, lv).violations {
+			if !seen[v.Check] {
+				seen[v.Check] = true
+				out = append(out, Blocker{Object: m.Object, Violation: v})
+			}
+		}
+	}
+	return out
+}
+
+func nextLevel(l api.Level) api.Level {
+	switch l {
+	case api.LevelPrivileged:
+		return api.LevelBaseline
+	case api.LevelBaseline:
+		return api.LevelRestricted
+	}
+	return ""
+}
+
+// summarize fills a namespace's summary.
+func (a *Analysis) summarize(st *nsState) {
+	sum := st.summary
+	sum.Production = isProduction(sum.Name, st.labels)
+	sum.Labels = Labels{
+		Enforce: st.labels[EnforceLabel], EnforceVersion: st.labels[EnforceVersionLabel],
+		Audit: st.labels[AuditLabel], AuditVersion: st.labels[AuditVersionLabel],
+		Warn: st.labels[WarnLabel], WarnVersion: st.labels[WarnVersionLabel],
+	}
+	// Unlabelled modes default to privileged:latest: the API cannot show an
+	// AdmissionConfiguration default, and privileged is the built-in one.
+	def := api.LevelVersion{Level: api.LevelPrivileged, Version: api.LatestVersion()}
+	pol, errs := api.PolicyToEvaluate(st.labels, api.Policy{Enforce: def, Audit: def, Warn: def})
+	st.policy = pol
+	for _, e := range errs {
+		key := strings.TrimSuffix(strings.TrimPrefix(e.Field, "metadata.labels["), "]")
+		sum.Invalid = append(sum.Invalid, fmt.Sprintf("%s=%v: %s", key, e.BadValue, e.Detail))
+	}
+	sum.Effective = Modes{Enforce: pol.Enforce.String(), Audit: pol.Audit.String(), Warn: pol.Warn.String()}
+	st.version = a.resolve(pol.Enforce.Version)
+	sum.Version = st.version.String()
+
+	sort.Slice(st.workloads, func(i, j int) bool { return st.workloads[i].top.Object.String() < st.workloads[j].top.Object.String() })
+	for _, w := range st.workloads {
+		sum.Counts.Workloads++
+		sum.Counts.Pods += w.pods
+		for _, s := range append([]*subject{w.top}, w.members...) {
+			if !s.pod {
+				sum.Counts.Templates++
+			}
+		}
+		switch a.workloadLevel(w, st.version) {
+		case api.LevelPrivileged:
+			sum.Counts.Privileged++
+		case api.LevelBaseline:
+			sum.Counts.Baseline++
+		default:
+			sum.Counts.Restricted++
+		}
+	}
+	sum.Strictest = a.strictest(st, st.version)
+	sum.Next = nextLevel(sum.Strictest)
+	if sum.Next != "" {
+		for _, w := range st.workloads {
+			if a.workloadLevel(w, st.version) == sum.Strictest {
+				sum.Blocking = append(sum.Blocking, a.failing(w, api.LevelVersion{Level: sum.Next, Version: st.version})...)
+			}
+		}
+	}
+	sum.Proposal = a.propose(st)
+}
+
+// Verdict returns an object's judgement at its namespace's policy version.
+// kind is the object's Kind (Pod, Deployment, ...); an object without a
+// namespace in manifests is in "default".
+func (a *Analysis) Verdict(kind, namespace, name string) (Verdict, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.byKey[inventory.Key{Kind: kind, Namespace: namespaceOf(namespace), Name: name}]
+	if !ok {
+		return Verdict{}, false
+	}
+	v := a.byNS[s.Namespace].version
+	j := a.judge(s, v)
+	return Verdict{Object: s.Object, Version: v.String(), Level: a.level(s, v), Baseline: j[0].violations, Restricted: j[1].violations}, true
+}
+
+// PredictedWarnings returns the warnings the API server answers a change of
+// the namespace's enforce policy to lv with, in its own words and order: a
+// header, then for each distinct set of forbidden reasons the first pod by
+// name, how many others share it, and the reasons. Like the server it judges
+// every Pod, owned or not, and not templates; it does not model the server's
+// cap on pods checked (3000 by default) nor its time limit.
+func (a *Analysis) PredictedWarnings(namespace string, lv api.LevelVersion) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st, ok := a.byNS[namespaceOf(namespace)]
+	if !ok || lv.Level == api.LevelPrivileged {
+		return nil
+	}
+	type group struct {
+		first string
+		count int
+	}
+	groups := map[string]*group{}
+	var reasons []string
+	for _, p := range st.pods {
+		j := a.at(p, lv)
+		if j.allowed {
+			continue
+		}
+		g, ok := groups[j.reason]
+		if !ok {
+			g = &group{first: p.Name}
+			groups[j.reason] = g
+			reasons = append(reasons, j.reason)
+		} else if p.Name < g.first {
+			g.first = p.Name
+		}
+		g.count++
+	}
+	if len(reasons) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(reasons))
+	for _, r := range reasons {
+		g := groups[r]
+		switch g.count {
+		case 1:
+			out = append(out, fmt.Sprintf("%s: %s", g.first, r))
+		case 2:
+			out = append(out, fmt.Sprintf("%s (and 1 other pod): %s", g.first, r))
+		default:
+			out = append(out, fmt.Sprintf("%s (and %d other pods): %s", g.first, g.count-1, r))
+		}
+	}
+	sort.Strings(out)
+	header := fmt.Sprintf("existing pods in namespace %q violate the new PodSecurity enforce level %q", namespaceOf(namespace), lv.String())
+	return append([]string{header}, out...)
+}
+
+// Coverage is the analysis as the report's psa coverage table.
+func Coverage(inv *inventory.Inventory) any { return Analyze(inv) }
+
+// defaulted returns the pod spec as the API server stores it, for the
+// defaults PodSecurity checks can see: a volume with no source becomes an
+// emptyDir, and (for Pods only, since v1.28) a hostNetwork pod's container
+// ports get hostPort = containerPort. Objects read from a server already have
+// them; manifests do not. The inventory is shared, so a spec needing a
+// default is copied, never changed.
+func defaulted(spec *corev1.PodSpec, pod bool) *corev1.PodSpec {
+	needs := false
+	for _, v := range spec.Volumes {
+		if v.VolumeSource == (corev1.VolumeSource{}) {
+			needs = true
+		}
+	}
+	hostPorts := func(cs []corev1.Container) bool {
+		for _, c := range cs {
+			for _, p := range c.Ports {
+				if p.HostPort == 0 {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if pod && spec.HostNetwork && (hostPorts(spec.Containers) || hostPorts(spec.InitContainers)) {
+		needs = true
+	}
+	if !needs {
+		return spec
+	}
+	out := spec.DeepCopy()
+	for i := range out.Volumes {
+		if out.Volumes[i].VolumeSource == (corev1.VolumeSource{}) {
+			out.Volumes[i].EmptyDir = &corev1.EmptyDirVolumeSource{}
+		}
+	}
+	if pod && out.HostNetwork {
+		for _, cs := range [][]corev1.Container{out.Containers, out.InitContainers} {
+			for i := range cs {
+				for j := range cs[i].Ports {
+					if cs[i].Ports[j].HostPort == 0 {
+						cs[i].Ports[j].HostPort = cs[i].Ports[j].ContainerPort
+					}
+				}
+			}
+		}
+	}
+	return out
+}

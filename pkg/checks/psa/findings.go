@@ -1,0 +1,554 @@
+package psa
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"k8s.io/pod-security-admission/api"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
+)
+
+// violationKind is a per-workload check: the upstream checks it reports.
+type violationKind struct {
+	id          string
+	title       string
+	description string
+	remediation string
+	severity    finding.Severity
+	upstream    []string
+	controls    []finding.Control
+}
+
+// violationKinds lists the per-workload checks. Every upstream check belongs to one;
+// a check the library adds later is reported under psa/unsafe-options.
+func violationKinds() []violationKind {
+	return []violationKind{
+		{id: "psa/privileged", severity: finding.High, upstream: []string{"privileged", "windowsHostProcess"},
+			title:       "Privileged container",
+			description: "A privileged (or Windows HostProcess) container has every capability and the host's devices: whoever runs code in it controls the node.",
+			remediation: "Remove securityContext.privileged (and windowsOptions.hostProcess); grant only the capability the workload needs.",
+			controls:    []finding.Control{"CIS-5.2.2", nsaPodSecurity, nist190, nistCM7}},
+		{id: "psa/host-namespaces", severity: finding.High, upstream: []string{"hostNamespaces"},
+			title:       "Pod shares the host's network, PID or IPC namespace",
+			description: "hostNetwork, hostPID or hostIPC lets the pod see and reach the node's processes, traffic or shared memory.",
+			remediation: "Remove hostNetwork, hostPID and hostIPC from the pod spec.",
+			controls:    []finding.Control{nsaPodSecurity, nist190, nistCM7}},
+		{id: "psa/host-path", severity: finding.High, upstream: []string{"hostPathVolumes"},
+			title:       "Pod mounts a hostPath volume",
+			description: "A hostPath volume exposes the node's filesystem; writable, it is a path to the node.",
+			remediation: "Use a PersistentVolumeClaim, emptyDir, ConfigMap or Secret volume instead of hostPath.",
+			controls:    []finding.Control{"CIS-5.2.12", nsaPodSecurity, nist190}},
+		{id: "psa/host-ports", severity: finding.Medium, upstream: []string{"hostPorts"},
+			title:       "Container binds a host port",
+			description: "A hostPort opens the port on the node's address, outside Service and NetworkPolicy control.",
+			remediation: "Remove ports[].hostPort and expose the container through a Service.",
+			controls:    []finding.Control{"CIS-5.2.13", nsaPodSecurity, nist190}},
+		{id: "psa/capabilities", severity: finding.Low, upstream: []string{"capabilities_baseline", "capabilities_restricted"},
+			title:       "Container keeps or adds Linux capabilities",
+			description: "Capabilities beyond the default set (SYS_ADMIN, NET_ADMIN, ...) break container isolation; the restricted level also wants ALL dropped.",
+			remediation: "Set securityContext.capabilities.drop: [ALL] and add back only NET_BIND_SERVICE if needed.",
+			controls:    []finding.Control{nsaPodSecurity, nist190}},
+		{id: "psa/seccomp", severity: finding.Low, upstream: []string{"seccompProfile_baseline", "seccompProfile_restricted"},
+			title:       "Container runs without a seccomp profile",
+			description: "Without seccomp (Unconfined, or unset at the restricted level) every system call reaches the kernel.",
+			remediation: "Set securityContext.seccompProfile.type: RuntimeDefault on the pod.",
+			controls:    []finding.Control{"CIS-5.7.2", nsaPodSecurity, nist190}},
+		{id: "psa/run-as-root", severity: finding.Medium, upstream: []string{"runAsNonRoot", "runAsUser"},
+			title:       "Container may run as root",
+			description: "Without runAsNonRoot=true (or with runAsUser=0) the container's processes can run as UID 0.",
+			remediation: "Set securityContext.runAsNonRoot: true and a non-zero runAsUser, with an image that runs as that user.",
+			controls:    []finding.Control{"CIS-5.2.7", nsaPodSecurity, nist190}},
+		{id: "psa/privilege-escalation", severity: finding.Medium, upstream: []string{"allowPrivilegeEscalation"},
+			title:       "Container allows privilege escalation",
+			description: "Unless allowPrivilegeEscalation is false, setuid binaries and file capabilities can raise a process's privileges.",
+			remediation: "Set securityContext.allowPrivilegeEscalation: false on every container.",
+			controls:    []finding.Control{"CIS-5.2.6", nsaPodSecurity, nist190}},
+		{id: "psa/restricted-volumes", severity: finding.Low, upstream: []string{"restrictedVolumes"},
+			title:       "Pod uses a volume type the restricted level forbids",
+			description: "The restricted level allows only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected and secret volumes.",
+			remediation: "Replace the volume with a PersistentVolumeClaim or one of the allowed types.",
+			controls:    []finding.Control{nsaPodSecurity, nist190}},
+		{id: "psa/unsafe-options", severity: finding.Medium, upstream: []string{"appArmorProfile", "procMount", "procMount_restricted", "seLinuxOptions", "sysctls", "hostProbesAndHostLifecycle"},
+			title:       "Pod sets an unsafe AppArmor, SELinux, procMount, sysctl or probe host option",
+			description: "Unconfined AppArmor, custom SELinux users or types, unmasked /proc, unsafe sysctls and probes aimed at other hosts weaken isolation.",
+			remediation: "Remove the option the finding names or set it to the runtime default.",
+			controls:    []finding.Control{nsaPodSecurity, nistCM7}},
+	}
+}
+
+func violationChecks(needs []inventory.Kind) []checks.Check {
+	var out []checks.Check
+	for _, k := range violationKinds() {
+		out = append(out, checks.Check{
+			ID: k.id, Domain: Domain, Severity: k.severity, Title: k.title, Description: k.description,
+			Remediation: k.remediation, Controls: k.controls, Needs: needs, Run: run(k.id),
+		})
+	}
+	return out
+}
+
+func kindOf(kinds []violationKind, upstream string) *violationKind {
+	for i := range kinds {
+		for _, u := range kinds[i].upstream {
+			if u == upstream {
+				return &kinds[i]
+			}
+		}
+	}
+	return &kinds[len(kinds)-1]
+}
+
+func namespaceResource(name string) finding.Resource {
+	return finding.Resource{APIVersion: "v1", Kind: "Namespace", Name: name}
+}
+
+// describe renders violations as the API server does: reason (detail), ...
+func describe(vs []Violation) string {
+	parts := make([]string, 0, len(vs))
+	for _, v := range vs {
+		p := v.Reason
+		if v.Detail != "" {
+			p += " (" + v.Detail + ")"
+		}
+		// A baseline check and the restricted one replacing it can say the same thing.
+		if !slices.Contains(parts, p) {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describeBlockers is describe, naming the object of each violation that is not the workload's own template.
+func describeBlockers(bs []Blocker, top *subject) string {
+	var parts []string
+	for i := 0; i < len(bs); {
+		j := i
+		for j < len(bs) && bs[j].Object == bs[i].Object {
+			j++
+		}
+		d := describe(blockerViolations(bs[i:j]))
+		if bs[i].Object != top.Object {
+			d = bs[i].Object.String() + ": " + d
+		}
+		parts = append(parts, d)
+		i = j
+	}
+	return strings.Join(parts, "; ")
+}
+
+func blockerViolations(bs []Blocker) []Violation {
+	out := make([]Violation, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, b.Violation)
+	}
+	return out
+}
+
+func fieldsOf(vs []Violation) []string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, v.Fields...)
+	}
+	sort.Strings(out)
+	return compact(out)
+}
+
+// fixFields is a remediation summary naming the fields to change.
+func fixFields(vs []Violation) string {
+	f := fieldsOf(vs)
+	if len(f) == 0 {
+		return "Change the pod spec so that it passes: " + describe(vs) + "."
+	}
+	return "Change " + strings.Join(f, ", ") + "."
+}
+
+// findings computes every psa finding once, in a single goroutine.
+func (a *Analysis) buildFindings(includeSystem bool) map[string][]finding.Finding {
+	out := map[string][]finding.Finding{}
+	add := func(id string, f finding.Finding) {
+		f.Check = id
+		out[id] = append(out[id], f)
+	}
+	kinds := violationKinds()
+	for i := range a.Namespaces {
+		st := a.byNS[a.Namespaces[i].Name]
+		sum := st.summary
+		if sum.System && !includeSystem {
+			continue
+		}
+		a.namespaceFindings(st, add)
+		a.workloadFindings(st, kinds, add)
+	}
+	return out
+}
+
+// labelRemediation is the staged label change as a remediation.
+func (a *Analysis) labelRemediation(st *nsState) *remedy.Remediation {
+	p := st.summary.Proposal
+	if p == nil {
+		return nil
+	}
+	r := &remedy.Remediation{Changes: a.labelChanges(st, p)}
+	switch {
+	case p.Enforce == "":
+		r.Summary = fmt.Sprintf("Label the namespace warn=%s and audit=%s (version %s); the workloads could not all be read, so no safe enforce level is proposed.", p.Target, p.Target, p.Version)
+	case p.Enforce == p.Target:
+		r.Summary = fmt.Sprintf("Every pod and template already passes %s: label the namespace enforce, audit and warn=%s, version %s.", p.Target, p.Target, p.Version)
+	default:
+		r.Summary = fmt.Sprintf("First warn and audit at %s (version %s) to see what would break, then enforce %s, the strictest level every pod and template already passes.", p.Target, p.Version, p.Enforce)
+	}
+	return r
+}
+
+func (a *Analysis) namespaceFindings(st *nsState, add func(string, finding.Finding)) {
+	sum := st.summary
+	if !sum.Known {
+		return
+	}
+	res := namespaceResource(sum.Name)
+	_, hasEnforce := st.labels[EnforceLabel]
+	cur, curOK := currentEnforce(st.labels)
+	evidence := map[string]any{"labels": sum.Labels, "effective": sum.Effective, "strictest": sum.Strictest, "version": sum.Version}
+
+	if !hasEnforce {
+		f := finding.Finding{
+			Resource:    res,
+			Message:     fmt.Sprintf("Namespace %s has no %s label: pods are admitted at the cluster default (privileged unless the admission configuration sets one)", sum.Name, EnforceLabel),
+			Evidence:    evidence,
+			Remediation: a.labelRemediation(st),
+		}
+		if a.complete {
+			f.Message += "; " + standing(sum)
+		}
+		if sum.Production {
+			f.Severity = finding.High
+			f.Message += "; the namespace looks like production"
+		}
+		add("psa/enforce-missing", f)
+	}
+	if len(sum.Invalid) > 0 {
+		f := finding.Finding{
+			Resource:    res,
+			Message:     fmt.Sprintf("Namespace %s has invalid Pod Security labels: %s", sum.Name, strings.Join(sum.Invalid, "; ")),
+			Evidence:    map[string]any{"invalid": sum.Invalid, "effective": sum.Effective},
+			Remediation: a.labelRemediation(st),
+		}
+		if _, ok := currentEnforce(st.labels); !ok && hasEnforce {
+			f.Message += fmt.Sprintf(" (enforce fails closed: pods are judged %s)", sum.Effective.Enforce)
+		} else {
+			f.Severity = finding.Low
+			f.Message += " (audit and warn fail open: nothing is reported)"
+		}
+		add("psa/invalid-label", f)
+	}
+	if curOK && cur == api.LevelPrivileged && sum.Production {
+		add("psa/privileged-production", finding.Finding{
+			Resource:    res,
+			Message:     fmt.Sprintf("Namespace %s looks like production but enforces privileged: privileged containers and host access are admitted", sum.Name),
+			Evidence:    evidence,
+			Remediation: a.labelRemediation(st),
+		})
+	}
+	if curOK && cur != api.LevelPrivileged {
+		var weak []string
+		if api.CompareLevels(st.policy.Audit.Level, st.policy.Enforce.Level) < 0 {
+			weak = append(weak, "audit="+string(st.policy.Audit.Level))
+		}
+		if api.CompareLevels(st.policy.Warn.Level, st.policy.Enforce.Level) < 0 {
+			weak = append(weak, "warn="+string(st.policy.Warn.Level))
+		}
+		if len(weak) > 0 {
+			add("psa/audit-warn-weaker", finding.Finding{
+				Resource:    res,
+				Message:     fmt.Sprintf("Namespace %s enforces %s but %s: nothing is reported that enforce does not already reject", sum.Name, cur, strings.Join(weak, " and ")),
+				Evidence:    evidence,
+				Remediation: a.labelRemediation(st),
+			})
+		}
+	}
+	if curOK && a.complete {
+		if safe := a.strictest(st, a.pin); api.CompareLevels(safe, cur) > 0 {
+			add("psa/free-win", finding.Finding{
+				Resource:    res,
+				Message:     fmt.Sprintf("Namespace %s enforces %s, but %s at %s", sum.Name, cur, satisfied(sum.Counts.Workloads, safe), a.pin),
+				Evidence:    evidence,
+				Remediation: a.labelRemediation(st),
+			})
+		}
+	}
+}
+
+func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func(string, finding.Finding)) {
+	enforce := st.policy.Enforce
+	for _, w := range st.workloads {
+		top := w.top
+		ev := func(vs []Violation) map[string]any {
+			return map[string]any{"violations": vs, "pods": w.pods}
+		}
+
+		// The next rollout: enforce judges every new pod by its template.
+		rejected := false
+		if enforce.Level != api.LevelPrivileged && !top.pod && top.Kind != "PodTemplate" {
+			if j := a.at(top, enforce); !j.allowed {
+				rejected = true
+				f := finding.Finding{
+					Resource:    top.Resource(),
+					Message:     fmt.Sprintf("%s: new pods would be rejected by enforce=%s: %s", top.Object, a.resolvedString(enforce), describe(j.violations)),
+					Evidence:    ev(j.violations),
+					Remediation: &remedy.Remediation{Summary: fixFields(j.violations)},
+				}
+				if enforce.Level == api.LevelRestricted {
+					f.Remediation = a.restrictedRemediation(w, a.resolve(enforce.Version), j.violations)
+				}
+				add("psa/rollout-rejected", f)
+			}
+		}
+
+		// The namespace's own audit and warn labels, where it sets them.
+		var modes []string
+		var broken []Blocker
+		seen := map[string]bool{}
+		for _, m := range []struct {
+			name, label string
+			lv          api.LevelVersion
+		}{{"audit", AuditLabel, st.policy.Audit}, {"warn", WarnLabel, st.policy.Warn}} {
+			if _, set := st.labels[m.label]; !set || m.lv.Level == api.LevelPrivileged {
+				continue
+			}
+			bs := a.failing(w, m.lv)
+			if len(bs) == 0 {
+				continue
+			}
+			modes = append(modes, m.name+"="+a.resolvedString(m.lv))
+			for _, b := range bs {
+				if !seen[b.Object.String()+b.Check] {
+					seen[b.Object.String()+b.Check] = true
+					broken = append(broken, b)
+				}
+			}
+		}
+		if len(modes) > 0 {
+			vs := blockerViolations(broken)
+			add("psa/audit-warn-violation", finding.Finding{
+				Resource:    top.Resource(),
+				Message:     fmt.Sprintf("%s violates the namespace's %s: %s", top.Object, strings.Join(modes, " and "), describeBlockers(broken, top)),
+				Evidence:    map[string]any{"violations": broken, "pods": w.pods},
+				Remediation: &remedy.Remediation{Summary: fixFields(vs)},
+			})
+		}
+
+		// What keeps the namespace from restricted, with the patch that would
+		// clear it (already said by rollout-rejected when restricted is enforced).
+		if a.workloadLevel(w, st.version) != api.LevelRestricted && !(rejected && enforce.Level == api.LevelRestricted) {
+			bs := a.failing(w, api.LevelVersion{Level: api.LevelRestricted, Version: st.version})
+			vs := blockerViolations(bs)
+			add("psa/restricted-blocker", finding.Finding{
+				Resource:    top.Resource(),
+				Message:     fmt.Sprintf("%s does not pass restricted:%s: %s", top.Object, st.version, describeBlockers(bs, top)),
+				Evidence:    map[string]any{"violations": bs, "pods": w.pods},
+				Remediation: a.restrictedRemediation(w, st.version, vs),
+			})
+		}
+
+		// One finding per kind of violation and object, with the fields to change.
+		for _, g := range a.groups(w, st.version, kinds) {
+			f := finding.Finding{
+				Resource:    g.object.Resource(),
+				Message:     fmt.Sprintf("%s: %s", g.object, describe(g.violations)),
+				Severity:    g.severity,
+				Controls:    g.controls,
+				Evidence:    map[string]any{"violations": g.violations, "fields": g.fields, "pods": g.pods, "version": st.version.String()},
+				Remediation: &remedy.Remediation{Summary: fixFields(g.violations)},
+			}
+			if len(g.fields) > 0 {
+				f.Message += " at " + strings.Join(g.fields, ", ")
+			}
+			if g.pods > 1 {
+				f.Message += fmt.Sprintf(" (%d pods)", g.pods)
+			}
+			add(g.kind.id, f)
+		}
+	}
+}
+
+// restrictedRemediation offers the risky securityContext patch when it makes
+// the workload's template pass restricted, else names the fields to change.
+func (a *Analysis) restrictedRemediation(w *workload, v api.Version, vs []Violation) *remedy.Remediation {
+	top := w.top
+	if a.at(top, api.LevelVersion{Level: api.LevelRestricted, Version: v}).allowed {
+		return &remedy.Remediation{Summary: fmt.Sprintf("The template of %s passes restricted, but objects made from an older template do not (%s): replace them, for example with kubectl rollout restart, or delete the old ReplicaSet.", top.Object, strings.Join(fieldsOf(vs), ", "))}
+	}
+	if c, ok := a.restrictedPatch(top, v); ok {
+		summary := "Risky: set the restricted securityContext on the template, after checking the image runs as a non-root user without extra capabilities. " + fixFields(vs)
+		if len(w.members) > 0 {
+			summary += " Pods made before the change keep running until they are replaced."
+		}
+		return &remedy.Remediation{Summary: summary, Changes: []remedy.Change{c}}
+	}
+	summary := fixFields(vs)
+	if !top.canPatch {
+		summary += fmt.Sprintf(" A %s's pod spec cannot be changed in place: recreate it with the fields set.", top.Kind)
+	}
+	return &remedy.Remediation{Summary: summary}
+}
+
+// standing says where a namespace's workloads stand.
+func standing(sum *NamespaceSummary) string {
+	if sum.Strictest == api.LevelPrivileged {
+		return fmt.Sprintf("%d of its %d workloads need privileged (they fail baseline)", sum.Counts.Privileged, sum.Counts.Workloads)
+	}
+	return satisfied(sum.Counts.Workloads, sum.Strictest)
+}
+
+func satisfied(workloads int, l api.Level) string {
+	switch workloads {
+	case 0:
+		return fmt.Sprintf("it has no pods or templates, so %s costs nothing", l)
+	case 1:
+		return fmt.Sprintf("its only workload already satisfies %s", l)
+	}
+	return fmt.Sprintf("all its %d workloads already satisfy %s", workloads, l)
+}
+
+func (a *Analysis) resolvedString(lv api.LevelVersion) string {
+	if lv.Version.Latest() {
+		return fmt.Sprintf("%s:latest (%s)", lv.Level, a.resolve(lv.Version))
+	}
+	return lv.String()
+}
+
+// group is the violations of one kind on one object.
+type group struct {
+	kind       *violationKind
+	object     Object
+	pods       int
+	violations []Violation
+	fields     []string
+	severity   finding.Severity
+	controls   []finding.Control
+}
+
+// groups collects a workload's violations at both levels by kind and object:
+// the top object's, then those of owned objects for checks the top passes.
+func (a *Analysis) groups(w *workload, v api.Version, kinds []violationKind) []*group {
+	byKey := map[string]*group{}
+	var order []*group
+	seen := map[string]bool{}
+	for _, s := range append([]*subject{w.top}, w.members...) {
+		j := a.judge(s, v)
+		mine := map[string]bool{}
+		for _, vs := range [][]Violation{j[0].violations, j[1].violations} {
+			for _, vi := range vs {
+				if seen[vi.Check] || mine[vi.Check] {
+					continue
+				}
+				mine[vi.Check] = true
+				k := kindOf(kinds, vi.Check)
+				key := k.id + "\x00" + s.Object.String()
+				g, ok := byKey[key]
+				if !ok {
+					g = &group{kind: k, object: s.Object}
+					if s == w.top {
+						g.pods = w.pods
+					} else if s.pod {
+						g.pods = 1
+					}
+					byKey[key] = g
+					order = append(order, g)
+				}
+				g.violations = append(g.violations, vi)
+			}
+		}
+		for c := range mine {
+			seen[c] = true
+		}
+	}
+	// hostPath volumes are reported by psa/host-path; restricted-volumes keeps the other types.
+	hostPath := map[string]bool{}
+	for _, g := range order {
+		if g.kind.id == "psa/host-path" {
+			for _, f := range fieldsOf(g.violations) {
+				hostPath[g.object.String()+"\x00"+f] = true
+			}
+		}
+	}
+	var out []*group
+	for _, g := range order {
+		g.fields = fieldsOf(g.violations)
+		if g.kind.id == "psa/restricted-volumes" {
+			var rest []string
+			for _, f := range g.fields {
+				if !hostPath[g.object.String()+"\x00"+f] {
+					rest = append(rest, f)
+				}
+			}
+			if len(rest) == 0 && len(g.fields) > 0 {
+				continue
+			}
+			g.fields = rest
+		}
+		g.severity, g.controls = g.kind.severity, g.kind.controls
+		a.refine(g)
+		out = append(out, g)
+	}
+	return out
+}
+
+// refine sets a group's severity and controls from what exactly it violates.
+func (a *Analysis) refine(g *group) {
+	has := func(id string) bool {
+		for _, v := range g.violations {
+			if v.Check == id {
+				return true
+			}
+		}
+		return false
+	}
+	hasField := func(suffix string) bool {
+		for _, f := range g.fields {
+			if strings.HasSuffix(f, suffix) {
+				return true
+			}
+		}
+		return false
+	}
+	extra := func(cs ...finding.Control) {
+		g.controls = append(append([]finding.Control(nil), cs...), g.kind.controls...)
+	}
+	switch g.kind.id {
+	case "psa/privileged":
+		if has("windowsHostProcess") {
+			extra("CIS-5.2.11")
+		}
+	case "psa/host-namespaces":
+		var cs []finding.Control
+		if hasField(".hostPID") {
+			cs = append(cs, "CIS-5.2.3")
+		}
+		if hasField(".hostIPC") {
+			cs = append(cs, "CIS-5.2.4")
+		}
+		if hasField(".hostNetwork") {
+			cs = append(cs, "CIS-5.2.5")
+		}
+		extra(cs...)
+	case "psa/capabilities":
+		// Adding capabilities beyond the default set breaks baseline: much worse than not dropping ALL.
+		if has("capabilities_baseline") {
+			g.severity = finding.High
+			extra("CIS-5.2.9", "CIS-5.2.8", "CIS-5.2.10")
+		} else {
+			extra("CIS-5.2.8", "CIS-5.2.10")
+		}
+	case "psa/seccomp":
+		if has("seccompProfile_baseline") {
+			g.severity = finding.Medium
+		}
+	}
+}

@@ -1,0 +1,292 @@
+package rbac
+
+import (
+	"cmp"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+)
+
+// The groups the authenticator adds to every request; RBAC bindings may name them.
+const (
+	GroupAuthenticated   = "system:authenticated"
+	GroupUnauthenticated = "system:unauthenticated"
+	GroupServiceAccounts = "system:serviceaccounts"
+	// GroupServiceAccountsPrefix followed by a namespace is the group of that namespace's service accounts.
+	GroupServiceAccountsPrefix = "system:serviceaccounts:"
+	UserAnonymous              = "system:anonymous"
+)
+
+// Grant is what one binding gives one of its subjects.
+type Grant struct {
+	Binding *Binding
+	// Index is the subject's position in the binding's subjects.
+	Index int
+	// Subject is the subject as the authorizer reads it (a ServiceAccount with
+	// its namespace filled in, a User named system:serviceaccount:NS:NAME as that ServiceAccount).
+	Subject finding.Subject
+	// Role is the bound role, nil when it does not exist: the grant is then latent.
+	Role *Role
+	// Default is set when the binding and this subject are part of the built-in policy.
+	Default bool
+}
+
+// AppliesIn reports whether the grant applies to a request in namespace ns
+// (empty for cluster-scoped requests): a RoleBinding only applies in its own namespace.
+func (g *Grant) AppliesIn(ns string) bool {
+	return g.Binding.ClusterWide() || (ns != "" && g.Binding.Namespace == ns)
+}
+
+// System reports whether rule r reaches the subject entirely through the built-in policy.
+func (g *Grant) System(r *Rule) bool { return g.Default && r.Default }
+
+// Scope says where the grant applies: "cluster-wide" or "in namespace NS".
+func (g *Grant) Scope() string {
+	if g.Binding.ClusterWide() {
+		return "cluster-wide"
+	}
+	return "in namespace " + g.Binding.Namespace
+}
+
+// Analysis is the RBAC state of a cluster: every binding resolved to its role
+// and subjects, indexed by subject. It is built once per inventory (Analyze).
+type Analysis struct {
+	Bindings []*Binding
+	Grants   []*Grant
+	// Offline is set when the input was files.
+	Offline bool
+
+	roles     roleIndex
+	bySubject map[finding.Subject][]*Grant
+	// serviceAccounts are the known service accounts: listed, or named by bindings and pods.
+	serviceAccounts map[finding.Subject]*corev1.ServiceAccount
+	saByNamespace   map[string][]finding.Subject
+	inv             *inventory.Inventory
+	defaults        *defaults
+	caps            *capabilityIndex
+	escalation      *escalationGraph
+}
+
+// Analyze returns the analysis of inv, built once per inventory and shared by every check.
+func Analyze(inv *inventory.Inventory) *Analysis {
+	return inv.Memo("rbac", func() any { return newAnalysis(inv) }).(*Analysis)
+}
+
+func newAnalysis(inv *inventory.Inventory) *Analysis {
+	a := &Analysis{
+		Offline:         inv.Offline,
+		Bindings:        listBindings(inv),
+		roles:           rolesOf(inv),
+		bySubject:       map[finding.Subject][]*Grant{},
+		serviceAccounts: map[finding.Subject]*corev1.ServiceAccount{},
+		saByNamespace:   map[string][]finding.Subject{},
+		inv:             inv,
+	}
+	defs, err := loadDefaults()
+	if err != nil {
+		// The embedded policy is part of the binary and covered by tests; a
+		// failure here is a build error, not something a user can fix.
+		panic(err)
+	}
+	defs.markDefaultRules(a.roles)
+	a.defaults = defs
+	for _, b := range a.Bindings {
+		role := a.Role(b)
+		for i := range b.Subjects {
+			g := &Grant{Binding: b, Index: i, Subject: subjectOf(b, b.Subjects[i]), Role: role, Default: defs.defaultSubject(b, i)}
+			a.Grants = append(a.Grants, g)
+			a.bySubject[g.Subject] = append(a.bySubject[g.Subject], g)
+			if g.Subject.Kind == kindServiceAccount && g.Subject.Namespace != "" {
+				a.addServiceAccount(g.Subject, nil)
+			}
+		}
+	}
+	for i := range inv.ServiceAccounts {
+		sa := &inv.ServiceAccounts[i]
+		a.addServiceAccount(finding.Subject{Kind: kindServiceAccount, Namespace: sa.Namespace, Name: sa.Name}, sa)
+	}
+	for i := range inv.Pods {
+		p := &inv.Pods[i]
+		a.addServiceAccount(finding.Subject{Kind: kindServiceAccount, Namespace: p.Namespace, Name: podServiceAccount(p)}, nil)
+	}
+	for i := range inv.Secrets {
+		sec := &inv.Secrets[i]
+		if name := sec.Annotations[saTokenAnnotation]; name != "" {
+			a.addServiceAccount(finding.Subject{Kind: kindServiceAccount, Namespace: sec.Namespace, Name: name}, nil)
+		}
+	}
+	for _, list := range a.saByNamespace {
+		slices.SortFunc(list, compareSubjects)
+	}
+	a.caps = newCapabilityIndex(a)
+	a.escalation = newEscalationGraph(a)
+	return a
+}
+
+// addServiceAccount records a service account; obj, when known, is the listed object.
+func (a *Analysis) addServiceAccount(s finding.Subject, obj *corev1.ServiceAccount) {
+	if cur, ok := a.serviceAccounts[s]; ok {
+		if cur == nil && obj != nil {
+			a.serviceAccounts[s] = obj
+		}
+		return
+	}
+	a.serviceAccounts[s] = obj
+	a.saByNamespace[s.Namespace] = append(a.saByNamespace[s.Namespace], s)
+}
+
+// ServiceAccount returns the listed ServiceAccount object of a subject, if it was listed.
+func (a *Analysis) ServiceAccount(s finding.Subject) (*corev1.ServiceAccount, bool) {
+	sa := a.serviceAccounts[s]
+	return sa, sa != nil
+}
+
+// Role returns the role a binding refers to, or nil when it does not exist.
+// Manifests often bind the built-in roles (view, edit, cluster-admin) without
+// defining them: offline, a built-in role missing from the input is the default one.
+func (a *Analysis) Role(b *Binding) *Role {
+	if r := a.roles.lookup(b); r != nil {
+		return r
+	}
+	if a.Offline {
+		if r := a.defaults.roles.lookup(b); r != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+func podServiceAccount(p *corev1.Pod) string {
+	if p.Spec.ServiceAccountName != "" {
+		return p.Spec.ServiceAccountName
+	}
+	// The ServiceAccount admission plugin sets "default"; manifests may leave it out.
+	return "default"
+}
+
+// GroupsOf returns the groups RBAC can know a subject is in: the implicit
+// groups the authenticator adds. A user's other groups come from the
+// authenticator and cannot be seen through the API.
+func GroupsOf(s finding.Subject) []string {
+	switch s.Kind {
+	case kindServiceAccount:
+		return []string{GroupServiceAccounts, GroupServiceAccountsPrefix + s.Namespace, GroupAuthenticated}
+	case rbacv1.UserKind:
+		if s.Name == UserAnonymous {
+			return []string{GroupUnauthenticated}
+		}
+		return []string{GroupAuthenticated}
+	}
+	return nil
+}
+
+// Held is one grant a subject holds, and the group it holds it through, if any.
+type Held struct {
+	*Grant
+	// Via is the group the subject is in that the binding names; empty when the binding names the subject itself.
+	Via string
+}
+
+// GrantsOf returns every grant that applies to subject s: its own and its implicit groups'.
+func (a *Analysis) GrantsOf(s finding.Subject) []Held {
+	var out []Held
+	for _, g := range a.bySubject[s] {
+		out = append(out, Held{Grant: g})
+	}
+	for _, grp := range GroupsOf(s) {
+		for _, g := range a.bySubject[finding.Subject{Kind: rbacv1.GroupKind, Name: grp}] {
+			out = append(out, Held{Grant: g, Via: grp})
+		}
+	}
+	return out
+}
+
+// Subjects returns every subject the analysis knows: those bindings name, and every known service account.
+func (a *Analysis) Subjects() []finding.Subject {
+	seen := make(map[finding.Subject]bool, len(a.bySubject)+len(a.serviceAccounts))
+	var out []finding.Subject
+	for s := range a.bySubject {
+		seen[s] = true
+		out = append(out, s)
+	}
+	for s := range a.serviceAccounts {
+		if !seen[s] {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, compareSubjects)
+	return out
+}
+
+func compareSubjects(x, y finding.Subject) int {
+	return cmp.Or(cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name))
+}
+
+// Permission is one rule that allows a request, and how the subject holds it.
+type Permission struct {
+	Held
+	Rule *Rule
+}
+
+// Allows returns the rules that allow subject s to make the request (none
+// when it is denied). system:masters is allowed everything by the authorizer
+// before RBAC is asked, which no binding shows; Allows answers for RBAC only.
+func (a *Analysis) Allows(s finding.Subject, req Request) []Permission {
+	want := req.policyRule()
+	var out []Permission
+	for _, h := range a.GrantsOf(s) {
+		out = append(out, allowedBy(h, req, want)...)
+	}
+	return out
+}
+
+func allowedBy(h Held, req Request, want rbacv1.PolicyRule) []Permission {
+	if h.Role == nil {
+		return nil
+	}
+	// Non-resource URLs are not namespaced: only a ClusterRoleBinding grants them.
+	if req.Path != "" && !h.Binding.ClusterWide() {
+		return nil
+	}
+	if req.Path == "" && !h.AppliesIn(req.Namespace) {
+		return nil
+	}
+	var out []Permission
+	for i := range h.Role.Rules {
+		if ruleAllows(h.Role.Rules[i].PolicyRule, want) {
+			out = append(out, Permission{Held: h, Rule: &h.Role.Rules[i]})
+		}
+	}
+	return out
+}
+
+// Scoped is the rules a subject holds in one scope.
+type Scoped struct {
+	// Namespace is empty for the rules that apply cluster-wide.
+	Namespace   string
+	Permissions []Permission
+}
+
+// Permissions returns the effective rules of subject s: cluster-wide first,
+// then per namespace, each with the grant (binding, role) and group it comes through.
+func (a *Analysis) Permissions(s finding.Subject) []Scoped {
+	byNS := map[string][]Permission{}
+	for _, h := range a.GrantsOf(s) {
+		if h.Role == nil {
+			continue
+		}
+		for i := range h.Role.Rules {
+			byNS[h.Binding.Namespace] = append(byNS[h.Binding.Namespace], Permission{Held: h, Rule: &h.Role.Rules[i]})
+		}
+	}
+	out := make([]Scoped, 0, len(byNS))
+	for ns, ps := range byNS {
+		out = append(out, Scoped{Namespace: ns, Permissions: ps})
+	}
+	slices.SortFunc(out, func(x, y Scoped) int { return cmp.Compare(x.Namespace, y.Namespace) })
+	return out
+}

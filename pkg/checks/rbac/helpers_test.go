@@ -1,0 +1,64 @@
+package rbac
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+)
+
+// load reads fixtures from testdata.
+func load(t *testing.T, files ...string) *inventory.Inventory {
+	t.Helper()
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = filepath.Join("testdata", f)
+	}
+	inv, err := inventory.FromFiles(paths, nil)
+	if err != nil {
+		t.Fatalf("load %v: %v", files, err)
+	}
+	return inv
+}
+
+// run runs one check through the registry, so findings are filled as in a real run.
+func run(t *testing.T, inv *inventory.Inventory, id string, opts Options) []finding.Finding {
+	t.Helper()
+	reg, err := checks.NewRegistry(NewChecks(opts))
+	if err != nil {
+		t.Fatalf("registry: %v", err)
+	}
+	c, ok := reg.Get(id)
+	if !ok {
+		t.Fatalf("no check %s", id)
+	}
+	res := checks.Run(inv, []checks.Check{c})
+	if len(res.Skipped) > 0 {
+		t.Fatalf("check skipped: %+v", res.Skipped)
+	}
+	finding.Sort(res.Findings)
+	return res.Findings
+}
+
+func messages(fs []finding.Finding) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Message
+	}
+	slices.Sort(out)
+	return out
+}
+
+func byMessage(t *testing.T, fs []finding.Finding, msg string) finding.Finding {
+	t.Helper()
+	for _, f := range fs {
+		if f.Message == msg {
+			return f
+		}
+	}
+	t.Fatalf("no finding %q in %q", msg, messages(fs))
+	return finding.Finding{}
+}

@@ -1,0 +1,196 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	cmdutil "k8s.io/kubectl/pkg/cmd/util"
+	"k8s.io/kubectl/pkg/cmd/util/editor"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/apply"
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
+)
+
+// FixOptions are the flags of `kubectl harden fix`; the audit flags
+// (--check, -n, --severity, kubeconfig) select the findings to fix.
+type FixOptions struct {
+	*AuditOptions
+
+	Yes          bool
+	IncludeRisky bool
+	JournalDir   string
+
+	dryRun  apply.DryRunMode
+	domains []string
+}
+
+var fixLong = templates.LongDesc(`
+	Review the remediation of every finding and apply it, one change at a time,
+	most severe first. For each change the session shows the finding and why it
+	matters, a diff of the live object against the server's dry-run result, the
+	admission warnings (for example the pods a Pod Security level would reject)
+	and what the change may break, then asks:
+
+	    [y]es [n]o [a]ll of this check [e]dit [d]etail [q]uit
+
+	Edit opens the change in $KUBE_EDITOR, $EDITOR or vi, like 'kubectl edit',
+	and checks it again with a dry-run. A change the server's dry-run rejects is
+	never applied. Nothing is written without a yes (or --yes).
+
+	Before each change, the object as it was is written to a journal under
+	~/.kube/harden, readable only by you; 'kubectl harden undo' restores it.
+	Each change is sent with the resourceVersion it was shown at: if anyone
+	changed the object in between, the change fails and the object is left alone.`)
+
+var fixExample = templates.Examples(`
+	# Review every fix, most severe first
+	kubectl harden fix
+
+	# Only the Pod Security and NetworkPolicy fixes of one namespace
+	kubectl harden fix psa netpol -n shop
+
+	# Only one check, applied without asking (risky changes stay out)
+	kubectl harden fix --check rbac/cluster-admin-binding --yes
+
+	# Print the plan, with the server's dry-run verdict on each change, and change nothing
+	kubectl harden fix --dry-run=server`)
+
+func newCmdFix(o *AuditOptions) *cobra.Command {
+	f := &FixOptions{AuditOptions: o, JournalDir: apply.DefaultJournalDir()}
+	cmd := &cobra.Command{
+		Use:     "fix [DOMAIN...]",
+		Short:   "Review and apply the fixes of the findings, one change at a time",
+		Long:    fixLong,
+		Example: fixExample,
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			reg, err := all.Registry()
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveError
+			}
+			return reg.Domains(), cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.Complete(cmd, args); err != nil {
+				return err
+			}
+			if err := f.Validate(); err != nil {
+				return err
+			}
+			return f.Run(cmd.Context())
+		},
+	}
+	cmdutil.AddDryRunFlag(cmd)
+	cmd.Flags().BoolVar(&f.Yes, "yes", false, "Apply every change the server's dry-run accepts without asking (risky changes only with --include-risky)")
+	cmd.Flags().BoolVar(&f.IncludeRisky, "include-risky", false, "With --yes or [a]ll, also apply changes marked risky (they alter workloads, not only policy)")
+	cmd.Flags().StringVar(&f.JournalDir, "journal-dir", f.JournalDir, "Directory of the fix journals")
+	return cmd
+}
+
+// Complete reads the domains and the --dry-run strategy.
+func (f *FixOptions) Complete(cmd *cobra.Command, args []string) error {
+	strategy, err := cmdutil.GetDryRunStrategy(cmd)
+	if err != nil {
+		return err
+	}
+	switch strategy {
+	case cmdutil.DryRunClient:
+		f.dryRun = apply.DryRunClient
+	case cmdutil.DryRunServer:
+		f.dryRun = apply.DryRunServer
+	default:
+		f.dryRun = apply.DryRunNone
+	}
+	f.domains = args
+	return nil
+}
+
+// Validate refuses what a fix session cannot do.
+func (f *FixOptions) Validate() error {
+	if err := f.AuditOptions.Validate(); err != nil {
+		return err
+	}
+	if len(f.Filenames) > 0 {
+		return fmt.Errorf("kubectl harden fix changes a live cluster; for manifests, print the changes with 'kubectl harden -f FILE -o patch'")
+	}
+	if f.Output != "" && f.Output != "table" {
+		return fmt.Errorf("kubectl harden fix prints an interactive session, not -o %s; for scripts use 'kubectl harden -o patch'", f.Output)
+	}
+	reg, err := all.Registry()
+	if err != nil {
+		return err
+	}
+	for _, d := range f.domains {
+		if !slices.Contains(reg.Domains(), d) {
+			return fmt.Errorf("unknown domain %q: use one of %s", d, strings.Join(reg.Domains(), ", "))
+		}
+	}
+	return nil
+}
+
+// Run audits, then walks the fixes. Ctrl-C ends the session after the change
+// being sent, with the summary. The exit status is 1 when a change failed.
+func (f *FixOptions) Run(ctx context.Context) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	report, _, err := f.Audit(ctx, f.domains)
+	if err != nil {
+		return err
+	}
+	reg, err := all.Registry()
+	if err != nil {
+		return err
+	}
+	why := func(id string) string {
+		c, _ := reg.Get(id)
+		return c.Description
+	}
+	items := apply.Items(report.Items, why)
+
+	cfg, err := f.RESTConfig()
+	if err != nil {
+		return err
+	}
+	mapper, err := f.ConfigFlags.ToRESTMapper()
+	if err != nil {
+		return fmt.Errorf("read the API resources of %s: %w", cfg.Host, err)
+	}
+	client, err := apply.NewClient(cfg, mapper, f.ErrOut)
+	if err != nil {
+		return err
+	}
+	s := &apply.Session{
+		Client: client, In: f.In, Out: f.Out, Color: f.UseColor(),
+		Yes: f.Yes, IncludeRisky: f.IncludeRisky, DryRun: f.dryRun,
+		Edit: editChange,
+	}
+	if f.dryRun == apply.DryRunNone && len(items) > 0 {
+		s.Journal = apply.NewJournal(f.JournalDir, report.Metadata.Context, cfg.Host)
+		if err := s.Journal.EnsureDir(); err != nil {
+			return err
+		}
+		defer s.Journal.Close()
+	}
+	sum := s.Run(ctx, items)
+	if f.dryRun == apply.DryRunNone && len(sum.Failed) > 0 {
+		return fmt.Errorf("%d of %d changes failed (listed above); the objects they name were left as they were", len(sum.Failed), len(items))
+	}
+	return nil
+}
+
+// editChange opens the user's editor on a change, as kubectl edit does.
+func editChange(content []byte) ([]byte, error) {
+	ed := editor.NewDefaultEditor([]string{"KUBE_EDITOR", "EDITOR"})
+	out, path, err := ed.LaunchTempFile("kubectl-harden-edit-", ".yaml", bytes.NewReader(content))
+	if path != "" {
+		os.Remove(path)
+	}
+	return out, err
+}

@@ -1,0 +1,223 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/kubectl/pkg/util/templates"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/netpol"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+	"github.com/kubectl-harden/kubectl-harden/pkg/output"
+)
+
+// CanReachOptions are the arguments of `kubectl harden netpol can-reach`.
+type CanReachOptions struct {
+	*AuditOptions
+
+	Port string
+
+	src, dst netpol.Endpoint
+	port     *netpol.PortQuery
+}
+
+// CanReachList is what -o json|yaml prints.
+type CanReachList struct {
+	Source      string         `json:"source"`
+	Destination string         `json:"destination"`
+	Port        string         `json:"port,omitempty"`
+	Items       []netpol.Reach `json:"items"`
+}
+
+func newCmdCanReach(o *AuditOptions) *cobra.Command {
+	c := &CanReachOptions{AuditOptions: o}
+	cmd := &cobra.Command{
+		Use:   "can-reach SRC DST [--port PORT[/PROTOCOL]]",
+		Short: "Say whether NetworkPolicy lets SRC connect to DST, and which policies decide it",
+		Long: templates.LongDesc(`
+			Say whether NetworkPolicy allows a connection from SRC to DST, and which
+			policies decide it. A connection needs both the source's egress and the
+			destination's ingress: each side is open when no policy isolates the pod
+			in that direction, and otherwise allowed only by a rule that admits the
+			other end on the port.
+
+			SRC and DST are NAMESPACE/POD, POD (in the -n namespace), NAMESPACE/* (each
+			Running or Pending pod of the namespace) or an IP address outside the cluster.
+			PORT is a number or a container port name of the destination pod; PROTOCOL
+			is TCP (default), UDP or SCTP. Without --port, the ports both sides allow are
+			listed. Pod IPs are matched against ipBlock rules when the cluster reports them.
+
+			The answer is what the policies say. Whether they are enforced depends on the
+			network plugin; pods with hostNetwork are outside NetworkPolicy in most plugins.`),
+		Example: templates.Examples(`
+			# May the frontend reach the database on 5432/TCP?
+			kubectl harden netpol can-reach shop/frontend db/postgres --port 5432
+
+			# Which ports may any pod of namespace shop open to the cache?
+			kubectl harden netpol can-reach 'shop/*' db/redis
+
+			# Can an outside address reach the web pod's "http" port, from manifests
+			kubectl harden netpol can-reach 203.0.113.7 shop/web --port http -f ./deploy`),
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := c.Complete(args); err != nil {
+				return err
+			}
+			if err := c.Validate(); err != nil {
+				return err
+			}
+			return c.Run(cmd)
+		},
+	}
+	cmd.Flags().StringVar(&c.Port, "port", "", "The destination port: NUMBER or NAME, with /TCP, /UDP or /SCTP (default TCP)")
+	return cmd
+}
+
+// Complete reads the endpoints, the port and the default namespace.
+func (c *CanReachOptions) Complete(args []string) error {
+	ns, err := c.AuditOptions.Namespace()
+	if err != nil {
+		return err
+	}
+	if ns == "" {
+		ns = "default"
+	}
+	if c.src, err = netpol.ParseEndpoint(args[0], ns); err != nil {
+		return fmt.Errorf("SRC: %w", err)
+	}
+	if c.dst, err = netpol.ParseEndpoint(args[1], ns); err != nil {
+		return fmt.Errorf("DST: %w", err)
+	}
+	if c.Port != "" {
+		q, err := netpol.ParsePortQuery(c.Port)
+		if err != nil {
+			return fmt.Errorf("--port: %w", err)
+		}
+		c.port = &q
+	}
+	// -n only names the default namespace of SRC and DST: peers in other
+	// namespaces decide too, so the whole cluster is read.
+	c.AllNamespaces = true
+	return nil
+}
+
+// Validate checks the request before the cluster is read.
+func (c *CanReachOptions) Validate() error {
+	if c.src.IP.IsValid() && c.dst.IP.IsValid() {
+		return fmt.Errorf("SRC and DST are both addresses outside the cluster: NetworkPolicy has nothing to say")
+	}
+	switch c.Output {
+	case "table", "wide", "json", "yaml", "":
+	default:
+		return fmt.Errorf("kubectl harden netpol can-reach prints table, wide, json or yaml, not %q", c.Output)
+	}
+	return nil
+}
+
+// Run reads pods, namespaces and policies and prints the verdicts.
+func (c *CanReachOptions) Run(cmd *cobra.Command) error {
+	inv, err := c.LoadInventory(cmd.Context(), []inventory.Kind{
+		inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies, inventory.DaemonSets,
+	})
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for k, reason := range inv.Missing {
+		if k != inventory.DaemonSets { // only used to recognise the network plugin
+			missing = append(missing, fmt.Sprintf("%s (%s)", k, reason))
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Errorf("cannot list %s: can-reach needs every pod, namespace and NetworkPolicy", strings.Join(missing, ", "))
+	}
+	reaches, err := netpol.CanReach(inv, c.src, c.dst, c.port)
+	if err != nil {
+		return err
+	}
+	list := CanReachList{Source: c.src.String(), Destination: c.dst.String(), Items: reaches}
+	if c.port != nil {
+		list.Port = c.port.String()
+	}
+	switch c.Output {
+	case "json":
+		enc := json.NewEncoder(c.Out)
+		enc.SetIndent("", "    ")
+		if err := enc.Encode(list); err != nil {
+			return fmt.Errorf("write can-reach result: %w", err)
+		}
+		return nil
+	case "yaml":
+		b, err := yaml.Marshal(list)
+		if err != nil {
+			return fmt.Errorf("encode can-reach result: %w", err)
+		}
+		if _, err := c.Out.Write(b); err != nil {
+			return fmt.Errorf("write can-reach result: %w", err)
+		}
+		return nil
+	}
+	return c.printTable(reaches)
+}
+
+func (c *CanReachOptions) printTable(reaches []netpol.Reach) error {
+	wide := c.Output == "wide"
+	headers := []string{"SOURCE", "DESTINATION", "PORT", "ALLOWED", "EGRESS", "INGRESS"}
+	if wide {
+		headers = append(headers, "EGRESS REASON", "INGRESS REASON")
+	}
+	rows := make([][]string, 0, len(reaches))
+	notes := map[string]bool{}
+	for _, r := range reaches {
+		port := r.Port
+		if port == "" {
+			port = strings.Join(r.AllowedPorts, ",")
+			if port == "" {
+				port = "none"
+			}
+		}
+		row := []string{r.Source, r.Destination, port, yesNo(r.Allowed), sideCell(r.Egress), sideCell(r.Ingress)}
+		if wide {
+			row = append(row, r.Egress.Reason, r.Ingress.Reason)
+		}
+		rows = append(rows, row)
+		for _, n := range r.Notes {
+			notes[n] = true
+		}
+	}
+	if err := output.Columns(c.Out, headers, rows); err != nil {
+		return err
+	}
+	var ns []string
+	for n := range notes {
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	for _, n := range ns {
+		fmt.Fprintln(c.ErrOut, "Note: "+n)
+	}
+	return nil
+}
+
+// sideCell summarises one direction: open, or the rules that allow, or the policies that deny.
+func sideCell(s netpol.Side) string {
+	switch {
+	case !s.Isolated:
+		return "not isolated"
+	case s.Allowed:
+		return "allowed by " + strings.Join(s.Allowing, ", ")
+	}
+	return "denied by " + strings.Join(s.Policies, ", ")
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -1,0 +1,78 @@
+package cmd
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/netpol"
+)
+
+const netpolFixture = "../../test/testdata/netpol"
+
+func TestNetpolAuditShowsCoverage(t *testing.T) {
+	code, out, errOut := run(t, "", "netpol", "-f", netpolFixture)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"NetworkPolicy coverage (CNI: unknown)", "DEFAULT-DENY INGRESS", "netpol-data  5         2     2 (100%)", "TOTAL", "netpol/namespace-without-policy"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, errOut = run(t, "", "netpol", "-f", netpolFixture, "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r struct {
+		Coverage []struct {
+			Domain string          `json:"domain"`
+			Data   netpol.Coverage `json:"data"`
+		} `json:"coverage"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Coverage) != 1 || r.Coverage[0].Domain != "netpol" || r.Coverage[0].Data.Total.Pods != 6 || r.Coverage[0].Data.Total.DefaultDenyIngress != 2 {
+		t.Errorf("coverage in JSON: %+v", r.Coverage)
+	}
+}
+
+func TestCanReach(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		out, err string
+	}{
+		{[]string{"netpol-shop/api", "netpol-data/db", "--port", "pg"}, 0,
+			"netpol-shop/api  netpol-data/db  5432/TCP  yes      allowed by netpol-shop/api-from-web egress[0]  allowed by netpol-data/db-from-api ingress[0]", "Note: no NetworkPolicy-enforcing CNI"},
+		{[]string{"web", "netpol-data/db", "-n", "netpol-shop"}, 0, "none  no       not isolated  denied by netpol-data/db-from-api, netpol-data/default-deny", ""},
+		{[]string{"netpol-shop/*", "netpol-shop/api", "-o", "wide"}, 0, "netpol-shop/web         netpol-shop/api  TCP 9090", "host-agent uses hostNetwork"},
+		{[]string{"netpol-shop/web", "netpol-data/nope"}, 1, "", "resolve destination: pod netpol-data/nope not found"},
+		{[]string{"1.2.3.4", "5.6.7.8"}, 1, "", "both addresses outside the cluster"},
+		{[]string{"a/b/c", "netpol-data/db"}, 1, "", "SRC: endpoint"},
+		{[]string{"netpol-shop/web", "netpol-data/db", "--port", "80/ICMP"}, 1, "", "--port: port"},
+		{[]string{"netpol-shop/web", "netpol-data/db", "-o", "name"}, 1, "", "prints table, wide, json or yaml"},
+		{[]string{"netpol-shop/web", "netpol-data/db", "--port", "nope"}, 1, "", "has no container port named nope/TCP"},
+	}
+	for _, tc := range tests {
+		args := append([]string{"netpol", "can-reach", "-f", netpolFixture}, tc.args...)
+		code, out, errOut := run(t, "", args...)
+		if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errOut, tc.err) {
+			t.Errorf("%v: exit %d, want %d\nstdout: %s\nstderr: %s\nwant %q / %q", tc.args, code, tc.code, out, errOut, tc.out, tc.err)
+		}
+	}
+
+	code, out, errOut := run(t, "", "netpol", "can-reach", "-f", netpolFixture, "netpol-edge/lb", "netpol-shop/web", "--port", "http", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var list CanReachList
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	if list.Port != "http/TCP" || len(list.Items) != 1 || !list.Items[0].Allowed || list.Items[0].Port != "8080/TCP" ||
+		list.Items[0].Ingress.Allowing[0] != "netpol-shop/web-from-edge ingress[0]" {
+		t.Errorf("json: %s", out)
+	}
+}

@@ -1,0 +1,191 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/kubectl/pkg/util/templates"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/rbac"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+	"github.com/kubectl-harden/kubectl-harden/pkg/output"
+)
+
+// WhoCanOptions are the arguments of `kubectl harden rbac who-can`.
+type WhoCanOptions struct {
+	*AuditOptions
+
+	Verb        string
+	Resource    string // RESOURCE[.GROUP], or a non-resource URL starting with /
+	Subresource string
+	Name        string
+	// Namespace is the request's namespace, or rbac.AnyNamespace without -n.
+	Namespace string
+}
+
+// WhoCanList is what -o json|yaml prints.
+type WhoCanList struct {
+	Verb        string        `json:"verb"`
+	Resource    string        `json:"resource"`
+	Subresource string        `json:"subresource,omitempty"`
+	Name        string        `json:"name,omitempty"`
+	Namespace   string        `json:"namespace,omitempty"`
+	Items       []rbac.Access `json:"items"`
+}
+
+func newCmdWhoCan(o *AuditOptions) *cobra.Command {
+	w := &WhoCanOptions{AuditOptions: o}
+	return &cobra.Command{
+		Use:   "who-can VERB RESOURCE[/SUBRESOURCE] [NAME]",
+		Short: "List every subject RBAC allows a request, and the binding that allows it",
+		Long: templates.LongDesc(`
+			List every user, group and service account that RBAC allows to make a request,
+			with the binding, role and rule that allow it, the way the API server's
+			authorizer decides.
+
+			Without -n, a subject counts when it may make the request in at least one
+			namespace; with -n, only in that namespace. RESOURCE may carry its API group
+			(deployments.apps); a resource starting with / is a non-resource URL.
+			Group system:masters is allowed everything without RBAC, and its members
+			cannot be seen through the API.`),
+		Example: templates.Examples(`
+			# Who can read Secrets in namespace shop
+			kubectl harden rbac who-can get secrets -n shop
+
+			# Who can exec into pod web-0 of namespace shop
+			kubectl harden rbac who-can create pods/exec web-0 -n shop
+
+			# Who can write admission webhooks, as JSON
+			kubectl harden rbac who-can update mutatingwebhookconfigurations.admissionregistration.k8s.io -o json
+
+			# From manifests, offline
+			kubectl harden rbac who-can impersonate serviceaccounts -f ./rbac`),
+		Args: cobra.RangeArgs(2, 3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := w.Complete(args); err != nil {
+				return err
+			}
+			if err := w.Validate(); err != nil {
+				return err
+			}
+			return w.Run(cmd)
+		},
+	}
+}
+
+// Complete reads the arguments and the namespace.
+func (w *WhoCanOptions) Complete(args []string) error {
+	w.Verb = args[0]
+	w.Resource, w.Subresource, _ = strings.Cut(args[1], "/")
+	if strings.HasPrefix(args[1], "/") {
+		w.Resource, w.Subresource = args[1], ""
+	}
+	if len(args) == 3 {
+		w.Name = args[2]
+	}
+	ns, err := w.AuditOptions.Namespace()
+	if err != nil {
+		return err
+	}
+	w.Namespace = ns
+	if ns == "" {
+		w.Namespace = rbac.AnyNamespace
+	}
+	return nil
+}
+
+// Validate checks the request before the cluster is read.
+func (w *WhoCanOptions) Validate() error {
+	if !strings.HasPrefix(w.Resource, "/") {
+		if _, _, _, err := rbac.ParseResource(w.Resource); err != nil {
+			return err
+		}
+	}
+	switch w.Output {
+	case "table", "wide", "json", "yaml", "":
+	default:
+		return fmt.Errorf("kubectl harden rbac who-can prints table, wide, json or yaml, not %q", w.Output)
+	}
+	return nil
+}
+
+// Run reads the RBAC objects and prints who can.
+func (w *WhoCanOptions) Run(cmd *cobra.Command) error {
+	inv, err := w.LoadInventory(cmd.Context(), []inventory.Kind{
+		inventory.ClusterRoleBindings, inventory.RoleBindings, inventory.ClusterRoles, inventory.Roles,
+	})
+	if err != nil {
+		return err
+	}
+	if len(inv.Missing) > 0 {
+		var missing []string
+		for k, reason := range inv.Missing {
+			missing = append(missing, fmt.Sprintf("%s (%s)", k, reason))
+		}
+		sort.Strings(missing)
+		return fmt.Errorf("cannot list %s: who-can needs to read every role and binding", strings.Join(missing, ", "))
+	}
+	acc, err := rbac.WhoCan(inv, w.Verb, w.Resource, w.Subresource, w.Name, w.Namespace)
+	if err != nil {
+		return err
+	}
+	list := WhoCanList{Verb: w.Verb, Resource: w.Resource, Subresource: w.Subresource, Name: w.Name, Items: acc}
+	if w.Namespace != rbac.AnyNamespace {
+		list.Namespace = w.Namespace
+	}
+	if list.Items == nil {
+		list.Items = []rbac.Access{}
+	}
+	switch w.Output {
+	case "json":
+		enc := json.NewEncoder(w.Out)
+		enc.SetIndent("", "    ")
+		return enc.Encode(list)
+	case "yaml":
+		b, err := yaml.Marshal(list)
+		if err != nil {
+			return fmt.Errorf("encode who-can result: %w", err)
+		}
+		_, err = w.Out.Write(b)
+		return err
+	}
+	if len(acc) == 0 {
+		fmt.Fprintf(w.ErrOut, "No subject can %s (apart from group system:masters, which bypasses RBAC).\n", w.describe())
+		return nil
+	}
+	headers := []string{"SUBJECT", "SCOPE", "BINDING", "ROLE"}
+	if w.Output == "wide" {
+		headers = append(headers, "RULES")
+	}
+	rows := make([][]string, 0, len(acc))
+	for _, a := range acc {
+		row := []string{a.Subject.String(), a.Scope, a.Binding, a.Role}
+		if w.Output == "wide" {
+			row = append(row, strings.Join(a.Rules, "; "))
+		}
+		rows = append(rows, row)
+	}
+	if err := output.Columns(w.Out, headers, rows); err != nil {
+		return err
+	}
+	fmt.Fprintln(w.ErrOut, "Group system:masters can also do this: it bypasses RBAC, and its members cannot be listed through the API.")
+	return nil
+}
+
+func (w *WhoCanOptions) describe() string {
+	s := w.Verb + " " + w.Resource
+	if w.Subresource != "" {
+		s += "/" + w.Subresource
+	}
+	if w.Name != "" {
+		s += " " + w.Name
+	}
+	if w.Namespace != rbac.AnyNamespace && w.Namespace != "" {
+		s += " in namespace " + w.Namespace
+	}
+	return s
+}

@@ -1,0 +1,137 @@
+package output
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
+)
+
+// Patch prints every remediation change of a report as a multi-document YAML
+// stream that `kubectl apply --server-side -f -` accepts. Each document says
+// in comments which findings it fixes and what it may break. What apply
+// cannot do is never silently dropped: deletions, and patches server-side
+// apply cannot express, become comment blocks with the exact kubectl command;
+// risky changes (they alter workloads) are printed commented out, to be
+// uncommented by a person who wants them.
+type Patch struct{}
+
+// patchGroup is one distinct change and the findings that propose it.
+type patchGroup struct {
+	change   remedy.Change
+	findings []finding.Finding
+}
+
+// Print writes the stream.
+func (Patch) Print(r *finding.Report, w io.Writer) error {
+	var groups []*patchGroup
+	index := map[string]*patchGroup{}
+	for _, f := range r.Items {
+		if f.Remediation == nil {
+			continue
+		}
+		for _, ch := range f.Remediation.Changes {
+			k := ch.Key()
+			if g, ok := index[k]; ok {
+				g.findings = append(g.findings, f)
+				continue
+			}
+			g := &patchGroup{change: ch, findings: []finding.Finding{f}}
+			index[k] = g
+			groups = append(groups, g)
+		}
+	}
+	ew := &errWriter{w: w}
+	patchHeader(ew, r, groups)
+	for _, g := range groups {
+		fmt.Fprintln(ew, "---")
+		if err := patchDocument(ew, g); err != nil {
+			return err
+		}
+	}
+	return ew.err
+}
+
+func patchHeader(w io.Writer, r *finding.Report, groups []*patchGroup) {
+	m := r.Metadata
+	fmt.Fprintln(w, "# kubectl-harden remediation plan")
+	var where []string
+	if m.Context != "" {
+		where = append(where, "context "+m.Context)
+	}
+	if m.Server != nil && m.Server.Host != "" {
+		where = append(where, "server "+m.Server.Host)
+	}
+	if len(m.Files) > 0 {
+		where = append(where, "files "+strings.Join(m.Files, ", "))
+	}
+	if !m.GeneratedAt.IsZero() {
+		where = append(where, "generated "+m.GeneratedAt.Format("2006-01-02T15:04:05Z07:00"))
+	}
+	if len(where) > 0 {
+		fmt.Fprintf(w, "# %s\n", strings.Join(where, ", "))
+	}
+	if len(groups) == 0 {
+		fmt.Fprintln(w, "# No remediation changes for the findings of this report.")
+		return
+	}
+	fmt.Fprint(w, `# Review it, then apply it with:
+#   kubectl apply --server-side --field-manager=`+remedy.FieldManager+` -f FILE
+# A field another manager owns makes apply stop with a conflict; add
+# --force-conflicts once you have decided to take it over.
+# Deletions, patches that server-side apply cannot express and risky changes
+# are in comments below: run or uncomment them yourself.
+`)
+}
+
+// patchDocument writes one change as a YAML document, or as a comment block.
+func patchDocument(w io.Writer, g *patchGroup) error {
+	ch := g.change
+	for _, f := range g.findings {
+		fmt.Fprintf(w, "# [%s] %s: %s\n", f.Severity, f.Check, oneLine(f.Message))
+	}
+	if ch.Description != "" {
+		fmt.Fprintf(w, "# %s\n", oneLine(ch.Description))
+	}
+	for _, b := range ch.Breaks {
+		fmt.Fprintf(w, "# May break: %s\n", oneLine(b))
+	}
+	if ch.Action == remedy.Delete {
+		fmt.Fprintf(w, "# kubectl apply does not delete. To delete it, run:\n#   %s\n", remedy.KubectlDelete(ch.Target))
+		return nil
+	}
+	obj, ok := remedy.ApplyObject(ch)
+	if !ok {
+		cmd, err := remedy.KubectlPatch(ch)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "# Server-side apply cannot express this patch. To apply it, run:\n#   %s\n", cmd)
+		return nil
+	}
+	b, err := yaml.Marshal(obj.Object)
+	if err != nil {
+		return fmt.Errorf("render the change to %s as YAML: %w", ch.Target, err)
+	}
+	if ch.Risky {
+		fmt.Fprintln(w, "# LEFT OUT: risky, it changes a workload and not only policy. To include it,")
+		fmt.Fprintln(w, "# remove the leading '# ' from the lines below.")
+		for _, l := range strings.SplitAfter(string(b), "\n") {
+			if l != "" {
+				fmt.Fprint(w, "# "+l)
+			}
+		}
+		return nil
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// oneLine keeps a message on its comment line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,377 @@
+package output
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+)
+
+// InformationURI is where SARIF viewers send a user who asks what the tool is.
+const InformationURI = "https://github.com/kubectl-harden/kubectl-harden"
+
+// fingerprintKey names the partial fingerprint SARIF consumers (GitHub code
+// scanning) use to follow one finding across runs; bump the suffix if the
+// recipe changes, so old alerts are not silently matched to new ones.
+const fingerprintKey = "kubectlHardenFinding/v1"
+
+// Rule is what a SARIF log says about one check. pkg/cmd fills it from the
+// check registry, so this package need not import the checks.
+type Rule struct {
+	ID          string
+	Domain      string
+	Severity    finding.Severity
+	Title       string
+	Description string
+	Remediation string
+	Controls    []finding.Control
+}
+
+// SARIF prints a report as a SARIF 2.1.0 log for code-scanning tools: one
+// rule per check (with its help text and its CIS/NSA-CISA/NIST controls as
+// taxonomy relationships) and one result per finding, located at the object
+// and, for -f input, at its file and line.
+type SARIF struct {
+	// Version is the plugin's version, written as the tool driver's version.
+	Version string
+	// Rules returns every check. It is called when printing, so a broken
+	// registry is reported as a print error rather than at start-up.
+	Rules func() ([]Rule, error)
+}
+
+// Print writes the SARIF log.
+func (s *SARIF) Print(r *finding.Report, w io.Writer) error {
+	rules, err := s.Rules()
+	if err != nil {
+		return fmt.Errorf("describe checks for SARIF: %w", err)
+	}
+	log, err := s.log(r, rules)
+	if err != nil {
+		return err
+	}
+	if err := log.PrettyWrite(w); err != nil {
+		return fmt.Errorf("write sarif: %w", err)
+	}
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return fmt.Errorf("write sarif: %w", err)
+	}
+	return nil
+}
+
+func (s *SARIF) log(r *finding.Report, rules []Rule) (*sarif.Report, error) {
+	run := sarif.NewRunWithInformationURI("kubectl-harden", InformationURI)
+	driver := run.Tool.Driver
+	if s.Version != "" {
+		driver.WithVersion(s.Version)
+	}
+	tax := newTaxonomies()
+	ruleIndex := map[string]int{}
+	for _, rule := range rules {
+		ruleIndex[rule.ID] = len(driver.Rules)
+		driver.Rules = append(driver.Rules, sarifRule(rule, tax))
+	}
+	// A finding of a check the registry does not describe (a check ID set by
+	// hand in a domain package) still needs a rule for its ruleIndex.
+	for _, f := range r.Items {
+		if _, ok := ruleIndex[f.Check]; !ok {
+			ruleIndex[f.Check] = len(driver.Rules)
+			driver.Rules = append(driver.Rules, sarifRule(Rule{ID: f.Check, Severity: f.Severity, Title: f.Title, Controls: f.Controls}, tax))
+		}
+	}
+	run.WithTaxonomies(tax.components)
+	for _, c := range tax.components {
+		driver.SupportedTaxonomies = append(driver.SupportedTaxonomies, sarif.NewToolComponentReference().WithName(*c.Name).WithIndex(tax.index[*c.Name]))
+	}
+
+	for _, f := range r.Items {
+		run.AddResult(result(f, ruleIndex[f.Check]))
+	}
+	run.AddInvocation(invocation(r, ruleIndex))
+	props := sarif.NewPropertyBag().Add("score", r.Summary.Score)
+	if m := r.Metadata; m.Context != "" {
+		props.Add("context", m.Context)
+	}
+	if m := r.Metadata; m.Server != nil {
+		if m.Server.Host != "" {
+			props.Add("server", m.Server.Host)
+		}
+		if m.Server.Version != "" {
+			props.Add("serverVersion", m.Server.Version)
+		}
+	}
+	run.WithProperties(props)
+
+	log := sarif.NewReport()
+	log.AddRun(run)
+	return log, nil
+}
+
+// Level maps a severity to a SARIF level: critical and high fail a code
+// scanning gate (error), medium warns, low and info are notes.
+func Level(s finding.Severity) string {
+	switch {
+	case s >= finding.High:
+		return sarif.LevelError
+	case s == finding.Medium:
+		return sarif.LevelWarning
+	}
+	return sarif.LevelNote
+}
+
+// securitySeverity is the CVSS-like score GitHub code scanning reads from a
+// rule's "security-severity" property to show critical/high/medium/low.
+func securitySeverity(s finding.Severity) string {
+	switch s {
+	case finding.Critical:
+		return "9.5"
+	case finding.High:
+		return "8.0"
+	case finding.Medium:
+		return "5.5"
+	case finding.Low:
+		return "3.0"
+	}
+	return "0.0"
+}
+
+func sarifRule(r Rule, tax *taxonomies) *sarif.ReportingDescriptor {
+	title := r.Title
+	if title == "" {
+		title = r.ID
+	}
+	rule := sarif.NewRule(r.ID).
+		WithShortDescription(sarif.NewMultiformatMessageString().WithText(title)).
+		WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(Level(r.Severity)))
+	if r.Description != "" {
+		rule.WithFullDescription(sarif.NewMultiformatMessageString().WithText(r.Description))
+	}
+	text, markdown := help(r)
+	rule.WithHelp(sarif.NewMultiformatMessageString().WithText(text).WithMarkdown(markdown))
+
+	props := sarif.NewPropertyBag().
+		Add("security-severity", securitySeverity(r.Severity)).
+		Add("severity", r.Severity.String())
+	props.AddTag("security")
+	if r.Domain != "" {
+		props.AddTag(r.Domain)
+	}
+	controls := make([]string, 0, len(r.Controls))
+	for _, c := range r.Controls {
+		controls = append(controls, string(c))
+		props.AddTag(string(c))
+		rule.AddRelationship(tax.relationship(c))
+	}
+	props.Add("controls", controls)
+	rule.WithProperties(props)
+	return rule
+}
+
+// help is the rule's help in plain text and in Markdown: why it matters, how
+// to fix it, which controls it maps to, and how to run only this check.
+func help(r Rule) (text, markdown string) {
+	var t, m strings.Builder
+	if r.Description != "" {
+		fmt.Fprintf(&t, "%s\n\n", r.Description)
+		fmt.Fprintf(&m, "%s\n\n", r.Description)
+	}
+	if r.Remediation != "" {
+		fmt.Fprintf(&t, "Remediation: %s\n\n", r.Remediation)
+		fmt.Fprintf(&m, "**Remediation:** %s\n\n", r.Remediation)
+	}
+	if len(r.Controls) > 0 {
+		cs := make([]string, len(r.Controls))
+		for i, c := range r.Controls {
+			cs[i] = string(c)
+		}
+		fmt.Fprintf(&t, "Controls: %s\n\n", strings.Join(cs, ", "))
+		fmt.Fprintf(&m, "**Controls:** %s\n\n", strings.Join(cs, ", "))
+	}
+	fmt.Fprintf(&t, "Run only this check: kubectl harden --check %s", r.ID)
+	fmt.Fprintf(&m, "Run only this check: `kubectl harden --check %s`", r.ID)
+	return t.String(), m.String()
+}
+
+func result(f finding.Finding, ruleIndex int) *sarif.Result {
+	res := sarif.NewRuleResult(f.Check).
+		WithRuleIndex(ruleIndex).
+		WithLevel(Level(f.Severity)).
+		WithMessage(sarif.NewTextMessage(f.Message)).
+		WithPartialFingerprints(map[string]string{fingerprintKey: fingerprint(f)})
+
+	obj := sarif.NewLogicalLocation().
+		WithName(f.Resource.Name).
+		WithFullyQualifiedName(f.Resource.String()).
+		WithKind("resource")
+	loc := sarif.NewLocation().AddLogicalLocation(obj)
+	if f.Source != nil {
+		if uri, ok := fileURI(f.Source.File); ok {
+			phys := sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri))
+			if f.Source.Line > 0 {
+				phys.WithRegion(sarif.NewRegion().WithStartLine(f.Source.Line))
+			}
+			loc.WithPhysicalLocation(phys)
+		}
+	}
+	res.AddLocation(loc)
+
+	props := sarif.NewPropertyBag().
+		Add("severity", f.Severity.String()).
+		Add("resource", f.Resource)
+	if len(f.Controls) > 0 {
+		cs := make([]string, len(f.Controls))
+		for i, c := range f.Controls {
+			cs[i] = string(c)
+		}
+		props.Add("controls", cs)
+	}
+	if f.Subject != nil {
+		props.Add("subject", f.Subject.String())
+	}
+	if f.Remediation != nil && f.Remediation.Summary != "" {
+		props.Add("remediation", f.Remediation.Summary)
+	}
+	if f.Source != nil {
+		// Kept even when the file has no URI form (stdin), so nothing is lost.
+		props.Add("source", f.Source)
+	}
+	res.WithProperties(props)
+	return res
+}
+
+// fingerprint identifies a finding across runs by what it is about, not by
+// where it was printed: check, object, subject and message.
+func fingerprint(f finding.Finding) string {
+	h := sha256.New()
+	subject := ""
+	if f.Subject != nil {
+		subject = f.Subject.String()
+	}
+	for _, part := range []string{f.Check, f.Resource.APIVersion, f.Resource.String(), subject, f.Message} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fileURI turns a path given with -f into a SARIF artifact URI: relative paths
+// stay relative (code scanning resolves them against the checkout), absolute
+// ones become file: URIs. Standard input has no URI.
+func fileURI(path string) (string, bool) {
+	if path == "" || path == "-" || strings.HasPrefix(path, "<") {
+		return "", false
+	}
+	slashed := filepath.ToSlash(path)
+	if filepath.IsAbs(path) {
+		if !strings.HasPrefix(slashed, "/") {
+			slashed = "/" + slashed // C:/x on Windows
+		}
+		return (&url.URL{Scheme: "file", Path: slashed}).String(), true
+	}
+	return (&url.URL{Path: filepath.ToSlash(filepath.Clean(path))}).String(), true
+}
+
+// invocation records the run's outcome: when the report was made and, as
+// warnings, every check that could not run and why.
+func invocation(r *finding.Report, ruleIndex map[string]int) *sarif.Invocation {
+	inv := sarif.NewInvocation().WithExecutionSuccessful(true)
+	if !r.Metadata.GeneratedAt.IsZero() {
+		inv.WithStartTimeUtc(r.Metadata.GeneratedAt.UTC().Format(time.RFC3339))
+	}
+	for _, sk := range r.Summary.Skipped {
+		n := sarif.NewNotification().
+			WithLevel(sarif.LevelWarning).
+			WithMessage(sarif.NewTextMessage(fmt.Sprintf("check %s skipped: %s", sk.Check, sk.Reason)))
+		if i, ok := ruleIndex[sk.Check]; ok {
+			n.WithAssociatedRule(sarif.NewReportingDescriptorReference().WithID(sk.Check).WithIndex(i))
+		}
+		inv.AddToolExecutionNotification(n)
+	}
+	return inv
+}
+
+// framework is one benchmark or guide whose controls the checks map to,
+// recognised by the prefix of a finding.Control.
+type framework struct {
+	prefix   string
+	name     string
+	fullName string
+	uri      string
+}
+
+// frameworks are tried in order, so the longer NIST prefixes come first.
+func frameworks() []framework {
+	return []framework{
+		{"CIS-", "CIS", "CIS Kubernetes Benchmark", "https://www.cisecurity.org/benchmark/kubernetes"},
+		{"NSA-CISA-", "NSA-CISA", "NSA/CISA Kubernetes Hardening Guide", "https://media.defense.gov/2022/Aug/29/2003066362/-1/-1/0/CTR_KUBERNETES_HARDENING_GUIDANCE_1.2_20220829.PDF"},
+		{"NIST-800-190-", "NIST-800-190", "NIST SP 800-190 Application Container Security Guide", "https://csrc.nist.gov/pubs/sp/800/190/final"},
+		{"NIST-800-53-", "NIST-800-53", "NIST SP 800-53 Rev. 5 Security and Privacy Controls", "https://csrc.nist.gov/pubs/sp/800/53/r5/upd1/final"},
+	}
+}
+
+// taxonomies collects the SARIF taxonomy components (one per framework) and
+// their taxa (one per control) as rules refer to them.
+type taxonomies struct {
+	components []*sarif.ToolComponent
+	index      map[string]int            // component name -> index
+	taxa       map[string]map[string]int // component name -> taxon ID -> index
+}
+
+func newTaxonomies() *taxonomies {
+	return &taxonomies{index: map[string]int{}, taxa: map[string]map[string]int{}}
+}
+
+// relationship links a rule to the control's taxon, adding both as needed.
+func (t *taxonomies) relationship(c finding.Control) *sarif.ReportingDescriptorRelationship {
+	fw, id := splitControl(c)
+	ci, ok := t.index[fw.name]
+	if !ok {
+		comp := sarif.NewToolComponent().WithName(fw.name)
+		if fw.fullName != "" {
+			comp.WithFullName(fw.fullName)
+		}
+		if fw.uri != "" {
+			comp.WithInformationURI(fw.uri)
+		}
+		ci = len(t.components)
+		t.components = append(t.components, comp)
+		t.index[fw.name] = ci
+		t.taxa[fw.name] = map[string]int{}
+	}
+	ti, ok := t.taxa[fw.name][id]
+	if !ok {
+		comp := t.components[ci]
+		ti = len(comp.Taxa)
+		comp.Taxa = append(comp.Taxa, sarif.NewReportingDescriptor().WithID(id).WithName(string(c)))
+		t.taxa[fw.name][id] = ti
+	}
+	return sarif.NewReportingDescriptorRelationship().
+		WithTarget(sarif.NewReportingDescriptorReference().
+			WithID(id).
+			WithIndex(ti).
+			WithToolComponent(sarif.NewToolComponentReference().WithName(fw.name).WithIndex(ci))).
+		WithKinds([]string{"relevant"})
+}
+
+// splitControl finds a control's framework and its ID within it; a control
+// of an unknown framework gets one named by its first dash-separated word.
+func splitControl(c finding.Control) (framework, string) {
+	s := string(c)
+	for _, fw := range frameworks() {
+		if strings.HasPrefix(s, fw.prefix) && len(s) > len(fw.prefix) {
+			return fw, strings.TrimPrefix(s, fw.prefix)
+		}
+	}
+	name, id, ok := strings.Cut(s, "-")
+	if !ok || id == "" {
+		return framework{name: "other"}, s
+	}
+	return framework{name: name}, id
+}
