@@ -4,7 +4,7 @@ BIN := bin/kubectl-harden
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/kubectl-harden/kubectl-harden/pkg/cmd.version=$(VERSION)
 
-.PHONY: build test unit e2e test-tools demo lint bench clean
+.PHONY: build test unit e2e test-tools release-tools krew-validate release-check release-snapshot demo lint bench clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -16,10 +16,26 @@ test-tools:
 unit:
 	$(GO) test -count=1 ./pkg/... ./test/cluster/...
 
-e2e: test-tools
+# krew, validate-krew-manifest and goreleaser, from their own module (test/tools/release) into test/bin.
+release-tools:
+	bash test/tools/release/build.sh
+
+# The custom-index manifest is valid for krew (the archives it names are installed by the e2e test).
+krew-validate: release-tools
+	test/bin/validate-krew-manifest -manifest plugins/harden.yaml -skip-install
+
+# The release config is valid for goreleaser.
+release-check: release-tools
+	test/bin/goreleaser check
+
+# Every release archive, checksums.txt and the rendered krew manifest into dist/, without publishing.
+release-snapshot: release-tools
+	test/bin/goreleaser release --snapshot --clean
+
+e2e: test-tools release-tools
 	$(GO) test -count=1 -timeout 20m ./test/e2e/...
 
-test: lint test-tools
+test: lint test-tools krew-validate release-check
 	$(GO) test -count=1 -timeout 25m ./...
 
 # Starts the sample cluster, runs `kubectl harden` against it through the real kubectl, stops it.

@@ -26,6 +26,10 @@ const completionTimeout = 5 * time.Second
 // which the kubectl_complete-harden shim calls, already completes commands
 // and flag names.
 func registerCompletions(cmd *cobra.Command, o *AuditOptions) {
+	// cobra's `completion bash|zsh|...` scripts complete the kubectl-harden
+	// binary, not `kubectl harden`; under kubectl the shim is the way, so the
+	// command stays available but out of the help.
+	cmd.CompletionOptions.HiddenDefaultCmd = true
 	for _, flag := range []string{"check", "skip-check"} {
 		_ = cmd.RegisterFlagCompletionFunc(flag, o.completeCheckIDs)
 	}

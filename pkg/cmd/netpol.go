@@ -54,14 +54,14 @@ func newCmdCanReach(o *AuditOptions) *cobra.Command {
 			The answer is what the policies say. Whether they are enforced depends on the
 			network plugin; pods with hostNetwork are outside NetworkPolicy in most plugins.`),
 		Example: templates.Examples(`
-			# May the frontend reach the database on 5432/TCP?
-			kubectl harden netpol can-reach shop/frontend db/postgres --port 5432
+			# May the reports pod of namespace legacy reach the node debugger on 8080/TCP?
+			kubectl harden netpol can-reach legacy/reports legacy/node-debugger --port 8080
 
-			# Which ports may any pod of namespace shop open to the cache?
-			kubectl harden netpol can-reach 'shop/*' db/redis
+			# Which ports may any pod of namespace legacy open to the reports pod?
+			kubectl harden netpol can-reach 'legacy/*' legacy/reports
 
-			# Can an outside address reach the web pod's "http" port, from manifests
-			kubectl harden netpol can-reach 203.0.113.7 shop/web --port http -f ./deploy`),
+			# Can an outside address reach the reports pod on 443/TCP, from manifests
+			kubectl harden netpol can-reach 203.0.113.7 legacy/reports --port 443 -f ./deploy`),
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := c.Complete(args); err != nil {

@@ -206,11 +206,37 @@ func (a *Analysis) labelRemediation(st *nsState) *remedy.Remediation {
 	return r
 }
 
-func (a *Analysis) namespaceFindings(st *nsState, add func(string, finding.Finding)) {
+// namespaceFindings reports a namespace's labels. Several findings may
+// share the one remedy, the staged label change: the most severe carries its
+// changes, so a plan applies them once; the others only say what it does.
+func (a *Analysis) namespaceFindings(st *nsState, emit func(string, finding.Finding)) {
 	sum := st.summary
 	if !sum.Known {
 		return
 	}
+	type pending struct {
+		id string
+		f  finding.Finding
+	}
+	var found []pending
+	add := func(id string, f finding.Finding) { found = append(found, pending{id, f}) }
+	defer func() {
+		carrier := -1
+		for i, p := range found {
+			if carrier < 0 || severityOf(p.id, p.f) > severityOf(found[carrier].id, found[carrier].f) {
+				carrier = i
+			}
+		}
+		for i, p := range found {
+			if p.f.Remediation != nil && i != carrier {
+				r := *p.f.Remediation
+				r.Changes = nil
+				r.Summary += fmt.Sprintf(" The label changes are on the %s finding of this namespace.", found[carrier].id)
+				p.f.Remediation = &r
+			}
+			emit(p.id, p.f)
+		}
+	}()
 	res := namespaceResource(sum.Name)
 	_, hasEnforce := st.labels[EnforceLabel]
 	cur, curOK := currentEnforce(st.labels)
@@ -288,9 +314,6 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 	enforce := st.policy.Enforce
 	for _, w := range st.workloads {
 		top := w.top
-		ev := func(vs []Violation) map[string]any {
-			return map[string]any{"violations": vs, "pods": w.pods}
-		}
 
 		// The next rollout: enforce judges every new pod by its template.
 		rejected := false
@@ -300,7 +323,7 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 				f := finding.Finding{
 					Resource:    top.Resource(),
 					Message:     fmt.Sprintf("%s: new pods would be rejected by enforce=%s: %s", top.Object, a.resolvedString(enforce), describe(j.violations)),
-					Evidence:    ev(j.violations),
+					Evidence:    map[string]any{"violations": j.violations, "pods": w.pods},
 					Remediation: &remedy.Remediation{Summary: fixFields(j.violations)},
 				}
 				if enforce.Level == api.LevelRestricted {
@@ -396,6 +419,19 @@ func (a *Analysis) restrictedRemediation(w *workload, v api.Version, vs []Violat
 		summary += fmt.Sprintf(" A %s's pod spec cannot be changed in place: recreate it with the fields set.", top.Kind)
 	}
 	return &remedy.Remediation{Summary: summary}
+}
+
+// severityOf is a namespace finding's severity, its check's when it sets none.
+func severityOf(id string, f finding.Finding) finding.Severity {
+	if f.Severity != 0 {
+		return f.Severity
+	}
+	for _, c := range Checks() {
+		if c.ID == id {
+			return c.Severity
+		}
+	}
+	return 0
 }
 
 // standing says where a namespace's workloads stand.

@@ -420,6 +420,15 @@ func TestStagedLabelChanges(t *testing.T) {
 		t.Errorf("enforcing the strictest satisfied level breaks nothing, got %v", cs[1].Breaks)
 	}
 
+	// Two findings on one namespace share the label change: only the more severe carries it.
+	fs := findingsOf(t, load(t, "freewin.yaml", "v1.37.2"))
+	win, _ := find(fs, "psa/free-win Namespace//analytics")
+	weak, _ := find(fs, "psa/audit-warn-weaker Namespace//analytics")
+	if win.Remediation == nil || len(win.Remediation.Changes) != 2 || weak.Remediation == nil || len(weak.Remediation.Changes) != 0 ||
+		!strings.Contains(weak.Remediation.Summary, "psa/free-win") {
+		t.Errorf("free-win remediation %+v\naudit-warn-weaker remediation %+v\nwant the changes on free-win only", win.Remediation, weak.Remediation)
+	}
+
 	// Without the workloads, no enforce level can be called safe: only the first stage is offered.
 	inv := load(t, "unlabelled.yaml", "v1.37.2")
 	inv.Loaded[inventory.Pods] = false

@@ -149,10 +149,12 @@ type roleCapability struct {
 type capabilityIndex struct {
 	catalog []capability
 	byRole  map[*Role][]roleCapability
+	// inNamespace is byRole without the cluster-scoped actions, which a RoleBinding does not grant.
+	inNamespace map[*Role][]roleCapability
 }
 
 func newCapabilityIndex(a *Analysis) *capabilityIndex {
-	ix := &capabilityIndex{catalog: capabilities(), byRole: map[*Role][]roleCapability{}}
+	ix := &capabilityIndex{catalog: capabilities(), byRole: map[*Role][]roleCapability{}, inNamespace: map[*Role][]roleCapability{}}
 	// Every role a grant uses, built-in ones read from the defaults included; the
 	// index is complete before any check reads it, since checks run in parallel.
 	done := map[*Role]bool{}
@@ -163,6 +165,7 @@ func newCapabilityIndex(a *Analysis) *capabilityIndex {
 		done[g.Role] = true
 		if rc := ix.evaluate(g.Role); len(rc) > 0 {
 			ix.byRole[g.Role] = rc
+			ix.inNamespace[g.Role] = namespacedOnly(rc)
 		}
 	}
 	return ix
@@ -245,16 +248,19 @@ func mayMatch(rule *rbacv1.PolicyRule, verb, group, resource string) bool {
 	return false
 }
 
-// heldBy returns what a grant gives of each capability, keeping only the
-// actions its binding's scope allows.
+// heldBy returns what a grant gives of each capability: a RoleBinding gives
+// only the actions on namespaced objects.
 func (ix *capabilityIndex) heldBy(g *Grant) []roleCapability {
 	if g.Role == nil {
 		return nil
 	}
-	rcs := ix.byRole[g.Role]
 	if g.Binding.ClusterWide() {
-		return rcs
+		return ix.byRole[g.Role]
 	}
+	return ix.inNamespace[g.Role]
+}
+
+func namespacedOnly(rcs []roleCapability) []roleCapability {
 	var out []roleCapability
 	for _, rc := range rcs {
 		var hs []held

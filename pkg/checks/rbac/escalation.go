@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -30,9 +31,7 @@ type escNode struct {
 	// own is the worst capability the node holds by its own grants and groups' grants, with its label.
 	own      finding.Severity
 	ownLabel string
-	// system is set when every grant the node holds is built-in.
-	system bool
-	edges  []escEdge
+	edges    []escEdge
 	// value is the worst severity reachable; next is the edge that leads to it
 	// (-1: own), by the fewest hops (dist).
 	value finding.Severity
@@ -40,13 +39,20 @@ type escNode struct {
 	dist  int
 }
 
+// escEdge leads to a node; act is nil for group membership and for the edges out of pseudo nodes.
 type escEdge struct {
-	to int
+	to  int
+	act *escAction
+}
+
+// escAction is what a grant lets its holder do to become others, shared by
+// every edge it creates.
+type escAction struct {
+	// label is the action, "create pods in namespace ci".
+	label string
 	// request is one request the action is made of, for confirming it.
 	request Request
-	// label is the action, "create pods in namespace ci"; empty for group membership.
-	label string
-	grant *Grant
+	grant   *Grant
 	// system is set when the grant's rules doing this are all built-in.
 	system bool
 }
@@ -55,7 +61,7 @@ func (g *escalationGraph) node(s finding.Subject) int {
 	if i, ok := g.byName[s]; ok {
 		return i
 	}
-	g.nodes = append(g.nodes, escNode{subject: s, next: -1, system: true})
+	g.nodes = append(g.nodes, escNode{subject: s, next: -1})
 	g.byName[s] = len(g.nodes) - 1
 	return len(g.nodes) - 1
 }
@@ -70,38 +76,78 @@ func (g *escalationGraph) pseudo(label string) int {
 	return len(g.nodes) - 1
 }
 
+// pseudoNodes are the nodes that stand for sets of identities, per namespace
+// and cluster-wide, so that a grant over a whole namespace or cluster is one
+// edge and not one per service account.
+type pseudoNodes struct {
+	anySA, podSA, tokenSA       map[string]int
+	allSA, allPodSA, allTokenSA int
+	anyUser, masters            int
+	tokenSecrets                map[string][]tokenSecret
+	podSAs                      map[string][]podSA
+	saByName                    map[string][]finding.Subject
+}
+
 func newEscalationGraph(a *Analysis) *escalationGraph {
 	g := &escalationGraph{byName: map[finding.Subject]int{}}
 	subjects := a.Subjects()
 	for _, s := range subjects {
 		g.node(s)
 	}
-	masters := g.node(finding.Subject{Kind: rbacv1.GroupKind, Name: mastersGroup})
-	g.nodes[masters].own, g.nodes[masters].ownLabel = finding.Critical, "every permission (system:masters bypasses RBAC)"
+	p := &pseudoNodes{anySA: map[string]int{}, podSA: map[string]int{}, tokenSA: map[string]int{},
+		tokenSecrets: tokenSecretsByNamespace(a), podSAs: podServiceAccountsByNamespace(a), saByName: map[string][]finding.Subject{}}
+	p.masters = g.node(finding.Subject{Kind: rbacv1.GroupKind, Name: mastersGroup})
+	g.nodes[p.masters].own, g.nodes[p.masters].ownLabel = finding.Critical, "every permission (system:masters bypasses RBAC)"
 
-	// Pseudo nodes: any service account of a namespace, of any namespace, and any user.
-	anySA := map[string]int{}
-	allSA := g.pseudo("any ServiceAccount")
-	for ns, sas := range a.saByNamespace {
+	link := func(from, to int) { g.nodes[from].edges = append(g.nodes[from].edges, escEdge{to: to}) }
+	p.allSA, p.allPodSA, p.allTokenSA = g.pseudo("any ServiceAccount"), g.pseudo("any pod's ServiceAccount"), g.pseudo("any token Secret's ServiceAccount")
+	// A pod or a token needs its ServiceAccount to exist: where the namespace's
+	// ServiceAccounts were listed, only those count; elsewhere every one named.
+	listed := map[string]bool{}
+	for _, sa := range a.inv.ServiceAccounts {
+		listed[sa.Namespace] = true
+	}
+	// Maps are walked in key order so that the graph, and so the paths chosen
+	// among equally short ones, are the same on every run.
+	for _, ns := range slices.Sorted(maps.Keys(a.saByNamespace)) {
+		sas := a.saByNamespace[ns]
 		n := g.pseudo("any ServiceAccount in namespace " + ns)
-		anySA[ns] = n
-		g.nodes[allSA].edges = append(g.nodes[allSA].edges, escEdge{to: n})
+		p.anySA[ns] = n
+		link(p.allSA, n)
 		for _, sa := range sas {
-			g.nodes[n].edges = append(g.nodes[n].edges, escEdge{to: g.node(sa)})
+			if _, exists := a.ServiceAccount(sa); exists || !listed[ns] {
+				link(n, g.node(sa))
+			}
+			p.saByName[sa.Name] = append(p.saByName[sa.Name], sa)
 		}
 	}
-	anyUser := g.pseudo("any User")
+	for _, ns := range slices.Sorted(maps.Keys(p.podSAs)) {
+		pods := p.podSAs[ns]
+		n := g.pseudo("any pod's ServiceAccount in namespace " + ns)
+		p.podSA[ns] = n
+		link(p.allPodSA, n)
+		seen := map[finding.Subject]bool{}
+		for _, pod := range pods {
+			if !seen[pod.sa] {
+				seen[pod.sa] = true
+				link(n, g.node(pod.sa))
+			}
+		}
+	}
+	for _, ns := range slices.Sorted(maps.Keys(p.tokenSecrets)) {
+		secrets := p.tokenSecrets[ns]
+		n := g.pseudo("any token Secret's ServiceAccount in namespace " + ns)
+		p.tokenSA[ns] = n
+		link(p.allTokenSA, n)
+		for _, sec := range secrets {
+			link(n, g.node(sec.sa))
+		}
+	}
+	p.anyUser = g.pseudo("any User")
 	for _, s := range subjects {
 		if s.Kind == rbacv1.UserKind {
-			g.nodes[anyUser].edges = append(g.nodes[anyUser].edges, escEdge{to: g.node(s)})
+			link(p.anyUser, g.node(s))
 		}
-	}
-
-	tokenSecrets := tokenSecretsByNamespace(a)
-	podSAs := podServiceAccountsByNamespace(a)
-	saByName := map[string][]finding.Subject{}
-	for s := range a.serviceAccounts {
-		saByName[s.Name] = append(saByName[s.Name], s)
 	}
 
 	for _, s := range subjects {
@@ -110,15 +156,12 @@ func newEscalationGraph(a *Analysis) *escalationGraph {
 		for _, grp := range GroupsOf(s) {
 			gs := finding.Subject{Kind: rbacv1.GroupKind, Name: grp}
 			if _, named := a.bySubject[gs]; named {
-				g.nodes[n].edges = append(g.nodes[n].edges, escEdge{to: g.node(gs)})
+				link(n, g.node(gs))
 			}
 		}
 		for _, gr := range a.bySubject[s] {
 			if gr.Role == nil {
 				continue
-			}
-			if len(gr.Role.Rules) > 0 && !allSystem(gr, indexes(len(gr.Role.Rules))) {
-				g.nodes[n].system = false
 			}
 			for _, rc := range a.caps.heldBy(gr) {
 				if rep := rc.reportable(); len(rep) > 0 {
@@ -131,12 +174,15 @@ func newEscalationGraph(a *Analysis) *escalationGraph {
 					continue
 				}
 				for _, h := range rc.held {
-					sys := allSystem(gr, h.rules)
-					for _, to := range g.targets(a, gr, rc.cap.becomes, h, anySA, allSA, anyUser, masters, tokenSecrets, podSAs, saByName) {
+					var act *escAction
+					for _, to := range g.targets(gr, rc.cap.becomes, h, p) {
 						if to == n {
 							continue
 						}
-						g.nodes[n].edges = append(g.nodes[n].edges, escEdge{to: to, label: h.label() + " " + gr.Scope(), grant: gr, system: sys, request: h.requests(gr)[0]})
+						if act == nil {
+							act = &escAction{label: h.label() + " " + gr.Scope(), grant: gr, system: allSystem(gr, h.rules), request: h.requests(gr)[0]}
+						}
+						g.nodes[n].edges = append(g.nodes[n].edges, escEdge{to: to, act: act})
 					}
 				}
 			}
@@ -162,76 +208,69 @@ func dangerLabel(rc roleCapability, g *Grant) string {
 		}
 		return "cluster-admin in namespace " + g.Binding.Namespace
 	}
-	labels := make([]string, len(rc.held))
-	for i, h := range rc.held {
-		labels[i] = h.label()
-	}
-	return strings.Join(labels, "; ") + " " + g.Scope()
+	return labelHeld(rc.held) + " " + g.Scope()
 }
 
 // targets returns the nodes one held action lets a grant's subject become.
-func (g *escalationGraph) targets(a *Analysis, gr *Grant, b becoming, h held, anySA map[string]int, allSA, anyUser, masters int,
-	tokenSecrets map[string][]tokenSecret, podSAs map[string][]podSA, saByName map[string][]finding.Subject) []int {
-	nsOf := func(ns string) []string {
-		if gr.Binding.ClusterWide() {
-			return nil // every namespace
+func (g *escalationGraph) targets(gr *Grant, b becoming, h held, p *pseudoNodes) []int {
+	cluster, ns := gr.Binding.ClusterWide(), gr.Binding.Namespace
+	// one returns the pseudo node for the grant's scope: cluster-wide, or its namespace if that has one.
+	one := func(all int, byNS map[string]int) []int {
+		if cluster {
+			return []int{all}
 		}
-		return []string{ns}
+		if n, ok := byNS[ns]; ok {
+			return []int{n}
+		}
+		return nil
 	}
-	namespaces := nsOf(gr.Binding.Namespace)
 	var out []int
 	switch b {
 	case becomesAnySA:
-		if namespaces == nil {
-			return []int{allSA}
-		}
-		if n, ok := anySA[namespaces[0]]; ok {
-			out = append(out, n)
-		}
+		return one(p.allSA, p.anySA)
 	case becomesNamedSA:
 		if h.names == nil {
-			if namespaces == nil {
-				return []int{allSA}
-			}
-			if n, ok := anySA[namespaces[0]]; ok {
-				out = append(out, n)
-			}
-			return out
+			return one(p.allSA, p.anySA)
 		}
 		for _, name := range h.names {
-			for _, sa := range saByName[name] {
-				if namespaces == nil || sa.Namespace == namespaces[0] {
+			for _, sa := range p.saByName[name] {
+				if cluster || sa.Namespace == ns {
 					out = append(out, g.node(sa))
 				}
 			}
 		}
 	case becomesTokenSecretSA:
 		// list and watch return every Secret's data; get reads the named ones.
-		collection := slices.Contains(h.verbs, "list") || slices.Contains(h.verbs, "watch")
-		for ns, secrets := range tokenSecrets {
-			if namespaces != nil && ns != namespaces[0] {
+		if h.names == nil || slices.Contains(h.verbs, "list") || slices.Contains(h.verbs, "watch") {
+			return one(p.allTokenSA, p.tokenSA)
+		}
+		for _, sns := range slices.Sorted(maps.Keys(p.tokenSecrets)) {
+			if !cluster && sns != ns {
 				continue
 			}
-			for _, s := range secrets {
-				if collection || h.names == nil || slices.Contains(h.names, s.name) {
+			for _, s := range p.tokenSecrets[sns] {
+				if slices.Contains(h.names, s.name) {
 					out = append(out, g.node(s.sa))
 				}
 			}
 		}
 	case becomesPodSA:
-		for ns, pods := range podSAs {
-			if namespaces != nil && ns != namespaces[0] {
+		if h.names == nil {
+			return one(p.allPodSA, p.podSA)
+		}
+		for _, pns := range slices.Sorted(maps.Keys(p.podSAs)) {
+			if !cluster && pns != ns {
 				continue
 			}
-			for _, p := range pods {
-				if h.names == nil || slices.Contains(h.names, p.pod) {
-					out = append(out, g.node(p.sa))
+			for _, pod := range p.podSAs[pns] {
+				if slices.Contains(h.names, pod.pod) {
+					out = append(out, g.node(pod.sa))
 				}
 			}
 		}
 	case becomesUser:
 		if h.names == nil {
-			return []int{anyUser}
+			return []int{p.anyUser}
 		}
 		for _, name := range h.names {
 			if _, _, ok := serviceAccountUser(name); ok {
@@ -242,7 +281,7 @@ func (g *escalationGraph) targets(a *Analysis, gr *Grant, b becoming, h held, an
 		}
 	case becomesGroup:
 		if h.names == nil {
-			return []int{masters}
+			return []int{p.masters}
 		}
 		for _, name := range h.names {
 			out = append(out, g.node(finding.Subject{Kind: rbacv1.GroupKind, Name: name}))
@@ -330,7 +369,7 @@ func (g *escalationGraph) propagate() {
 func (g *escalationGraph) held(n int) finding.Severity {
 	sev := g.nodes[n].own
 	for _, e := range g.nodes[n].edges {
-		if e.label == "" && g.nodes[e.to].pseudo == "" {
+		if e.act == nil && g.nodes[e.to].pseudo == "" {
 			sev = max(sev, g.nodes[e.to].own)
 		}
 	}
@@ -352,7 +391,7 @@ type step struct {
 // start, or the identity the previous step became (not the group it holds the grant through).
 func (g *escalationGraph) path(n int, e escEdge) (steps []step, last string) {
 	actor := g.nodes[n].subject
-	steps = append(steps, step{action: e.label, grant: e.grant, request: e.request, actor: actor})
+	steps = append(steps, step{action: e.act.label, grant: e.act.grant, request: e.act.request, actor: actor})
 	cur := e.to
 	for hops := 0; hops < len(g.nodes); hops++ {
 		node := &g.nodes[cur]
@@ -364,8 +403,8 @@ func (g *escalationGraph) path(n int, e escEdge) (steps []step, last string) {
 			return steps, node.ownLabel
 		}
 		next := node.edges[node.next]
-		if next.label != "" {
-			steps = append(steps, step{action: next.label, grant: next.grant, request: next.request, actor: actor})
+		if next.act != nil {
+			steps = append(steps, step{action: next.act.label, grant: next.act.grant, request: next.act.request, actor: actor})
 		}
 		cur = next.to
 	}
@@ -396,7 +435,7 @@ func escalationFindings(a *Analysis, opts Options) []finding.Finding {
 		held := g.held(n)
 		best, bestEdge := finding.Severity(0), -1
 		for ei, e := range node.edges {
-			if e.label == "" || (e.system && !opts.IncludeSystem) {
+			if e.act == nil || (e.act.system && !opts.IncludeSystem) {
 				continue
 			}
 			if v := g.nodes[e.to].value; v > best {
@@ -411,14 +450,15 @@ func escalationFindings(a *Analysis, opts Options) []finding.Finding {
 		path := renderPath(s, steps, last)
 		var also []string
 		for ei, o := range node.edges {
-			if ei == bestEdge || o.label == "" || (o.system && !opts.IncludeSystem) || g.nodes[o.to].value != best {
+			if ei == bestEdge || o.act == nil || (o.act.system && !opts.IncludeSystem) || g.nodes[o.to].value != best {
 				continue
 			}
-			if st, l := g.path(n, o); len(also) < 10 {
-				p := renderPath(s, st, l)
-				if p != path && !slices.Contains(also, p) {
-					also = append(also, p)
-				}
+			if len(also) == maxListed {
+				break
+			}
+			st, l := g.path(n, o)
+			if p := renderPath(s, st, l); p != path && !slices.Contains(also, p) {
+				also = append(also, p)
 			}
 		}
 		hops := make([]map[string]any, len(steps))
@@ -430,7 +470,7 @@ func escalationFindings(a *Analysis, opts Options) []finding.Finding {
 			}
 		}
 		subj := s
-		first := e.grant
+		first := e.act.grant
 		ev := map[string]any{"path": path, "hops": hops, "holds": held.String()}
 		if len(also) > 0 {
 			ev["otherPaths"] = also
