@@ -15,6 +15,7 @@ import (
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/psa"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 	"github.com/kubectl-harden/kubectl-harden/pkg/output"
@@ -110,6 +111,9 @@ func (o *AuditOptions) Validate() error {
 	}
 	if o.ServerVersion != "" && len(o.Filenames) == 0 {
 		return fmt.Errorf("--server-version applies to -f input only; a live audit reads the server's version")
+	}
+	if _, err := psa.PolicyVersion(o.ServerVersion); err != nil {
+		return fmt.Errorf("--server-version: %w", err)
 	}
 	return nil
 }

@@ -76,6 +76,10 @@ func TestStdinAndErrors(t *testing.T) {
 	if code != 1 || out != "" || !strings.HasPrefix(errOut, "error: <stdin>: document 1 (line 1)") || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("malformed stdin: exit %d out %q err %q", code, out, errOut)
 	}
+	code, _, errOut = run(t, "", "-f", demo, "--server-version", "banana")
+	if code != 1 || !strings.Contains(errOut, "--server-version") {
+		t.Errorf("bad --server-version: exit %d %q", code, errOut)
+	}
 	code, _, errOut = run(t, "", "--server-version", "v1.30")
 	if code != 1 || !strings.Contains(errOut, "-f input only") {
 		t.Errorf("--server-version without -f: exit %d %q", code, errOut)
