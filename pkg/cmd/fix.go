@@ -39,7 +39,8 @@ var fixLong = templates.LongDesc(`
 	admission warnings (for example the pods a Pod Security level would reject)
 	and what the change may break, then asks [y]es [n]o [a]ll of this check
 	[e]dit [d]etail [q]uit. All applies the rest of the check's changes without
-	asking, except risky ones (they change workloads, not only policy).
+	asking, except risky ones (they change workloads, not only policy) unless
+	--include-risky.
 
 	Edit opens the change in $KUBE_EDITOR, $EDITOR or vi, like 'kubectl edit',
 	and checks it again with a dry-run. A change the server's dry-run rejects is

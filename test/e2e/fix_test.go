@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	fixsession "github.com/kubectl-harden/kubectl-harden/pkg/apply"
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 )
 
@@ -767,4 +768,92 @@ func TestFixYesLeavesRiskyChanges(t *testing.T) {
 	}
 	mustHarden(t, "undo", "--journal", first[1])
 	sameObjects(t, "after undoing both sessions", targets, before, snapshot(t, targets...))
+}
+
+// TestSessionWithConstructedChanges drives the session in-process with
+// changes of every kind the domains may propose, built here: a merge patch
+// and a JSON patch (both with their resourceVersion precondition), an apply,
+// and a risky apply that [a]ll does not take. Undo then restores each object.
+func TestSessionWithConstructedChanges(t *testing.T) {
+	apply(t, "fix", "construct.yaml")
+	const ns = "fix-construct"
+	binding := roleBindingTarget(ns, "fix-editors")
+	sa := remedy.Target{APIVersion: "v1", Kind: "ServiceAccount", Namespace: ns, Name: "builder"}
+	deployment := remedy.Target{APIVersion: "apps/v1", Kind: "Deployment", Namespace: ns, Name: "worker"}
+	cm := remedy.Target{APIVersion: "v1", Kind: "ConfigMap", Namespace: ns, Name: "fix-note"}
+	targets := []remedy.Target{binding, sa, deployment, cm}
+	before := snapshot(t, targets...)
+
+	dropMallory, err := remedy.NewMergePatch("remove User mallory from RoleBinding "+ns+"/fix-editors", binding, before[0].GetResourceVersion(),
+		map[string]any{"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": "builder", "namespace": ns}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noToken := remedy.Change{Action: remedy.Patch, Description: "stop mounting the token of builder", Target: sa,
+		PatchType: "application/json-patch+json", Patch: []byte(`[{"op":"add","path":"/automountServiceAccountToken","value":false}]`)}
+	note := remedy.NewApply("record the review", map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "fix-note", "namespace": ns}, "data": map[string]any{"reviewed": "yes"}})
+	harden := remedy.NewApply("drop privilege escalation in worker", map[string]any{"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "worker", "namespace": ns},
+		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{
+			map[string]any{"name": "worker", "securityContext": map[string]any{"allowPrivilegeEscalation": false}}}}}}})
+	harden.Risky = true
+	// Computed from a version of the binding older than the live one: refused unasked.
+	stale, err := remedy.NewMergePatch("label the binding", binding, "1", map[string]any{"metadata": map[string]any{"labels": map[string]any{"x": "y"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := func(check, msg string, changes ...remedy.Change) finding.Finding {
+		return finding.Finding{Check: check, Severity: finding.High, Title: check, Message: msg,
+			Remediation: &remedy.Remediation{Changes: changes}}
+	}
+	items := fixsession.Items([]finding.Finding{
+		f("test/bindings", "mallory can edit "+ns, dropMallory),
+		f("test/tokens", "builder mounts its token", noToken),
+		f("test/workloads", "review note missing", note),
+		f("test/workloads", "worker may escalate", harden),
+		f("test/stale", "read long ago", stale),
+	}, nil)
+
+	client, err := fixsession.NewClientForConfig(env.Config, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	journal := fixsession.NewJournal(t.TempDir(), "envtest", env.Config.Host)
+	s := &fixsession.Session{Client: client, Journal: journal, Out: &out,
+		// yes, yes, all of test/workloads (the note), then the risky change is still asked: no.
+		In: strings.NewReader("y\nyes\na\nn\n")}
+	sum := s.Run(context.Background(), items)
+	journal.Close()
+	if len(sum.Applied) != 3 || len(sum.Skipped) != 1 || len(sum.Failed) != 1 || sum.Skipped[0].Change.Target != deployment ||
+		!strings.Contains(sum.Failed[0].Err.Error(), "changed since the audit read it (resourceVersion 1, now") {
+		t.Fatalf("applied %d skipped %d failed %d\n%s", len(sum.Applied), len(sum.Skipped), len(sum.Failed), out.String())
+	}
+	if n := strings.Count(out.String(), "[q]uit: "); n != 4 {
+		t.Errorf("%d questions, want 4 (the risky change is asked even after [a]ll):\n%s", n, out.String())
+	}
+	after := snapshot(t, targets...)
+	if subj, _, _ := unstructured.NestedSlice(after[0].Object, "subjects"); len(subj) != 1 {
+		t.Errorf("subjects after the merge patch: %v", subj)
+	}
+	if v, _, _ := unstructured.NestedBool(after[1].Object, "automountServiceAccountToken"); v || after[1].Object["automountServiceAccountToken"] == nil {
+		t.Errorf("JSON patch not applied: %v", after[1].Object)
+	}
+	if after[3] == nil {
+		t.Error("the ConfigMap was not created")
+	}
+	sameObjects(t, "risky change answered no", targets[2:3], before[2:3], after[2:3])
+
+	j, entries, err := fixsession.OpenJournal(journal.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	for _, r := range fixsession.Undo(context.Background(), client, j, entries, fixsession.UndoOptions{}) {
+		if r.Err != nil || !r.Restored {
+			t.Errorf("undo %s: %v", r.Entry.Target, r.Err)
+		}
+	}
+	sameObjects(t, "after undo", targets, before, snapshot(t, targets...))
 }

@@ -85,7 +85,9 @@ type pseudoNodes struct {
 	anyUser, masters            int
 	tokenSecrets                map[string][]tokenSecret
 	podSAs                      map[string][]podSA
-	saByName                    map[string][]finding.Subject
+	// podNamespaces and tokenNamespaces are the keys of podSAs and tokenSecrets, sorted.
+	podNamespaces, tokenNamespaces []string
+	saByName                       map[string][]finding.Subject
 }
 
 func newEscalationGraph(a *Analysis) *escalationGraph {
@@ -121,7 +123,8 @@ func newEscalationGraph(a *Analysis) *escalationGraph {
 			p.saByName[sa.Name] = append(p.saByName[sa.Name], sa)
 		}
 	}
-	for _, ns := range slices.Sorted(maps.Keys(p.podSAs)) {
+	p.podNamespaces = slices.Sorted(maps.Keys(p.podSAs))
+	for _, ns := range p.podNamespaces {
 		pods := p.podSAs[ns]
 		n := g.pseudo("any pod's ServiceAccount in namespace " + ns)
 		p.podSA[ns] = n
@@ -134,7 +137,8 @@ func newEscalationGraph(a *Analysis) *escalationGraph {
 			}
 		}
 	}
-	for _, ns := range slices.Sorted(maps.Keys(p.tokenSecrets)) {
+	p.tokenNamespaces = slices.Sorted(maps.Keys(p.tokenSecrets))
+	for _, ns := range p.tokenNamespaces {
 		secrets := p.tokenSecrets[ns]
 		n := g.pseudo("any token Secret's ServiceAccount in namespace " + ns)
 		p.tokenSA[ns] = n
@@ -211,6 +215,15 @@ func dangerLabel(rc roleCapability, g *Grant) string {
 	return labelHeld(rc.held) + " " + g.Scope()
 }
 
+// namespacesOf returns the namespaces a grant reaches among sorted: all of them
+// for a ClusterRoleBinding, else its own.
+func (p *pseudoNodes) namespacesOf(cluster bool, ns string, sorted []string) []string {
+	if cluster {
+		return sorted
+	}
+	return []string{ns}
+}
+
 // targets returns the nodes one held action lets a grant's subject become.
 func (g *escalationGraph) targets(gr *Grant, b becoming, h held, p *pseudoNodes) []int {
 	cluster, ns := gr.Binding.ClusterWide(), gr.Binding.Namespace
@@ -244,10 +257,7 @@ func (g *escalationGraph) targets(gr *Grant, b becoming, h held, p *pseudoNodes)
 		if h.names == nil || slices.Contains(h.verbs, "list") || slices.Contains(h.verbs, "watch") {
 			return one(p.allTokenSA, p.tokenSA)
 		}
-		for _, sns := range slices.Sorted(maps.Keys(p.tokenSecrets)) {
-			if !cluster && sns != ns {
-				continue
-			}
+		for _, sns := range p.namespacesOf(cluster, ns, p.tokenNamespaces) {
 			for _, s := range p.tokenSecrets[sns] {
 				if slices.Contains(h.names, s.name) {
 					out = append(out, g.node(s.sa))
@@ -258,10 +268,7 @@ func (g *escalationGraph) targets(gr *Grant, b becoming, h held, p *pseudoNodes)
 		if h.names == nil {
 			return one(p.allPodSA, p.podSA)
 		}
-		for _, pns := range slices.Sorted(maps.Keys(p.podSAs)) {
-			if !cluster && pns != ns {
-				continue
-			}
+		for _, pns := range p.namespacesOf(cluster, ns, p.podNamespaces) {
 			for _, pod := range p.podSAs[pns] {
 				if slices.Contains(h.names, pod.pod) {
 					out = append(out, g.node(pod.sa))
