@@ -15,6 +15,7 @@ import (
 	"github.com/creack/pty"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
 	fixsession "github.com/kubectl-harden/kubectl-harden/pkg/apply"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
@@ -640,6 +641,21 @@ func TestFixUndoRefusesChangedObject(t *testing.T) {
 func TestPatchOutputAppliesWithKubectl(t *testing.T) {
 	apply(t, "fix", "patch.yaml")
 	namespaces := []string{"fix-patch-a", "fix-patch-b"}
+	// Put the namespaces back as seeded, so the test can run again on the same cluster.
+	t.Cleanup(func() {
+		ctx := context.Background()
+		unlabel := []byte(`{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":null,"pod-security.kubernetes.io/enforce-version":null,` +
+			`"pod-security.kubernetes.io/warn":null,"pod-security.kubernetes.io/warn-version":null,` +
+			`"pod-security.kubernetes.io/audit":null,"pod-security.kubernetes.io/audit-version":null}}}`)
+		for _, ns := range namespaces {
+			if _, err := env.Client.CoreV1().Namespaces().Patch(ctx, ns, types.MergePatchType, unlabel, metav1.PatchOptions{}); err != nil {
+				t.Error(err)
+			}
+			if err := env.Client.NetworkingV1().NetworkPolicies(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil {
+				t.Error(err)
+			}
+		}
+	})
 	fixed := map[string]bool{}
 	var stream strings.Builder
 	for _, ns := range namespaces {
