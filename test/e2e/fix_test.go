@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -374,7 +375,8 @@ func TestFixConflictLeavesObjectAlone(t *testing.T) {
 		if l == nil {
 			l = map[string]string{}
 		}
-		l["touched-by"] = "someone-else"
+		// A new value each time, so the write is a change even when the test runs again.
+		l["touched-by"] = "someone-else-" + strconv.FormatInt(time.Now().UnixNano(), 10)
 		obj.SetLabels(l)
 	}
 	var cur string
@@ -435,14 +437,14 @@ func TestFixConflictLeavesObjectAlone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the binding is gone after a conflict: %v", err)
 	}
-	if rb.Labels["touched-by"] != "someone-else" || len(rb.Subjects) != 1 {
+	if !strings.HasPrefix(rb.Labels["touched-by"], "someone-else-") || len(rb.Subjects) != 1 {
 		t.Errorf("the other writer's change to the binding was lost: %+v", rb)
 	}
 	n, err := env.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.Labels["touched-by"] != "someone-else" || n.Labels["pod-security.kubernetes.io/warn"] != "" {
+	if !strings.HasPrefix(n.Labels["touched-by"], "someone-else-") || n.Labels["pod-security.kubernetes.io/warn"] != "" {
 		t.Errorf("namespace labels after the conflict: %v", n.Labels)
 	}
 	path, err := fixsession.LatestJournal(journals)
