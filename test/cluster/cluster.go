@@ -158,10 +158,10 @@ func (c *Cluster) KubectlAs(kubeconfig string, stdin io.Reader, args ...string) 
 }
 
 // Apply creates or updates the objects in the files or directories with
-// `kubectl apply --server-side`, as a user seeding a cluster would.
+// `kubectl apply --server-side` (field manager "kubectl"), as a user seeding a cluster would.
 func (c *Cluster) Apply(paths ...string) error {
 	for _, p := range paths {
-		res, err := c.Kubectl(nil, "apply", "--server-side", "--field-manager=seed", "-R", "-f", p)
+		res, err := c.Kubectl(nil, "apply", "--server-side", "-R", "-f", p)
 		if err != nil || res.Code != 0 {
 			return fmt.Errorf("kubectl apply -f %s: %v %s", p, err, res.Stderr)
 		}
