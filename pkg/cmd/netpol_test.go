@@ -15,7 +15,7 @@ func TestNetpolAuditShowsCoverage(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"NetworkPolicy coverage (CNI: unknown)", "DEFAULT-DENY INGRESS", "netpol-data  5         2     2 (100%)", "TOTAL", "netpol/namespace-without-policy"} {
+	for _, want := range []string{"NetworkPolicy coverage (CNI: unknown)", "DEFAULT-DENY INGRESS", "netpol-data  5         3          2     3 (100%)", "TOTAL", "netpol/namespace-without-policy"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -33,7 +33,9 @@ func TestNetpolAuditShowsCoverage(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Coverage) != 1 || r.Coverage[0].Domain != "netpol" || r.Coverage[0].Data.Total.Pods != 6 || r.Coverage[0].Data.Total.DefaultDenyIngress != 2 {
+	// Workloads count the Deployment and the Job, which run no pod, beside the pods.
+	if len(r.Coverage) != 1 || r.Coverage[0].Domain != "netpol" || r.Coverage[0].Data.Total.Pods != 6 || r.Coverage[0].Data.Total.Workloads != 8 ||
+		r.Coverage[0].Data.Total.HostNetwork != 2 || r.Coverage[0].Data.Total.DefaultDenyIngress != 2 {
 		t.Errorf("coverage in JSON: %+v", r.Coverage)
 	}
 }

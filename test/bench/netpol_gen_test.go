@@ -3,11 +3,14 @@ package bench
 import (
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/netpol"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
@@ -30,6 +33,17 @@ func (c netpolCluster) generate() *inventory.Inventory {
 		inv.Namespaces = append(inv.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 			Name: ns, Labels: map[string]string{"team": fmt.Sprint(n % 50), "env": []string{"prod", "stage", "dev"}[n%3]},
 		}})
+		// Each app is a Deployment whose current ReplicaSet runs its pods, as
+		// live: the analysis must link every pod to its Deployment and count it once.
+		for a := range c.appsPerNS {
+			app := fmt.Sprintf("app-%d", a)
+			tpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": app, "tier": []string{"web", "api", "db", "cache"}[a%4]}}}
+			d := appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: app, UID: types.UID(ns + "/" + app)}, Spec: appsv1.DeploymentSpec{Template: tpl}}
+			rs := appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: app + "-rs", UID: types.UID(ns + "/" + app + "-rs"),
+				OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(&d, appsv1.SchemeGroupVersion.WithKind("Deployment"))}}, Spec: appsv1.ReplicaSetSpec{Template: tpl}}
+			inv.Deployments = append(inv.Deployments, d)
+			inv.ReplicaSets = append(inv.ReplicaSets, rs)
+		}
 		for p := range c.podsPerNS {
 			app := fmt.Sprintf("app-%d", p%c.appsPerNS)
 			pod := corev1.Pod{
@@ -47,6 +61,10 @@ func (c netpolCluster) generate() *inventory.Inventory {
 			}
 			if p%40 == 39 {
 				pod.Status.Phase = corev1.PodSucceeded
+			}
+			if !pod.Spec.HostNetwork && pod.Status.Phase == corev1.PodRunning {
+				pod.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: app + "-rs",
+					UID: types.UID(ns + "/" + app + "-rs"), Controller: ptr(true)}}
 			}
 			inv.Pods = append(inv.Pods, pod)
 		}
@@ -80,8 +98,7 @@ func (c netpolCluster) generate() *inventory.Inventory {
 			inv.NetworkPolicies = append(inv.NetworkPolicies, np)
 		}
 	}
-	for _, k := range []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies, inventory.DaemonSets,
-		inventory.Deployments, inventory.StatefulSets, inventory.Jobs, inventory.CronJobs} {
+	for _, k := range append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies}, netpol.WorkloadKinds()...) {
 		inv.Loaded[k] = true
 	}
 	return inv
@@ -91,6 +108,7 @@ func (c netpolCluster) generate() *inventory.Inventory {
 func fresh(src *inventory.Inventory) *inventory.Inventory {
 	inv := inventory.New()
 	inv.Namespaces, inv.Pods, inv.NetworkPolicies = src.Namespaces, src.Pods, src.NetworkPolicies
+	inv.Deployments, inv.ReplicaSets = src.Deployments, src.ReplicaSets
 	for k, v := range src.Loaded {
 		inv.Loaded[k] = v
 	}

@@ -360,6 +360,23 @@ func TestKrew(t *testing.T) {
 		}
 	})
 
+	t.Run("released binary links no test machinery", func(t *testing.T) {
+		// The e2e builds only this machine's archive; a test-only import in
+		// the plugin's packages (envtest does not build for windows) would
+		// break the other release targets, so the dependency list is checked
+		// for every target the release builds.
+		for _, goos := range []string{"linux", "darwin", "windows"} {
+			out, _ := tool(t, root, []string{"GOOS=" + goos, "GOARCH=arm64"}, "go", "list", "-deps", ".")
+			for _, pkg := range strings.Fields(out) {
+				for _, banned := range []string{"sigs.k8s.io/controller-runtime/", "github.com/creack/pty", "k8s.io/client-go/kubernetes/fake"} {
+					if strings.HasPrefix(pkg, banned) {
+						t.Errorf("GOOS=%s: the plugin binary links %s", goos, pkg)
+					}
+				}
+			}
+		}
+	})
+
 	rel := buildSnapshot(t)
 	archive := filepath.Base(rel.Archive)
 

@@ -33,13 +33,19 @@ func netpolFixture(t *testing.T) {
 // (offline only) and resourceVersion preconditions (live only) are dropped.
 func onNetpol(t *testing.T, r *finding.Report) map[string]string {
 	t.Helper()
+	return onNamespaces(t, r, func(ns string) bool { return strings.HasPrefix(ns, "netpol-") })
+}
+
+// onNamespaces is onNetpol for the namespaces keep accepts.
+func onNamespaces(t *testing.T, r *finding.Report, keep func(ns string) bool) map[string]string {
+	t.Helper()
 	out := map[string]string{}
 	for _, f := range r.Items {
 		ns := f.Resource.Namespace
 		if f.Resource.Kind == "Namespace" {
 			ns = f.Resource.Name
 		}
-		if !strings.HasPrefix(ns, "netpol-") {
+		if !keep(ns) {
 			continue
 		}
 		f.Source = nil
@@ -125,12 +131,64 @@ func TestNetpolLiveAndOfflineAgree(t *testing.T) {
 	if !slices.Equal(liveRows, offRows) || len(liveRows) != 4 {
 		t.Errorf("coverage differs\nlive:    %+v\noffline: %+v", liveRows, offRows)
 	}
+	// Workloads without pods (no controllers run here) count by their
+	// templates: netpol-data's Deployment beside its two pods; netpol-shop's
+	// Job, egress-isolated by seed-egress through the job-name label the
+	// server adds to its template (and offline reading adds too); netpol-edge's
+	// hostNetwork DaemonSet beside the lb pod is not enforceable.
+	wantRows := map[string][4]int{ // workloads, pods, egress isolated, hostNetwork
+		"netpol-bare": {1, 1, 0, 0}, "netpol-data": {3, 2, 3, 0}, "netpol-edge": {1, 1, 1, 1}, "netpol-shop": {3, 2, 2, 1},
+	}
+	for _, n := range liveRows {
+		if got := [4]int{n.Workloads, n.Pods, n.EgressIsolated, n.HostNetwork}; got != wantRows[n.Namespace] {
+			t.Errorf("%s: workloads, pods, egress isolated, hostNetwork = %v, want %v", n.Namespace, got, wantRows[n.Namespace])
+		}
+	}
 	// Neither the test cluster nor the files have a network plugin.
 	if liveCNI.Status != netpol.CNIUnknown || offCNI.Status != netpol.CNIUnknown {
 		t.Errorf("CNI live %+v offline %+v, want unknown", liveCNI, offCNI)
 	}
 	if len(findingsOf(live, netpol.IDNoEnforcingCNIRecognised)) != 1 {
 		t.Errorf("live audit does not say the CNI is unknown")
+	}
+}
+
+// TestNetpolDemoLiveAndOfflineAgree audits the sample cluster's namespaces,
+// whose Deployments run no pod (manifests have none, and the test cluster has
+// no controllers): both ways, the workloads are judged by their templates and
+// every netpol finding and coverage row is the same.
+func TestNetpolDemoLiveAndOfflineAgree(t *testing.T) {
+	demo := []string{"analytics", "ci", "legacy", "shop"}
+	live, _ := report(t, env.Kubeconfig, "netpol")
+	offline, _ := report(t, env.Kubeconfig, "netpol", "-f", testdata("demo"))
+	keep := func(ns string) bool { return slices.Contains(demo, ns) }
+	l, o := onNamespaces(t, live, keep), onNamespaces(t, offline, keep)
+	if len(l) == 0 || len(l) != len(o) {
+		t.Errorf("netpol findings on the sample: %d live, %d offline", len(l), len(o))
+	}
+	for k, lv := range l {
+		if ov := o[k]; ov != lv {
+			t.Errorf("%s differs\nlive:    %s\noffline: %s", k, lv, ov)
+		}
+	}
+	rows := func(r *finding.Report) []netpol.NamespaceCoverage {
+		_, all := netpolCoverage(t, r, "")
+		return slices.DeleteFunc(all, func(n netpol.NamespaceCoverage) bool { return !keep(n.Namespace) })
+	}
+	lr, or := rows(live), rows(offline)
+	if !slices.Equal(lr, or) || len(lr) != len(demo) {
+		t.Errorf("coverage of the sample differs\nlive:    %+v\noffline: %+v", lr, or)
+	}
+	// analytics: its Deployment is one workload, isolated for ingress by the
+	// allow-all policy (which is therefore no default deny), open for egress.
+	want := netpol.NamespaceCoverage{Namespace: "analytics", Policies: 1, Workloads: 1, IngressIsolated: 1, IngressPercent: 100}
+	if len(lr) == 0 || lr[0] != want {
+		t.Errorf("analytics coverage %+v, want %+v", lr, want)
+	}
+	for _, f := range findingsOf(live, netpol.IDNoDefaultDenyIngress) {
+		if f.Resource.Name == "analytics" && !strings.Contains(f.Message, "so its only workload and every new pod are open for ingress") {
+			t.Errorf("analytics: %s", f.Message)
+		}
 	}
 }
 
@@ -168,6 +226,32 @@ func TestNetpolDefaultingMatchesServer(t *testing.T) {
 					t.Errorf("%s/%s ingress[%d] port %d: server protocol %s, offline ports %v", np.Namespace, np.Name, i, p.Port.IntVal, *p.Protocol, off.Strings())
 				}
 			}
+		}
+	}
+	// A Job's template gets job-name labels from the server; offline analysis adds
+	// them (the controller-uid ones cannot be known before the Job exists).
+	offlineWorkloads := netpol.Analyze(files)
+	for _, job := range files.Jobs {
+		srv, err := env.Client.BatchV1().Jobs(job.Namespace).Get(ctx, job.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("get job %s/%s: %v", job.Namespace, job.Name, err)
+		}
+		var offline map[string]string
+		for _, i := range offlineWorkloads.NamespaceWorkloads(job.Namespace) {
+			if w := offlineWorkloads.Workloads[i]; w.Kind == "Job" && w.Name == job.Name {
+				offline = w.Labels
+			}
+		}
+		for k, v := range srv.Spec.Template.Labels {
+			if strings.HasSuffix(k, "controller-uid") {
+				continue
+			}
+			if offline[k] != v {
+				t.Errorf("job %s/%s template label %s=%s on the server, offline %q", job.Namespace, job.Name, k, v, offline[k])
+			}
+		}
+		if len(offline) == 0 || len(srv.Spec.Template.Labels) != len(offline)+2 {
+			t.Errorf("job %s/%s: offline labels %v, server %v", job.Namespace, job.Name, offline, srv.Spec.Template.Labels)
 		}
 	}
 	// namespaceSelector on kubernetes.io/metadata.name: the server sets it, offline analysis adds it.
@@ -293,7 +377,7 @@ func TestNetpolRemedyAppliesAndIsolates(t *testing.T) {
 		t.Errorf("after the remedy: %+v", fs)
 	}
 	_, rows := netpolCoverage(t, after, ns)
-	want := netpol.NamespaceCoverage{Namespace: ns, Policies: 2, Pods: 2, IngressIsolated: 2, EgressIsolated: 2,
+	want := netpol.NamespaceCoverage{Namespace: ns, Policies: 2, Workloads: 2, Pods: 2, IngressIsolated: 2, EgressIsolated: 2,
 		IngressPercent: 100, EgressPercent: 100, DefaultDenyIngress: true, DefaultDenyEgress: true}
 	if !slices.Equal(rows, []netpol.NamespaceCoverage{want}) {
 		t.Errorf("coverage after the remedy %+v, want %+v", rows, want)

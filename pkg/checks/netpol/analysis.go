@@ -1,6 +1,7 @@
 package netpol
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -81,6 +82,9 @@ type Policy struct {
 	SelectorError error
 	// Selected are indexes into Analysis.Pods of the pods podSelector matches, in every bucket.
 	Selected []int
+	// SelectedWorkloads are indexes into Analysis.Workloads of the controllers
+	// whose pod template podSelector matches (pods no controller runs are in Selected).
+	SelectedWorkloads []int
 	// SelectsAll is set for podSelector {}: every pod of the namespace, now and later.
 	SelectsAll bool
 }
@@ -88,10 +92,8 @@ type Policy struct {
 // Ref names the policy as namespace/name.
 func (p *Policy) Ref() string { return p.Namespace + "/" + p.Name }
 
-// PodIsolation is one pod's isolation: which policies isolate it in each direction.
-type PodIsolation struct {
-	Pod    *corev1.Pod
-	Bucket Bucket
+// Isolation says which policies isolate a pod, or the pods a workload makes, in each direction.
+type Isolation struct {
 	// Ingress and Egress are indexes into Analysis.Policies of the policies
 	// that select the pod and list that direction. Empty means not isolated:
 	// all traffic in that direction is allowed.
@@ -100,11 +102,23 @@ type PodIsolation struct {
 }
 
 // Isolated reports whether the pod is isolated in the direction.
-func (p *PodIsolation) Isolated(d networkingv1.PolicyType) bool {
+func (i *Isolation) Isolated(d networkingv1.PolicyType) bool {
+	return len(i.In(d)) > 0
+}
+
+// In returns the policies isolating in the direction.
+func (i *Isolation) In(d networkingv1.PolicyType) []int {
 	if d == networkingv1.PolicyTypeEgress {
-		return len(p.Egress) > 0
+		return i.Egress
 	}
-	return len(p.Ingress) > 0
+	return i.Ingress
+}
+
+// PodIsolation is one pod's isolation: which policies isolate it in each direction.
+type PodIsolation struct {
+	Pod    *corev1.Pod
+	Bucket Bucket
+	Isolation
 }
 
 // Ref names the pod as namespace/name.
@@ -116,21 +130,49 @@ type Analysis struct {
 	Pods []PodIsolation
 	// Policies follows the order of inventory.NetworkPolicies.
 	Policies []Policy
-	// Namespaces lists every namespace known from namespaces, pods and policies, sorted.
+	// Workloads are what coverage counts (see Workload): the controllers of the
+	// inventory that no other listed controller owns, then the pods no listed controller runs.
+	Workloads []Workload
+	// Namespaces lists every namespace known from namespaces, pods, workloads and policies, sorted.
 	Namespaces []string
 
 	byNamespace map[string]*namespaceIndex
 	nsLabels    map[string]labels.Set
 }
 
-// namespaceIndex holds a namespace's pods indexed by label, so that a
-// selector visits only the pods that carry one of its required labels.
+// namespaceIndex holds a namespace's pods, and the pod templates of its
+// controllers, indexed by label, so that a selector visits only the members
+// that carry one of its required labels.
 type namespaceIndex struct {
-	pods     []int                       // in inventory order, which the posting lists share
-	byName   []int                       // the same pods sorted by name, for stable output
-	byLabel  map[string]map[string][]int // key -> value -> pods
-	byKey    map[string][]int            // key -> pods carrying it
-	policies []int
+	pods      labelIndex // indexes into Pods, in inventory order
+	byName    []int      // the same pods sorted by name, for stable output
+	templates labelIndex // indexes into Workloads of the controllers, by their pod template's labels
+	workloads []int      // indexes into Workloads, controllers and pods, by kind and name
+	policies  []int
+}
+
+// labelIndex finds the members (pods or pod templates) a selector matches
+// through posting lists of their labels.
+type labelIndex struct {
+	members []int                       // in insertion order, which the posting lists share
+	byLabel map[string]map[string][]int // key -> value -> members
+	byKey   map[string][]int            // key -> members carrying it
+}
+
+func (ix *labelIndex) add(i int, set map[string]string) {
+	ix.members = append(ix.members, i)
+	if ix.byLabel == nil {
+		ix.byLabel, ix.byKey = map[string]map[string][]int{}, map[string][]int{}
+	}
+	for k, v := range set {
+		vals := ix.byLabel[k]
+		if vals == nil {
+			vals = map[string][]int{}
+			ix.byLabel[k] = vals
+		}
+		vals[v] = append(vals[v], i)
+		ix.byKey[k] = append(ix.byKey[k], i)
+	}
 }
 
 // Analyze returns the inventory's isolation analysis, computing it on first use.
@@ -158,18 +200,9 @@ func analyze(inv *inventory.Inventory) *Analysis {
 	for i := range inv.Pods {
 		p := &inv.Pods[i]
 		a.Pods[i] = PodIsolation{Pod: p, Bucket: bucketOf(p)}
-		ix := a.index(p.Namespace)
-		ix.pods = append(ix.pods, i)
-		for k, v := range p.Labels {
-			vals := ix.byLabel[k]
-			if vals == nil {
-				vals = map[string][]int{}
-				ix.byLabel[k] = vals
-			}
-			vals[v] = append(vals[v], i)
-			ix.byKey[k] = append(ix.byKey[k], i)
-		}
+		a.index(p.Namespace).pods.add(i, p.Labels)
 	}
+	a.collectWorkloads(inv)
 	for i := range inv.NetworkPolicies {
 		np := &inv.NetworkPolicies[i]
 		pol := &a.Policies[i]
@@ -184,14 +217,20 @@ func analyze(inv *inventory.Inventory) *Analysis {
 		}
 		pol.SelectsAll = sel.Empty()
 		pol.Selected = ix.selectPods(sel, inv.Pods)
+		pol.SelectedWorkloads = ix.templates.selectMembers(sel, func(w int) labels.Set { return a.Workloads[w].Labels })
 	}
 	// Live lists come in name order, files in file order: sort so that both
 	// give the same findings, evidence and can-reach answers.
 	for _, ix := range a.byNamespace {
-		ix.byName = slices.Clone(ix.pods)
+		ix.byName = slices.Clone(ix.pods.members)
 		slices.SortFunc(ix.byName, func(x, y int) int { return strings.Compare(inv.Pods[x].Name, inv.Pods[y].Name) })
 		slices.SortFunc(ix.policies, func(x, y int) int {
 			return strings.Compare(inv.NetworkPolicies[x].Name, inv.NetworkPolicies[y].Name)
+		})
+		// By kind, then name: the order of kind/name, without building the strings.
+		slices.SortFunc(ix.workloads, func(x, y int) int {
+			wx, wy := &a.Workloads[x], &a.Workloads[y]
+			return cmp.Or(strings.Compare(wx.Kind, wy.Kind), strings.Compare(wx.Name, wy.Name))
 		})
 	}
 	a.Namespaces = make([]string, 0, len(a.byNamespace))
@@ -200,6 +239,7 @@ func analyze(inv *inventory.Inventory) *Analysis {
 	}
 	sort.Strings(a.Namespaces)
 	a.linkPods()
+	a.linkWorkloads()
 	return a
 }
 
@@ -262,7 +302,7 @@ func (a *Analysis) link(i int) {
 func (a *Analysis) index(ns string) *namespaceIndex {
 	ix := a.byNamespace[ns]
 	if ix == nil {
-		ix = &namespaceIndex{byLabel: map[string]map[string][]int{}, byKey: map[string][]int{}}
+		ix = &namespaceIndex{}
 		a.byNamespace[ns] = ix
 	}
 	return ix
@@ -281,11 +321,16 @@ func bucketOf(p *corev1.Pod) Bucket {
 	return Judged
 }
 
-// selectPods returns, sorted, the namespace's pods the selector matches. It
-// starts from the smallest posting list among the selector's positive
-// requirements (=, in, exists) and filters it; only selectors with no positive
-// requirement ({} or only !=, notin, !) scan the whole namespace.
+// selectPods returns, sorted, the namespace's pods the selector matches.
 func (ix *namespaceIndex) selectPods(sel labels.Selector, pods []corev1.Pod) []int {
+	return ix.pods.selectMembers(sel, func(i int) labels.Set { return pods[i].Labels })
+}
+
+// selectMembers returns, sorted, the members the selector matches. It starts
+// from the smallest posting list among the selector's positive requirements
+// (=, in, exists) and filters it; only selectors with no positive requirement
+// ({} or only !=, notin, !) scan every member.
+func (ix *labelIndex) selectMembers(sel labels.Selector, labelsOf func(int) labels.Set) []int {
 	reqs, selectable := sel.Requirements()
 	if !selectable {
 		return nil
@@ -312,11 +357,11 @@ func (ix *namespaceIndex) selectPods(sel labels.Selector, pods []corev1.Pod) []i
 		}
 	}
 	if !found {
-		candidates = ix.pods
+		candidates = ix.members
 	}
 	out := make([]int, 0, len(candidates))
 	for _, i := range candidates {
-		if sel.Matches(labels.Set(pods[i].Labels)) {
+		if sel.Matches(labelsOf(i)) {
 			out = append(out, i)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,20 +23,24 @@ type Coverage struct {
 	Total      CoverageTotal       `json:"total"`
 }
 
-// NamespaceCoverage is one namespace's isolation. Pods counts the Running and
-// Pending pods on the pod network; hostNetwork and finished pods are counted apart.
+// NamespaceCoverage is one namespace's isolation, counted in workloads (see
+// Workload): a controller with the pods it runs, or a pod no listed controller
+// runs. Workloads and the isolated counts cover those whose pods are Running
+// or Pending (or, in manifests, have no status) on the pod network; Pods counts
+// such pods, whoever runs them. hostNetwork and finished workloads are counted apart.
 type NamespaceCoverage struct {
 	Namespace       string `json:"namespace"`
 	Policies        int    `json:"policies"`
+	Workloads       int    `json:"workloads"`
 	Pods            int    `json:"pods"`
 	IngressIsolated int    `json:"ingressIsolated"`
 	EgressIsolated  int    `json:"egressIsolated"`
-	// IngressPercent and EgressPercent are isolated pods per 100 pods, one decimal; 0 without pods.
+	// IngressPercent and EgressPercent are isolated workloads per 100 workloads, one decimal; 0 without workloads.
 	IngressPercent     float64 `json:"ingressPercent"`
 	EgressPercent      float64 `json:"egressPercent"`
 	DefaultDenyIngress bool    `json:"defaultDenyIngress"`
 	DefaultDenyEgress  bool    `json:"defaultDenyEgress"`
-	// HostNetwork pods are not enforceable; Inactive pods (Succeeded, Failed, Unknown) send nothing.
+	// HostNetwork workloads are not enforceable; Inactive ones (finished pods and Jobs) send nothing.
 	HostNetwork int `json:"hostNetwork"`
 	Inactive    int `json:"inactive"`
 }
@@ -44,6 +49,7 @@ type NamespaceCoverage struct {
 type CoverageTotal struct {
 	Namespaces         int     `json:"namespaces"`
 	Policies           int     `json:"policies"`
+	Workloads          int     `json:"workloads"`
 	Pods               int     `json:"pods"`
 	IngressIsolated    int     `json:"ingressIsolated"`
 	EgressIsolated     int     `json:"egressIsolated"`
@@ -57,10 +63,10 @@ type CoverageTotal struct {
 
 // CoverageNeeds are the kinds Coverage reads.
 func CoverageNeeds() []inventory.Kind {
-	return []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies, inventory.DaemonSets}
+	return append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies}, WorkloadKinds()...)
 }
 
-// ComputeCoverage summarises pod isolation per namespace and for the cluster.
+// ComputeCoverage summarises workload isolation per namespace and for the cluster.
 func ComputeCoverage(inv *inventory.Inventory) *Coverage {
 	a := Analyze(inv)
 	c := &Coverage{CNI: DetectCNI(inv), Namespaces: make([]NamespaceCoverage, 0, len(a.Namespaces))}
@@ -69,7 +75,7 @@ func ComputeCoverage(inv *inventory.Inventory) *Coverage {
 		s := a.namespaceState(ns)
 		nc := NamespaceCoverage{
 			Namespace: ns, Policies: len(a.NamespacePolicies(ns)),
-			Pods: s.judged, IngressIsolated: s.isolatedIngress, EgressIsolated: s.isolatedEgress,
+			Workloads: s.judged, Pods: s.pods, IngressIsolated: s.isolatedIngress, EgressIsolated: s.isolatedEgress,
 			IngressPercent: percent(s.isolatedIngress, s.judged), EgressPercent: percent(s.isolatedEgress, s.judged),
 			DefaultDenyIngress: len(s.denyIngress) > 0, DefaultDenyEgress: len(s.denyEgress) > 0,
 			HostNetwork: s.hostNetwork, Inactive: s.inactive,
@@ -77,6 +83,7 @@ func ComputeCoverage(inv *inventory.Inventory) *Coverage {
 		c.Namespaces = append(c.Namespaces, nc)
 		t.Namespaces++
 		t.Policies += nc.Policies
+		t.Workloads += nc.Workloads
 		t.Pods += nc.Pods
 		t.IngressIsolated += nc.IngressIsolated
 		t.EgressIsolated += nc.EgressIsolated
@@ -89,8 +96,8 @@ func ComputeCoverage(inv *inventory.Inventory) *Coverage {
 			t.DefaultDenyEgress++
 		}
 	}
-	t.IngressPercent = percent(t.IngressIsolated, t.Pods)
-	t.EgressPercent = percent(t.EgressIsolated, t.Pods)
+	t.IngressPercent = percent(t.IngressIsolated, t.Workloads)
+	t.EgressPercent = percent(t.EgressIsolated, t.Workloads)
 	return c
 }
 
@@ -103,20 +110,31 @@ func percent(n, of int) float64 {
 
 // namespaceState is what the namespace-level checks and the coverage need of a namespace.
 type namespaceState struct {
-	judged, hostNetwork, inactive   int
+	// judged, hostNetwork and inactive count workloads by bucket.
+	judged, hostNetwork, inactive int
+	// pods counts the Running and Pending pods on the pod network, whoever runs them.
+	pods int
+	// onlyPods is set when every judged workload is a pod of its own: messages then speak of pods.
+	onlyPods                        bool
 	isolatedIngress, isolatedEgress int
-	// notIsolatedIngress and notIsolatedEgress are the judged pods open in that direction.
+	// notIsolatedIngress and notIsolatedEgress are the judged workloads open in that direction.
 	notIsolatedIngress, notIsolatedEgress []int
+	// openPodsIngress and openPodsEgress are the judged pods open in that direction.
+	openPodsIngress, openPodsEgress []int
 	// denyIngress and denyEgress are the policies that isolate every pod of
 	// the namespace in that direction; empty when there is no default deny.
 	denyIngress, denyEgress []string
+	// allowAllIngress and allowAllEgress are the indexes into Policies of the
+	// policies that select every pod and admit every peer on every port: they
+	// undo any default deny.
+	allowAllIngress, allowAllEgress []int
 }
 
 func (a *Analysis) namespaceState(ns string) namespaceState {
-	var s namespaceState
-	for _, i := range a.NamespacePods(ns) {
-		p := &a.Pods[i]
-		switch p.Bucket {
+	s := namespaceState{onlyPods: true}
+	for _, i := range a.NamespaceWorkloads(ns) {
+		w := &a.Workloads[i]
+		switch w.Bucket {
 		case HostNetwork:
 			s.hostNetwork++
 			continue
@@ -125,42 +143,71 @@ func (a *Analysis) namespaceState(ns string) namespaceState {
 			continue
 		}
 		s.judged++
-		if p.Isolated(networkingv1.PolicyTypeIngress) {
+		s.onlyPods = s.onlyPods && !w.Controlled()
+		if w.Isolated(networkingv1.PolicyTypeIngress) {
 			s.isolatedIngress++
 		} else {
 			s.notIsolatedIngress = append(s.notIsolatedIngress, i)
 		}
-		if p.Isolated(networkingv1.PolicyTypeEgress) {
+		if w.Isolated(networkingv1.PolicyTypeEgress) {
 			s.isolatedEgress++
 		} else {
 			s.notIsolatedEgress = append(s.notIsolatedEgress, i)
 		}
 	}
-	s.denyIngress = a.defaultDeny(ns, networkingv1.PolicyTypeIngress)
-	s.denyEgress = a.defaultDeny(ns, networkingv1.PolicyTypeEgress)
+	for _, i := range a.NamespacePods(ns) {
+		p := &a.Pods[i]
+		if p.Bucket != Judged {
+			continue
+		}
+		s.pods++
+		if !p.Isolated(networkingv1.PolicyTypeIngress) {
+			s.openPodsIngress = append(s.openPodsIngress, i)
+		}
+		if !p.Isolated(networkingv1.PolicyTypeEgress) {
+			s.openPodsEgress = append(s.openPodsEgress, i)
+		}
+	}
+	s.denyIngress, s.allowAllIngress = a.defaultDeny(ns, networkingv1.PolicyTypeIngress)
+	s.denyEgress, s.allowAllEgress = a.defaultDeny(ns, networkingv1.PolicyTypeEgress)
 	return s
+}
+
+// direction returns the state's lists for one direction: the open workloads,
+// the open pods, the default-deny policies and the allow-all policies.
+func (s *namespaceState) direction(dir networkingv1.PolicyType) (open, openPods []int, deny []string, allowAll []int) {
+	if dir == networkingv1.PolicyTypeEgress {
+		return s.notIsolatedEgress, s.openPodsEgress, s.denyEgress, s.allowAllEgress
+	}
+	return s.notIsolatedIngress, s.openPodsIngress, s.denyIngress, s.allowAllIngress
 }
 
 // defaultDeny returns the policies that make the namespace default-deny in
 // the direction: they select every pod (podSelector {}) and list the
 // direction, so every pod, present or future, is isolated. A namespace-wide
 // policy with a rule open to every peer on every port undoes it (it is an
-// allow-all), and then there is no default deny.
-func (a *Analysis) defaultDeny(ns string, dir networkingv1.PolicyType) []string {
-	var deny []string
+// allow-all, returned second), and then there is no default deny.
+func (a *Analysis) defaultDeny(ns string, dir networkingv1.PolicyType) (deny []string, allowAll []int) {
 	for _, pi := range a.NamespacePolicies(ns) {
 		p := &a.Policies[pi]
 		if !p.SelectsAll || !p.Types.Has(dir) {
 			continue
 		}
-		for _, r := range rulesOf(p, dir) {
-			if len(openPeers(r.peers)) > 0 && isAllPorts(RulePorts(r.ports, nil)) {
-				return nil
-			}
+		if slices.ContainsFunc(rulesOf(p, dir), openToAll) {
+			allowAll = append(allowAll, pi)
+		} else {
+			deny = append(deny, p.Ref())
 		}
-		deny = append(deny, p.Ref())
 	}
-	return deny
+	if len(allowAll) > 0 {
+		return nil, allowAll
+	}
+	return deny, nil
+}
+
+// openToAll reports whether a rule admits every peer on every port.
+func openToAll(r rule) bool {
+	return len(openPeers(r.peers)) > 0 && isAllPorts(RulePorts(r.ports, nil))
 }
 
 func isAllPorts(s PortSet) bool {
@@ -247,24 +294,26 @@ func (a *Analysis) allowsDNS(p *Policy, targets []Peer) bool {
 }
 
 // Table renders the coverage for the table output (output.Tabular): one row
-// per namespace and a total, counts with percentages.
+// per namespace and a total, counts with percentages. Isolation is counted
+// in workloads; PODS are the Running and Pending pods, whoever runs them.
 func (c *Coverage) Table() (title string, headers []string, rows [][]string) {
 	title = "NetworkPolicy coverage (CNI: " + string(c.CNI.Status)
 	if len(c.CNI.Enforcing) > 0 {
 		title += ", " + strings.Join(c.CNI.Enforcing, ", ")
 	}
 	title += ")"
-	headers = []string{"NAMESPACE", "POLICIES", "PODS", "INGRESS ISOLATED", "EGRESS ISOLATED", "DEFAULT-DENY INGRESS", "DEFAULT-DENY EGRESS", "HOSTNETWORK", "INACTIVE"}
-	row := func(name string, policies, pods, in, eg int, inPct, egPct float64, denyIn, denyEg string, host, inactive int) []string {
-		return []string{name, strconv.Itoa(policies), strconv.Itoa(pods), isolatedCell(in, pods, inPct), isolatedCell(eg, pods, egPct),
-			denyIn, denyEg, strconv.Itoa(host), strconv.Itoa(inactive)}
+	headers = []string{"NAMESPACE", "POLICIES", "WORKLOADS", "PODS", "INGRESS ISOLATED", "EGRESS ISOLATED",
+		"DEFAULT-DENY INGRESS", "DEFAULT-DENY EGRESS", "HOSTNETWORK", "INACTIVE"}
+	row := func(name string, policies, workloads, pods, in, eg int, inPct, egPct float64, denyIn, denyEg string, host, inactive int) []string {
+		return []string{name, strconv.Itoa(policies), strconv.Itoa(workloads), strconv.Itoa(pods),
+			isolatedCell(in, workloads, inPct), isolatedCell(eg, workloads, egPct), denyIn, denyEg, strconv.Itoa(host), strconv.Itoa(inactive)}
 	}
 	for _, n := range c.Namespaces {
-		rows = append(rows, row(n.Namespace, n.Policies, n.Pods, n.IngressIsolated, n.EgressIsolated, n.IngressPercent, n.EgressPercent,
+		rows = append(rows, row(n.Namespace, n.Policies, n.Workloads, n.Pods, n.IngressIsolated, n.EgressIsolated, n.IngressPercent, n.EgressPercent,
 			yesNo(n.DefaultDenyIngress), yesNo(n.DefaultDenyEgress), n.HostNetwork, n.Inactive))
 	}
 	t := c.Total
-	rows = append(rows, row("TOTAL", t.Policies, t.Pods, t.IngressIsolated, t.EgressIsolated, t.IngressPercent, t.EgressPercent,
+	rows = append(rows, row("TOTAL", t.Policies, t.Workloads, t.Pods, t.IngressIsolated, t.EgressIsolated, t.IngressPercent, t.EgressPercent,
 		fmt.Sprintf("%d/%d", t.DefaultDenyIngress, t.Namespaces), fmt.Sprintf("%d/%d", t.DefaultDenyEgress, t.Namespaces), t.HostNetwork, t.Inactive))
 	return title, headers, rows
 }

@@ -3,6 +3,7 @@ package netpol
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -14,17 +15,19 @@ import (
 
 func TestCoverage(t *testing.T) {
 	c := ComputeCoverage(load(t, "checks/findings.yaml"))
+	// partial's Deployment batch, scaled to zero, counts as a workload: its
+	// template is selected for ingress by the policy batch.
 	want := []NamespaceCoverage{
-		{Namespace: "bare", Pods: 1},
-		{Namespace: "kube-system", Pods: 1},
-		{Namespace: "locked", Policies: 4, Pods: 2, IngressIsolated: 2, EgressIsolated: 2, IngressPercent: 100, EgressPercent: 100, DefaultDenyIngress: true, DefaultDenyEgress: true},
-		{Namespace: "partial", Policies: 3, Pods: 2, IngressIsolated: 1, IngressPercent: 50, HostNetwork: 1},
+		{Namespace: "bare", Workloads: 1, Pods: 1},
+		{Namespace: "kube-system", Workloads: 1, Pods: 1},
+		{Namespace: "locked", Policies: 4, Workloads: 2, Pods: 2, IngressIsolated: 2, EgressIsolated: 2, IngressPercent: 100, EgressPercent: 100, DefaultDenyIngress: true, DefaultDenyEgress: true},
+		{Namespace: "partial", Policies: 3, Workloads: 3, Pods: 2, IngressIsolated: 2, IngressPercent: 66.7, HostNetwork: 1},
 	}
 	if !slices.Equal(c.Namespaces, want) {
 		t.Errorf("namespaces:\n got %+v\nwant %+v", c.Namespaces, want)
 	}
-	wantTotal := CoverageTotal{Namespaces: 4, Policies: 7, Pods: 6, IngressIsolated: 3, EgressIsolated: 2,
-		IngressPercent: 50, EgressPercent: 33.3, DefaultDenyIngress: 1, DefaultDenyEgress: 1, HostNetwork: 1}
+	wantTotal := CoverageTotal{Namespaces: 4, Policies: 7, Workloads: 7, Pods: 6, IngressIsolated: 4, EgressIsolated: 2,
+		IngressPercent: 57.1, EgressPercent: 28.6, DefaultDenyIngress: 1, DefaultDenyEgress: 1, HostNetwork: 1}
 	if c.Total != wantTotal {
 		t.Errorf("total:\n got %+v\nwant %+v", c.Total, wantTotal)
 	}
@@ -41,7 +44,7 @@ func TestCoverage(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns := m["namespaces"].([]any)[2].(map[string]any)
-	for _, k := range []string{"namespace", "policies", "pods", "ingressIsolated", "egressIsolated", "ingressPercent", "egressPercent", "defaultDenyIngress", "defaultDenyEgress", "hostNetwork", "inactive"} {
+	for _, k := range []string{"namespace", "policies", "workloads", "pods", "ingressIsolated", "egressIsolated", "ingressPercent", "egressPercent", "defaultDenyIngress", "defaultDenyEgress", "hostNetwork", "inactive"} {
 		if _, ok := ns[k]; !ok {
 			t.Errorf("coverage JSON lacks %q: %s", k, b)
 		}
@@ -140,7 +143,9 @@ func TestRemedies(t *testing.T) {
 		}
 	}
 
-	// The DNS fix patches the egress policies of the pods, isolating nobody new.
+	// The DNS fix adds a DNS allow for the pods the egress policies isolate,
+	// isolating nobody new; locked's default-deny isolates every pod already,
+	// so the namespace-wide allow covers them.
 	var dnsFix *remedy.Remediation
 	_, fs := runChecks(t, load(t, "checks/findings.yaml"))
 	for _, f := range fs {
@@ -148,7 +153,7 @@ func TestRemedies(t *testing.T) {
 			dnsFix = f.Remediation
 		}
 	}
-	if dnsFix == nil || len(dnsFix.Changes) != 2 {
+	if dnsFix == nil || len(dnsFix.Changes) != 1 || dnsFix.Changes[0].Action != remedy.Apply || dnsFix.Changes[0].Target.Name != AllowDNSName {
 		t.Fatalf("egress-without-dns remedy %+v", dnsFix)
 	}
 	fixed := withChanges(t, "checks/findings.yaml", dnsFix.Changes)
@@ -159,19 +164,98 @@ func TestRemedies(t *testing.T) {
 	if r := reachOne(t, fixed, "locked/api", "203.0.113.9", "443"); !r.Allowed {
 		t.Errorf("the DNS fix dropped open-https's own rule: %+v", r.Egress)
 	}
+	if r := reachOne(t, fixed, "locked/api", "kube-system/coredns-1", "dns/UDP"); !r.Allowed {
+		t.Errorf("after the DNS fix locked/api cannot reach DNS: %+v", r.Egress)
+	}
+}
+
+// TestDNSRemedyIsolatesNobodyNew checks the DNS allow beside a policy that
+// selects some pods: it has that policy's podSelector, so the pods it
+// isolates were isolated for egress already, and they resolve names after.
+func TestDNSRemedyIsolatesNobodyNew(t *testing.T) {
+	const fixture = "workloads/manifests.yaml"
+	var fix *remedy.Remediation
+	_, fs := runChecks(t, load(t, fixture))
+	for _, f := range fs {
+		if f.Check == IDEgressWithoutDNS {
+			fix = f.Remediation
+		}
+	}
+	if fix == nil || len(fix.Changes) != 1 || fix.Changes[0].Target.Name != "allow-dns-egress-report-egress" || len(fix.Changes[0].Breaks) != 0 {
+		t.Fatalf("egress-without-dns remedy %+v", fix)
+	}
+	before, after := ComputeCoverage(load(t, fixture)), ComputeCoverage(withChanges(t, fixture, fix.Changes))
+	for i := range before.Namespaces {
+		if before.Namespaces[i].Namespace == "shop" {
+			before.Namespaces[i].Policies++ // the DNS allow itself
+		}
+	}
+	if !slices.Equal(before.Namespaces, after.Namespaces) {
+		t.Errorf("the DNS allow changed who is isolated:\nbefore %+v\nafter  %+v", before.Namespaces, after.Namespaces)
+	}
+	got, _ := runChecks(t, withChanges(t, fixture, fix.Changes))
+	if len(got[IDEgressWithoutDNS]) != 0 {
+		t.Errorf("after the DNS allow: %v", got[IDEgressWithoutDNS])
+	}
+	if len(dnsPolicyName(strings.Repeat("p", 253))) != 253 {
+		t.Errorf("a DNS allow beside a policy with the longest name is too long")
+	}
+}
+
+// TestDenyRemedyRemovesAllowAll checks the default-deny remedies of a
+// namespace whose namespace-wide policy admits everyone: the deny only takes
+// effect once that rule is gone, so the remedy deletes the policy when that
+// is all it does and patches the rule out otherwise.
+func TestDenyRemedyRemovesAllowAll(t *testing.T) {
+	const fixture = "workloads/manifests.yaml"
+	a := Analyze(load(t, fixture))
+	in := IngressDenyRemedy(a, "analytics")
+	if len(in.Changes) != 2 || in.Changes[1].Action != remedy.Delete || in.Changes[1].Target.Name != "allow-all" ||
+		!slices.Equal(in.Changes[1].Breaks, []string{"deployment analytics/etl loses all ingress"}) || len(in.Changes[0].Breaks) != 0 ||
+		!strings.Contains(in.Summary, "analytics/allow-all admits every peer") {
+		t.Fatalf("ingress deny of analytics: %+v", in)
+	}
+	// Deleting the policy is a plan kubectl apply leaves aside: apply the deny, drop the policy.
+	inv := withChanges(t, fixture, in.Changes[:1])
+	inv.NetworkPolicies = slices.DeleteFunc(inv.NetworkPolicies, func(np networkingv1.NetworkPolicy) bool {
+		return np.Namespace == "analytics" && np.Name == "allow-all"
+	})
+	got, _ := runChecks(t, inv)
+	if slices.Contains(got[IDNoDefaultDenyIngress], "namespace/analytics medium") {
+		t.Errorf("analytics still without default-deny ingress: %v", got[IDNoDefaultDenyIngress])
+	}
+
+	// A namespace-wide policy that also isolates egress keeps its other rules: a patch.
+	files := []string{"semantics/cluster.yaml", "checks/allow-all-both.yaml"}
+	in = IngressDenyRemedy(Analyze(load(t, files...)), "ops")
+	if len(in.Changes) != 2 || in.Changes[1].Action != remedy.Patch || in.Changes[1].Target.Name != "open-in-narrow-out" {
+		t.Fatalf("ingress deny of ops: %+v", in.Changes)
+	}
+	inv = load(t, files...)
+	np := &inv.NetworkPolicies[len(inv.NetworkPolicies)-1]
+	if err := json.Unmarshal(in.Changes[1].Patch, np); err != nil {
+		t.Fatal(err)
+	}
+	if len(np.Spec.Ingress) != 1 || len(np.Spec.Egress) != 1 || np.Spec.Ingress[0].From[0].PodSelector == nil {
+		t.Errorf("patched policy %+v: want the narrow ingress rule and the egress rule kept", np.Spec)
+	}
+	// ops/monitor keeps the narrow ingress rule; nothing else runs in ops.
+	if len(in.Changes[1].Breaks) != 0 {
+		t.Errorf("breaks %v, want none: monitor keeps its narrow rule", in.Changes[1].Breaks)
+	}
 }
 
 func TestCoverageTable(t *testing.T) {
 	title, headers, rows := ComputeCoverage(load(t, "checks/findings.yaml")).Table()
-	if title != "NetworkPolicy coverage (CNI: unknown)" || len(headers) != 9 {
+	if title != "NetworkPolicy coverage (CNI: unknown)" || len(headers) != 10 || headers[2] != "WORKLOADS" || headers[3] != "PODS" {
 		t.Errorf("title %q headers %v", title, headers)
 	}
 	want := [][]string{
-		{"bare", "0", "1", "0 (0%)", "0 (0%)", "no", "no", "0", "0"},
-		{"kube-system", "0", "1", "0 (0%)", "0 (0%)", "no", "no", "0", "0"},
-		{"locked", "4", "2", "2 (100%)", "2 (100%)", "yes", "yes", "0", "0"},
-		{"partial", "3", "2", "1 (50%)", "0 (0%)", "no", "no", "1", "0"},
-		{"TOTAL", "7", "6", "3 (50%)", "2 (33.3%)", "1/4", "1/4", "1", "0"},
+		{"bare", "0", "1", "1", "0 (0%)", "0 (0%)", "no", "no", "0", "0"},
+		{"kube-system", "0", "1", "1", "0 (0%)", "0 (0%)", "no", "no", "0", "0"},
+		{"locked", "4", "2", "2", "2 (100%)", "2 (100%)", "yes", "yes", "0", "0"},
+		{"partial", "3", "3", "2", "2 (66.7%)", "0 (0%)", "no", "no", "1", "0"},
+		{"TOTAL", "7", "7", "6", "4 (57.1%)", "2 (28.6%)", "1/4", "1/4", "1", "0"},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("rows %v", rows)
@@ -182,12 +266,12 @@ func TestCoverageTable(t *testing.T) {
 		}
 	}
 	_, _, rows = ComputeCoverage(load(t, "checks/clean.yaml")).Table()
-	if !slices.Equal(rows[2], []string{"shop", "3", "1", "1 (100%)", "1 (100%)", "yes", "yes", "0", "1"}) {
+	if !slices.Equal(rows[2], []string{"shop", "3", "1", "1", "1 (100%)", "1 (100%)", "yes", "yes", "0", "1"}) {
 		t.Errorf("clean shop row %v", rows[2])
 	}
 	empty := &Coverage{CNI: CNI{Status: CNIEnforcing, Enforcing: []string{"cilium"}}, Namespaces: []NamespaceCoverage{{Namespace: "idle"}}}
 	title, _, rows = empty.Table()
-	if title != "NetworkPolicy coverage (CNI: enforcing, cilium)" || rows[0][3] != "-" || rows[0][4] != "-" {
+	if title != "NetworkPolicy coverage (CNI: enforcing, cilium)" || rows[0][4] != "-" || rows[0][5] != "-" {
 		t.Errorf("a namespace without pods: %q %v", title, rows)
 	}
 }

@@ -39,6 +39,7 @@ const (
 	networkPolicyAPIVersion     = "networking.k8s.io/v1"
 	networkPolicyKind           = "NetworkPolicy"
 	namespaceKind               = "Namespace"
+	workloadsDescription        = "Counted per workload: a Deployment, StatefulSet, DaemonSet, CronJob (or a ReplicaSet, Job or ReplicationController nothing listed owns) with every pod it runs, judged by its pod template's labels, or a pod no listed controller runs; so manifests without pods are judged like the cluster. hostNetwork workloads (not enforceable) and finished pods and Jobs are not judged."
 	systemNamespacesDescription = "kube-system, kube-public and kube-node-lease are left out (unless --include-system): their pods belong to the distribution, and a default deny there breaks DNS and the network plugin."
 )
 
@@ -57,6 +58,11 @@ func systemNamespace(inv *inventory.Inventory, ns string) bool {
 	return false
 }
 
+// workloadNeeds are the kinds of the checks that count workloads, plus extra.
+func workloadNeeds(extra ...inventory.Kind) []inventory.Kind {
+	return append(append(extra, inventory.Pods, inventory.NetworkPolicies), WorkloadKinds()...)
+}
+
 // Checks returns the netpol checks.
 func Checks() []checks.Check {
 	all := []finding.Control{controlCISPolicies, controlNSA, controlNIST}
@@ -64,17 +70,17 @@ func Checks() []checks.Check {
 		{
 			ID: IDNamespaceWithoutPolicy, Domain: "netpol", Severity: finding.Medium,
 			Title:       "Namespace has no NetworkPolicy",
-			Description: "Every pod of a namespace without NetworkPolicy accepts traffic from, and sends traffic to, anything. Low for a namespace with no Running or Pending pod. " + systemNamespacesDescription,
+			Description: "Every pod of a namespace without NetworkPolicy accepts traffic from, and sends traffic to, anything. Low for a namespace with no workload (controller or pod) whose pods run on the pod network. " + systemNamespacesDescription,
 			Remediation: "Add a default-deny NetworkPolicy for ingress and egress with a DNS allow, then allow what each workload needs; an ingress-only default deny is the gentler start.",
-			Controls:    all, Needs: []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies},
+			Controls:    all, Needs: workloadNeeds(inventory.Namespaces),
 			Run: namespaceWithoutPolicy,
 		},
 		{
 			ID: IDNoDefaultDenyIngress, Domain: "netpol", Severity: finding.Medium,
 			Title:       "Namespace has NetworkPolicies but no default-deny ingress",
-			Description: "Pods no policy selects for ingress accept every connection, and so will every new pod. Only namespaces that have some NetworkPolicy are judged (the others get " + IDNamespaceWithoutPolicy + "). " + systemNamespacesDescription,
+			Description: "Pods no policy selects for ingress accept every connection, and so will every new pod; a namespace-wide policy that admits every peer on every port is no default deny. Only namespaces that have some NetworkPolicy are judged (the others get " + IDNamespaceWithoutPolicy + "); low when no workload runs there yet. " + systemNamespacesDescription,
 			Remediation: "Add a NetworkPolicy with podSelector {} and policyTypes [Ingress] and no rules.",
-			Controls:    all, Needs: []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies},
+			Controls:    all, Needs: workloadNeeds(inventory.Namespaces),
 			Run: func(inv *inventory.Inventory) []finding.Finding {
 				return noDefaultDeny(inv, networkingv1.PolicyTypeIngress)
 			},
@@ -84,7 +90,7 @@ func Checks() []checks.Check {
 			Title:       "Namespace has NetworkPolicies but no default-deny egress",
 			Description: "Pods no policy selects for egress can connect anywhere, including the API server, cloud metadata endpoints and the internet. Only namespaces that have some NetworkPolicy are judged. " + systemNamespacesDescription,
 			Remediation: "Add a NetworkPolicy with podSelector {} and policyTypes [Egress] together with an egress allow to the cluster DNS.",
-			Controls:    all, Needs: []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies},
+			Controls:    all, Needs: workloadNeeds(inventory.Namespaces),
 			Run: func(inv *inventory.Inventory) []finding.Finding {
 				return noDefaultDeny(inv, networkingv1.PolicyTypeEgress)
 			},
@@ -92,9 +98,9 @@ func Checks() []checks.Check {
 		{
 			ID: IDPodsNotIsolatedIngress, Domain: "netpol", Severity: finding.Medium,
 			Title:       "Pods not isolated for ingress",
-			Description: "No NetworkPolicy selects these Running or Pending pods for ingress, so they accept every connection, in a namespace whose other pods are protected. hostNetwork and finished pods are not judged.",
+			Description: "No NetworkPolicy selects these workloads' pods for ingress, so they accept every connection, in a namespace that has NetworkPolicies. " + workloadsDescription,
 			Remediation: "Add a default-deny ingress policy to the namespace, or a policy selecting these pods.",
-			Controls:    all, Needs: []inventory.Kind{inventory.Pods, inventory.NetworkPolicies},
+			Controls:    all, Needs: workloadNeeds(),
 			Run: func(inv *inventory.Inventory) []finding.Finding {
 				return podsNotIsolated(inv, networkingv1.PolicyTypeIngress)
 			},
@@ -102,9 +108,9 @@ func Checks() []checks.Check {
 		{
 			ID: IDPodsNotIsolatedEgress, Domain: "netpol", Severity: finding.Low,
 			Title:       "Pods not isolated for egress",
-			Description: "No NetworkPolicy selects these Running or Pending pods for egress, in a namespace that has NetworkPolicies: they can connect anywhere. hostNetwork and finished pods are not judged.",
+			Description: "No NetworkPolicy selects these workloads' pods for egress, in a namespace that has NetworkPolicies: they can connect anywhere. " + workloadsDescription,
 			Remediation: "Add a default-deny egress policy with a DNS allow to the namespace, or an egress policy selecting these pods.",
-			Controls:    all, Needs: []inventory.Kind{inventory.Pods, inventory.NetworkPolicies},
+			Controls:    all, Needs: workloadNeeds(),
 			Run: func(inv *inventory.Inventory) []finding.Finding {
 				return podsNotIsolated(inv, networkingv1.PolicyTypeEgress)
 			},
@@ -112,11 +118,9 @@ func Checks() []checks.Check {
 		{
 			ID: IDPolicySelectsNoPod, Domain: "netpol", Severity: finding.Low,
 			Title:       "NetworkPolicy selects no pod",
-			Description: "The policy's podSelector matches no pod and no pod template of a Deployment, StatefulSet, DaemonSet, Job or CronJob in its namespace: it protects nothing, often because of a typo in a label.",
+			Description: "The policy's podSelector matches no pod and no pod template of a Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job or CronJob in its namespace: it protects nothing, often because of a typo in a label.",
 			Remediation: "Fix the podSelector to match the intended pods' labels, or delete the policy.",
-			Controls:    all,
-			Needs: []inventory.Kind{inventory.Pods, inventory.NetworkPolicies, inventory.Deployments, inventory.StatefulSets,
-				inventory.DaemonSets, inventory.Jobs, inventory.CronJobs},
+			Controls:    all, Needs: workloadNeeds(),
 			Run: policySelectsNoPod,
 		},
 		{
@@ -138,9 +142,9 @@ func Checks() []checks.Check {
 		{
 			ID: IDEgressWithoutDNS, Domain: "netpol", Severity: finding.Low,
 			Title:       "Egress-isolated pods cannot resolve names",
-			Description: "These pods are isolated for egress and no policy selecting them allows UDP 53 to the cluster DNS (kube-system pods k8s-app=kube-dns) or to an ipBlock: name lookups fail.",
+			Description: "These workloads' pods are isolated for egress and no policy selecting them allows UDP 53 to the cluster DNS (kube-system pods k8s-app=kube-dns) or to an ipBlock: name lookups fail.",
 			Remediation: "Add an egress allow to kube-system pods k8s-app=kube-dns on UDP and TCP 53.",
-			Controls:    all, Needs: []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies},
+			Controls:    all, Needs: workloadNeeds(inventory.Namespaces),
 			Run: egressWithoutDNS,
 		},
 		{
@@ -172,7 +176,9 @@ func namespaceWithoutPolicy(inv *inventory.Inventory) []finding.Finding {
 		}
 		s := a.namespaceState(ns)
 		// An empty namespace exposes nothing yet, only every pod to come.
-		msg, sev := fmt.Sprintf("namespace %s has no NetworkPolicy: its %s accept and send any traffic", ns, count(s.judged, "pod")), finding.Severity(0)
+		msg := fmt.Sprintf("namespace %s has no NetworkPolicy: its %s %s and %s any traffic",
+			ns, count(s.judged, s.noun()), verb(s.judged, "accepts", "accept"), verb(s.judged, "sends", "send"))
+		sev := finding.Severity(0)
 		if s.judged == 0 {
 			msg, sev = fmt.Sprintf("namespace %s has no NetworkPolicy: every pod started in it will accept and send any traffic", ns), finding.Low
 		}
@@ -181,7 +187,8 @@ func namespaceWithoutPolicy(inv *inventory.Inventory) []finding.Finding {
 			Message:  msg,
 			Resource: namespaceResource(ns),
 			Evidence: map[string]any{
-				"pods":               s.judged,
+				"workloads":          s.judged,
+				"pods":               s.pods,
 				"gentlerRemediation": IngressDenyRemedy(a, ns),
 			},
 			Remediation: DefaultDenyRemedy(a, ns),
@@ -199,24 +206,61 @@ func noDefaultDeny(inv *inventory.Inventory, dir networkingv1.PolicyType) []find
 			continue
 		}
 		s := a.namespaceState(ns)
-		deny, open := s.denyIngress, s.notIsolatedIngress
-		fix := IngressDenyRemedy(a, ns)
-		if dir == networkingv1.PolicyTypeEgress {
-			deny, open = s.denyEgress, s.notIsolatedEgress
-			fix = EgressDenyRemedy(a, ns)
-		}
+		open, openPods, deny, allowAll := s.direction(dir)
 		if len(deny) > 0 {
 			continue
 		}
+		fix := IngressDenyRemedy(a, ns)
+		if dir == networkingv1.PolicyTypeEgress {
+			fix = EgressDenyRemedy(a, ns)
+		}
+		evidence := map[string]any{
+			"policies": len(a.NamespacePolicies(ns)), "workloads": s.judged, "pods": s.pods,
+			"notIsolated": a.podNames(openPods), "notIsolatedWorkloads": a.workloadRefs(open),
+		}
+		if len(allowAll) > 0 {
+			evidence["allowAll"] = a.policyRefs(allowAll)
+		}
+		// As for a namespace without policy: nothing is exposed yet, only pods to come.
+		sev := finding.Severity(0)
+		if s.judged == 0 {
+			sev = finding.Low
+		}
 		out = append(out, finding.Finding{
-			Message: fmt.Sprintf("namespace %s has no default-deny %s policy: %d of its %s, and every new pod, are open for %s",
-				ns, word, len(open), count(s.judged, "pod"), word),
+			Severity:    sev,
+			Message:     fmt.Sprintf("namespace %s has no default-deny %s policy: %s", ns, word, s.exposure(len(open), a.policyRefs(allowAll), word)),
 			Resource:    namespaceResource(ns),
-			Evidence:    map[string]any{"policies": len(a.NamespacePolicies(ns)), "pods": s.judged, "notIsolated": a.podNames(open)},
+			Evidence:    evidence,
 			Remediation: fix,
 		})
 	}
 	return out
+}
+
+// exposure says, for a namespace without default deny in a direction, what
+// is open today and that new pods will be: open counts the judged workloads
+// no policy isolates, allowAll the namespace-wide policies that admit everyone.
+func (s *namespaceState) exposure(open int, allowAll []string, word string) string {
+	noun := s.noun()
+	its := "its only " + noun
+	if s.judged > 1 {
+		its = "all " + count(s.judged, noun)
+	}
+	switch {
+	case len(allowAll) > 0 && s.judged == 0:
+		return fmt.Sprintf("%s %s every pod and %s every peer on every port, so every pod started in it will be open for %s",
+			strings.Join(allowAll, ", "), verb(len(allowAll), "selects", "select"), verb(len(allowAll), "admits", "admit"), word)
+	case len(allowAll) > 0:
+		return fmt.Sprintf("%s %s every pod and %s every peer on every port, so %s and every new pod are open for %s",
+			strings.Join(allowAll, ", "), verb(len(allowAll), "selects", "select"), verb(len(allowAll), "admits", "admit"), its, word)
+	case s.judged == 0:
+		return fmt.Sprintf("nothing in it runs on the pod network yet, and every pod started in it that no policy selects will be open for %s", word)
+	case open == 0:
+		return fmt.Sprintf("%s %s isolated for %s today, but every new pod that no policy selects will be open", its, verb(s.judged, "is", "are"), word)
+	case open == s.judged:
+		return fmt.Sprintf("%s %s open for %s, and so is every new pod that no policy selects", its, verb(s.judged, "is", "are"), word)
+	}
+	return fmt.Sprintf("%d of its %s %s open for %s, and so is every new pod that no policy selects", open, count(s.judged, noun), verb(open, "is", "are"), word)
 }
 
 func podsNotIsolated(inv *inventory.Inventory, dir networkingv1.PolicyType) []finding.Finding {
@@ -228,28 +272,64 @@ func podsNotIsolated(inv *inventory.Inventory, dir networkingv1.PolicyType) []fi
 			continue
 		}
 		s := a.namespaceState(ns)
-		open := s.notIsolatedIngress
-		if dir == networkingv1.PolicyTypeEgress {
-			open = s.notIsolatedEgress
-		}
+		open, openPods, _, _ := s.direction(dir)
 		if len(open) == 0 {
 			continue
 		}
-		names := a.podNames(open)
 		out = append(out, finding.Finding{
 			Message: fmt.Sprintf("%d of %s in namespace %s not isolated for %s: %s",
-				len(open), count(s.judged, "pod"), ns, word, shortList(names)),
+				len(open), count(s.judged, s.noun()), ns, word, shortList(a.workloadNames(open, s.onlyPods))),
 			Resource: namespaceResource(ns),
-			Evidence: map[string]any{"pods": names, "judged": s.judged},
+			Evidence: map[string]any{"workloads": a.workloadRefs(open), "pods": a.podNames(openPods), "judged": s.judged},
 		})
 	}
 	return out
+}
+
+// noun is what a namespace's counts are of: pods when every workload judged
+// is a pod of its own (there is nothing else to count), else workloads.
+func (s *namespaceState) noun() string {
+	if s.onlyPods {
+		return "pod"
+	}
+	return "workload"
 }
 
 func (a *Analysis) podNames(pods []int) []string {
 	out := make([]string, 0, len(pods))
 	for _, i := range pods {
 		out = append(out, a.Pods[i].Pod.Name)
+	}
+	return out
+}
+
+// policyRefs names policies namespace/name.
+func (a *Analysis) policyRefs(ps []int) []string {
+	out := make([]string, 0, len(ps))
+	for _, i := range ps {
+		out = append(out, a.Policies[i].Ref())
+	}
+	return out
+}
+
+// workloadRefs names workloads kind/name (deployment/etl, pod/debug).
+func (a *Analysis) workloadRefs(ws []int) []string {
+	out := make([]string, 0, len(ws))
+	for _, i := range ws {
+		out = append(out, a.Workloads[i].Ref())
+	}
+	return out
+}
+
+// workloadNames names workloads for a message: by name alone when they are
+// all pods (the message says so), else kind/name.
+func (a *Analysis) workloadNames(ws []int, onlyPods bool) []string {
+	if !onlyPods {
+		return a.workloadRefs(ws)
+	}
+	out := make([]string, 0, len(ws))
+	for _, i := range ws {
+		out = append(out, a.Workloads[i].Name)
 	}
 	return out
 }
@@ -262,6 +342,14 @@ func count(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
+// verb picks the singular or plural form for n subjects.
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 func shortList(names []string) string {
 	if len(names) <= maxPodsInMessage {
 		return strings.Join(names, ", ")
@@ -271,7 +359,6 @@ func shortList(names []string) string {
 
 func policySelectsNoPod(inv *inventory.Inventory) []finding.Finding {
 	a := Analyze(inv)
-	templates := templateIndex(inv)
 	var out []finding.Finding
 	for i := range a.Policies {
 		p := &a.Policies[i]
@@ -282,7 +369,7 @@ func policySelectsNoPod(inv *inventory.Inventory) []finding.Finding {
 			})
 			continue
 		}
-		if len(p.Selected) > 0 || templates.matches(p) {
+		if len(p.Selected) > 0 || len(p.SelectedWorkloads) > 0 {
 			continue
 		}
 		out = append(out, finding.Finding{
@@ -411,35 +498,49 @@ func egressWithoutDNS(inv *inventory.Inventory) []finding.Finding {
 	for i := range a.Policies {
 		dnsOK[i] = a.allowsDNS(&a.Policies[i], targets)
 	}
+	// withoutDNS reports whether isolating policies leave out DNS: isolated, and none allows it.
+	withoutDNS := func(egress []int) bool {
+		for _, pi := range egress {
+			if dnsOK[pi] {
+				return false
+			}
+		}
+		return len(egress) > 0
+	}
 	var out []finding.Finding
 	for _, ns := range a.Namespaces {
-		var pods []string
+		var workloads []int
 		policies := map[string]bool{}
-		for _, i := range a.NamespacePods(ns) {
-			p := &a.Pods[i]
-			if p.Bucket != Judged || len(p.Egress) == 0 {
+		onlyPods := true
+		for _, i := range a.NamespaceWorkloads(ns) {
+			w := &a.Workloads[i]
+			if w.Bucket != Judged || !withoutDNS(w.Egress) {
 				continue
 			}
-			ok := false
-			for _, pi := range p.Egress {
-				ok = ok || dnsOK[pi]
-			}
-			if ok {
-				continue
-			}
-			pods = append(pods, p.Pod.Name)
-			for _, pi := range p.Egress {
+			workloads = append(workloads, i)
+			onlyPods = onlyPods && !w.Controlled()
+			for _, pi := range w.Egress {
 				policies[a.Policies[pi].Name] = true
 			}
 		}
-		if len(pods) == 0 {
+		if len(workloads) == 0 {
 			continue
+		}
+		pods := []string{}
+		for _, i := range a.NamespacePods(ns) {
+			if p := &a.Pods[i]; p.Bucket == Judged && withoutDNS(p.Egress) {
+				pods = append(pods, p.Pod.Name)
+			}
+		}
+		noun := "workload"
+		if onlyPods {
+			noun = "pod"
 		}
 		out = append(out, finding.Finding{
 			Message: fmt.Sprintf("%s in namespace %s isolated for egress without a DNS allow: %s",
-				count(len(pods), "pod"), ns, shortList(pods)),
+				count(len(workloads), noun), ns, shortList(a.workloadNames(workloads, onlyPods))),
 			Resource:    namespaceResource(ns),
-			Evidence:    map[string]any{"pods": pods, "policies": keys(policies)},
+			Evidence:    map[string]any{"workloads": a.workloadRefs(workloads), "pods": pods, "policies": keys(policies)},
 			Remediation: a.dnsRemedy(ns, keys(policies)),
 		})
 	}

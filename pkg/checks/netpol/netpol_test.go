@@ -89,15 +89,20 @@ func TestFindingDetails(t *testing.T) {
 		evidence string
 		want     any
 	}{
-		{IDPodsNotIsolatedIngress + " partial", []string{"1 of 2 pods", "partial", "ingress: worker"}, "pods", []string{"worker"}},
-		{IDPodsNotIsolatedEgress + " partial", []string{"2 of 2 pods", "web, worker"}, "pods", []string{"web", "worker"}},
+		// partial holds pods and a Deployment (scaled to zero): counted as workloads, named kind/name.
+		{IDPodsNotIsolatedIngress + " partial", []string{"1 of 3 workloads", "partial", "ingress: pod/worker"}, "pods", []string{"worker"}},
+		{IDPodsNotIsolatedIngress + " partial", nil, "workloads", []string{"pod/worker"}},
+		{IDPodsNotIsolatedEgress + " partial", []string{"3 of 3 workloads", "deployment/batch, pod/web, pod/worker"}, "pods", []string{"web", "worker"}},
+		{IDNoDefaultDenyIngress + " partial", []string{"no default-deny ingress policy: 1 of its 3 workloads is open for ingress, and so is every new pod that no policy selects"}, "notIsolatedWorkloads", []string{"pod/worker"}},
+		{IDNoDefaultDenyEgress + " partial", []string{"all 3 workloads are open for egress"}, "notIsolated", []string{"web", "worker"}},
 		{IDEgressWithoutDNS + " locked", []string{"2 pods in namespace locked isolated", "api, public"}, "policies", []string{"default-deny", "open-https"}},
 		{IDInertRule + " inert", []string{"1 egress rule that", "[Ingress]"}, "", nil},
 		{IDPolicySelectsNoPod + " typo", []string{"app=wbe"}, "", nil},
 		{IDPolicyAllowsAll + " open-https", []string{"egress[0] on TCP 443", "ipBlock 0.0.0.0/0 (except 1 ranges)"}, "", nil},
 		{IDPolicyAllowsAll + " allow-everyone", []string{"ingress[0] on every port", "no peers listed"}, "", nil},
 		{IDNoEnforcingCNIRecognised + " kube-system", []string{"unknown"}, "status", "unknown"},
-		{IDNamespaceWithoutPolicy + " bare", []string{"its 1 pod accept"}, "pods", 1},
+		{IDNamespaceWithoutPolicy + " bare", []string{"its 1 pod accepts and sends any traffic"}, "pods", 1},
+		{IDNamespaceWithoutPolicy + " bare", nil, "workloads", 1},
 	}
 	for _, tc := range tests {
 		f, ok := byCheck[tc.key]

@@ -2,6 +2,10 @@ package netpol
 
 import (
 	"slices"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 )
@@ -18,14 +22,15 @@ const (
 // DefaultDenyRemedy is the full remedy for a namespace: an egress allow to
 // the cluster DNS first (so names still resolve the moment egress is denied),
 // then a default-deny of ingress and egress. Each change's Breaks names the
-// pods that would lose all ingress or egress they have today.
+// workloads (pod bare/app, deployment shop/web) whose pods would lose all
+// ingress or egress they have today.
 func DefaultDenyRemedy(a *Analysis, ns string) *remedy.Remediation {
 	s := a.namespaceState(ns)
 	dns := remedy.NewApply("allow egress from every pod of "+ns+" to the cluster DNS (kube-system pods k8s-app=kube-dns) on UDP and TCP 53", AllowDNSPolicy(ns))
-	dns.Breaks = a.podLines(s.notIsolatedEgress, "loses all egress except DNS")
+	dns.Breaks = a.workloadLines(s.notIsolatedEgress, "loses all egress except DNS")
 	deny := remedy.NewApply("deny all ingress and egress of every pod of "+ns+" that no other policy allows", DefaultDenyPolicy(ns, DefaultDenyName, true, true))
-	deny.Breaks = append(a.podLines(s.notIsolatedIngress, "loses all ingress"),
-		a.podLines(s.notIsolatedEgress, "loses all egress (DNS stays allowed only with "+AllowDNSName+")")...)
+	deny.Breaks = append(a.workloadLines(s.notIsolatedIngress, "loses all ingress"),
+		a.workloadLines(s.notIsolatedEgress, "loses all egress (DNS stays allowed only with "+AllowDNSName+")")...)
 	return &remedy.Remediation{
 		Summary: "Add a default-deny NetworkPolicy for ingress and egress with a DNS allow, then allow the traffic each workload needs. " +
 			"The gentler start is an ingress-only default deny (" + DefaultDenyIngressName + ").",
@@ -33,34 +38,112 @@ func DefaultDenyRemedy(a *Analysis, ns string) *remedy.Remediation {
 	}
 }
 
-// IngressDenyRemedy is the gentler remedy: default-deny ingress only.
+// IngressDenyRemedy is the gentler remedy: default-deny ingress only. Where
+// a namespace-wide policy admits every peer, no deny takes effect until that
+// rule is gone, so the remedy removes it too (see removeAllowAll).
 func IngressDenyRemedy(a *Analysis, ns string) *remedy.Remediation {
 	s := a.namespaceState(ns)
 	deny := remedy.NewApply("deny all ingress to every pod of "+ns+" that no other policy allows", DefaultDenyPolicy(ns, DefaultDenyIngressName, true, false))
-	deny.Breaks = a.podLines(s.notIsolatedIngress, "loses all ingress")
-	return &remedy.Remediation{
+	deny.Breaks = a.workloadLines(s.notIsolatedIngress, "loses all ingress")
+	r := &remedy.Remediation{
 		Summary: "Add a default-deny ingress NetworkPolicy, then allow the ingress each workload needs.",
 		Changes: []remedy.Change{deny},
 	}
+	a.removeAllowAll(r, ns, networkingv1.PolicyTypeIngress, s.allowAllIngress, "loses all ingress")
+	return r
 }
 
 // EgressDenyRemedy denies egress, always together with the DNS allow.
 func EgressDenyRemedy(a *Analysis, ns string) *remedy.Remediation {
 	s := a.namespaceState(ns)
 	dns := remedy.NewApply("allow egress from every pod of "+ns+" to the cluster DNS (kube-system pods k8s-app=kube-dns) on UDP and TCP 53", AllowDNSPolicy(ns))
-	dns.Breaks = a.podLines(s.notIsolatedEgress, "loses all egress except DNS")
+	dns.Breaks = a.workloadLines(s.notIsolatedEgress, "loses all egress except DNS")
 	deny := remedy.NewApply("deny all egress of every pod of "+ns+" that no other policy allows", DefaultDenyPolicy(ns, DefaultDenyEgressName, false, true))
-	deny.Breaks = a.podLines(s.notIsolatedEgress, "loses all egress (DNS stays allowed only with "+AllowDNSName+")")
-	return &remedy.Remediation{
+	deny.Breaks = a.workloadLines(s.notIsolatedEgress, "loses all egress (DNS stays allowed only with "+AllowDNSName+")")
+	r := &remedy.Remediation{
 		Summary: "Add a default-deny egress NetworkPolicy together with a DNS allow, then allow the egress each workload needs.",
 		Changes: []remedy.Change{dns, deny},
 	}
+	a.removeAllowAll(r, ns, networkingv1.PolicyTypeEgress, s.allowAllEgress, "loses all egress except DNS")
+	return r
 }
 
-func (a *Analysis) podLines(pods []int, what string) []string {
-	out := make([]string, 0, len(pods))
-	for _, i := range pods {
-		out = append(out, "pod "+a.Pods[i].Ref()+" "+what)
+// removeAllowAll adds to a default-deny remedy the changes that take away
+// what undoes it: the rules of namespace-wide policies that admit every peer
+// on every port in the direction. A policy left with nothing to do (it isolates
+// only that direction and every rule of it is open to all) is deleted; any
+// other loses those rules by a merge patch, which keeps its other rules and
+// stops if the policy changed since it was read. Breaks names the workloads
+// left with no rule admitting anything in the direction once they are gone.
+func (a *Analysis) removeAllowAll(r *remedy.Remediation, ns string, dir networkingv1.PolicyType, allowAll []int, what string) {
+	if len(allowAll) == 0 {
+		return
+	}
+	word := strings.ToLower(string(dir))
+	removed := map[int]bool{}
+	for _, pi := range allowAll {
+		removed[pi] = true
+	}
+	var breaks []int
+	for _, wi := range a.NamespaceWorkloads(ns) {
+		w := &a.Workloads[wi]
+		if w.Bucket != Judged {
+			continue
+		}
+		kept := false
+		for _, pi := range w.In(dir) {
+			for _, rl := range rulesOf(&a.Policies[pi], dir) {
+				kept = kept || !removed[pi] || !openToAll(rl)
+			}
+		}
+		if !kept {
+			breaks = append(breaks, wi)
+		}
+	}
+	r.Summary += " " + strings.Join(a.policyRefs(allowAll), ", ") + " admits every peer on every port for " + word + ", which undoes any deny: the remedy removes that."
+	for _, pi := range allowAll {
+		p := &a.Policies[pi]
+		t := remedy.Target{APIVersion: networkPolicyAPIVersion, Kind: networkPolicyKind, Namespace: p.Namespace, Name: p.Name}
+		var kept []any
+		switch dir {
+		case networkingv1.PolicyTypeEgress:
+			for _, rl := range p.Spec.Egress {
+				if !openToAll(rule{peers: rl.To, ports: rl.Ports}) {
+					kept = append(kept, rl)
+				}
+			}
+		default:
+			for _, rl := range p.Spec.Ingress {
+				if !openToAll(rule{peers: rl.From, ports: rl.Ports}) {
+					kept = append(kept, rl)
+				}
+			}
+		}
+		var c remedy.Change
+		if other := p.Types.Ingress && p.Types.Egress; len(kept) == 0 && !other {
+			c = remedy.NewDelete("delete NetworkPolicy "+p.Ref()+": it only admits every peer on every port for "+word, t, p.ResourceVersion)
+		} else {
+			if kept == nil {
+				kept = []any{}
+			}
+			var err error
+			c, err = remedy.NewMergePatch("remove the "+word+" rules of NetworkPolicy "+p.Ref()+" that admit every peer on every port", t, p.ResourceVersion,
+				map[string]any{"spec": map[string]any{word: kept}})
+			if err != nil {
+				// The patch is built from decoded API types: it always encodes.
+				continue
+			}
+		}
+		c.Breaks = a.workloadLines(breaks, what)
+		r.Changes = append(r.Changes, c)
+	}
+}
+
+func (a *Analysis) workloadLines(ws []int, what string) []string {
+	out := make([]string, 0, len(ws))
+	for _, i := range ws {
+		w := &a.Workloads[i]
+		out = append(out, strings.ToLower(w.Kind)+" "+w.Namespace+"/"+w.Name+" "+what)
 	}
 	return out
 }
@@ -111,38 +194,47 @@ func AllowDNSPolicy(ns string) map[string]any {
 	}
 }
 
-// dnsRule is the egress rule that lets a pod reach the cluster DNS.
-func dnsRule() map[string]any {
-	spec := AllowDNSPolicy("")["spec"].(map[string]any)
-	return spec["egress"].([]any)[0].(map[string]any)
-}
-
-// dnsRemedy adds the DNS rule to the egress policies of the namespace that
-// isolate pods without a DNS allow. A merge patch replaces the whole egress
-// list, so the patch carries the existing rules too, and the resourceVersion
-// precondition stops it if the policy changed since it was read. Patching the
-// existing policies, rather than adding a namespace-wide DNS policy, isolates
-// no pod that is open today, so nothing breaks.
+// dnsRemedy lets the pods that the namespace's egress policies (named) isolate
+// without a DNS allow resolve names, without isolating any pod that is open
+// today: a policy with the same podSelector as each of them and only a DNS
+// egress rule. When one of them selects every pod, every pod is isolated for
+// egress already, and the namespace-wide allow-dns-egress covers them all.
+// New policies rather than patches of the existing ones keep the remedy
+// something `kubectl apply --server-side` can send.
 func (a *Analysis) dnsRemedy(ns string, policyNames []string) *remedy.Remediation {
-	r := &remedy.Remediation{Summary: "Allow UDP and TCP 53 to kube-system pods k8s-app=kube-dns in the egress policies of these pods."}
+	r := &remedy.Remediation{Summary: "Allow UDP and TCP 53 to kube-system pods k8s-app=kube-dns for the pods these egress policies isolate; no other pod becomes isolated."}
+	var mirrored []*Policy
 	for _, pi := range a.NamespacePolicies(ns) {
 		p := &a.Policies[pi]
 		if !slices.Contains(policyNames, p.Name) {
 			continue
 		}
-		egress := make([]any, 0, len(p.Spec.Egress)+1)
-		for _, e := range p.Spec.Egress {
-			egress = append(egress, e)
+		if p.SelectsAll {
+			r.Changes = []remedy.Change{remedy.NewApply("allow egress from every pod of "+ns+" to the cluster DNS (kube-system pods k8s-app=kube-dns) on UDP and TCP 53", AllowDNSPolicy(ns))}
+			return r
 		}
-		egress = append(egress, dnsRule())
-		t := remedy.Target{APIVersion: networkPolicyAPIVersion, Kind: networkPolicyKind, Namespace: p.Namespace, Name: p.Name}
-		c, err := remedy.NewMergePatch("add a DNS egress rule to NetworkPolicy "+p.Ref(), t, p.ResourceVersion,
-			map[string]any{"spec": map[string]any{"egress": egress}})
+		mirrored = append(mirrored, p)
+	}
+	for _, p := range mirrored {
+		sel, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&p.Spec.PodSelector)
 		if err != nil {
-			// The patch is built from decoded API types and maps of strings: it always encodes.
+			// A selector decoded from the API converts: only a broken type would not.
 			continue
 		}
-		r.Changes = append(r.Changes, c)
+		obj := AllowDNSPolicy(ns)
+		obj["metadata"].(map[string]any)["name"] = dnsPolicyName(p.Name)
+		obj["spec"].(map[string]any)["podSelector"] = sel
+		r.Changes = append(r.Changes, remedy.NewApply("allow egress to the cluster DNS on UDP and TCP 53 from the pods NetworkPolicy "+p.Ref()+" selects ("+selectorString(p)+")", obj))
 	}
 	return r
+}
+
+// dnsPolicyName names the DNS allow beside a policy, within the 253
+// characters a NetworkPolicy name may have.
+func dnsPolicyName(policy string) string {
+	name := AllowDNSName + "-" + policy
+	if len(name) > 253 {
+		name = strings.TrimRight(name[:253], "-.")
+	}
+	return name
 }

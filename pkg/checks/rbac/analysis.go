@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -65,6 +66,13 @@ type Analysis struct {
 	// serviceAccounts are the known service accounts: listed, or named by bindings and pods.
 	serviceAccounts map[finding.Subject]*corev1.ServiceAccount
 	saByNamespace   map[string][]finding.Subject
+	// listed are the namespaces whose ServiceAccounts were listed (at least one
+	// seen): elsewhere whether a ServiceAccount exists is not known.
+	listed map[string]bool
+	// tokenSecrets are the legacy token Secrets the authenticator still accepts,
+	// by namespace (empty when Secrets were not loaded); tokenNamespaces are its keys, sorted.
+	tokenSecrets    map[string][]namedSA
+	tokenNamespaces []string
 	inv             *inventory.Inventory
 	defaults        *defaults
 	caps            *capabilityIndex
@@ -84,6 +92,7 @@ func newAnalysis(inv *inventory.Inventory) *Analysis {
 		bySubject:       map[finding.Subject][]*Grant{},
 		serviceAccounts: map[finding.Subject]*corev1.ServiceAccount{},
 		saByNamespace:   map[string][]finding.Subject{},
+		listed:          map[string]bool{},
 		inv:             inv,
 	}
 	defs, err := loadDefaults()
@@ -108,6 +117,7 @@ func newAnalysis(inv *inventory.Inventory) *Analysis {
 	for i := range inv.ServiceAccounts {
 		sa := &inv.ServiceAccounts[i]
 		a.addServiceAccount(finding.Subject{Kind: kindServiceAccount, Namespace: sa.Namespace, Name: sa.Name}, sa)
+		a.listed[sa.Namespace] = true
 	}
 	for i := range inv.Pods {
 		p := &inv.Pods[i]
@@ -115,13 +125,15 @@ func newAnalysis(inv *inventory.Inventory) *Analysis {
 	}
 	for i := range inv.Secrets {
 		sec := &inv.Secrets[i]
-		if name := sec.Annotations[saTokenAnnotation]; name != "" {
+		if name := sec.Annotations[corev1.ServiceAccountNameKey]; name != "" {
 			a.addServiceAccount(finding.Subject{Kind: kindServiceAccount, Namespace: sec.Namespace, Name: name}, nil)
 		}
 	}
 	for _, list := range a.saByNamespace {
 		slices.SortFunc(list, compareSubjects)
 	}
+	a.tokenSecrets = tokenSecretsByNamespace(a)
+	a.tokenNamespaces = slices.Sorted(maps.Keys(a.tokenSecrets))
 	a.caps = newCapabilityIndex(a)
 	a.escalation = newEscalationGraph(a)
 	return a
@@ -137,6 +149,12 @@ func (a *Analysis) addServiceAccount(s finding.Subject, obj *corev1.ServiceAccou
 	}
 	a.serviceAccounts[s] = obj
 	a.saByNamespace[s.Namespace] = append(a.saByNamespace[s.Namespace], s)
+}
+
+// mayExist reports whether a ServiceAccount exists, or may: its namespace's ServiceAccounts were not listed.
+func (a *Analysis) mayExist(sa finding.Subject) bool {
+	_, exists := a.ServiceAccount(sa)
+	return exists || !a.listed[sa.Namespace]
 }
 
 // ServiceAccount returns the listed ServiceAccount object of a subject, if it was listed.

@@ -146,6 +146,22 @@ func removeSubject(b *Binding, drop []int) remedy.Change {
 	return c
 }
 
+// subjectFinding is a finding about one subject of a binding, named by the
+// rules ruleIdx of its role, whose remedy takes that subject out of the binding.
+func subjectFinding(g *Grant, msg string, ruleIdx []int, summary string) finding.Finding {
+	subj := g.Subject
+	return finding.Finding{
+		Message:  msg,
+		Resource: g.Binding.Resource(),
+		Subject:  &subj,
+		Evidence: grantEvidence(g, ruleIdx),
+		Remediation: &remedy.Remediation{
+			Summary: summary,
+			Changes: []remedy.Change{removeSubject(g.Binding, []int{g.Index})},
+		},
+	}
+}
+
 func deleteBinding(b *Binding) remedy.Change {
 	return remedy.NewDelete("delete "+b.String()+" (roleRef cannot be changed; recreate it with a narrower role if the access is needed)",
 		b.Target(), b.Meta.ResourceVersion)

@@ -53,22 +53,13 @@ func broadGroupGrants(inv *inventory.Inventory, opts Options) []finding.Finding 
 			continue
 		}
 		subj := g.Subject
-		f := finding.Finding{
-			Severity: sev,
-			Message:  fmt.Sprintf("%s (%s) is granted %s %s by %s", subj, who, g.Binding.RoleString(), g.Scope(), g.Binding),
-			Resource: g.Binding.Resource(),
-			Subject:  &subj,
-			Evidence: grantEvidence(g, extra),
-		}
+		f := subjectFinding(g, fmt.Sprintf("%s (%s) is granted %s %s by %s", subj, who, g.Binding.RoleString(), g.Scope(), g.Binding), extra,
+			fmt.Sprintf("Take %s out of %s; bind the users or service accounts that need the role instead.", subj, g.Binding))
+		f.Severity = sev
 		if g.Default && !opts.IncludeSystem {
 			// The binding is built in; rules added to the built-in role are what is wrong.
 			f.Message = fmt.Sprintf("%s (%s) is granted rules added to the built-in %s by %s", subj, who, g.Role, g.Binding)
 			f.Remediation = restoreDefaultRules(g.Role)
-		} else {
-			f.Remediation = &remedy.Remediation{
-				Summary: fmt.Sprintf("Take %s out of %s; bind the users or service accounts that need the role instead.", subj, g.Binding),
-				Changes: []remedy.Change{removeSubject(g.Binding, []int{g.Index})},
-			}
 		}
 		out = append(out, f)
 	}
@@ -155,10 +146,6 @@ func missingRoles(inv *inventory.Inventory, opts Options) []finding.Finding {
 // A namespace whose ServiceAccounts were not listed (no "default" seen) is skipped as unknown.
 func missingServiceAccounts(inv *inventory.Inventory, opts Options) []finding.Finding {
 	a := Analyze(inv)
-	listed := map[string]bool{}
-	for _, sa := range inv.ServiceAccounts {
-		listed[sa.Namespace] = true
-	}
 	nsKnown := inv.Has(inventory.Namespaces) && len(inv.Namespaces) > 0
 	nsExists := map[string]bool{}
 	for _, ns := range inv.Namespaces {
@@ -179,22 +166,13 @@ func missingServiceAccounts(inv *inventory.Inventory, opts Options) []finding.Fi
 			why = "has no namespace, so it matches no ServiceAccount"
 		case nsKnown && !nsExists[s.Namespace]:
 			why = fmt.Sprintf("does not exist: nor does namespace %s; whoever creates them inherits the grant", s.Namespace)
-		case listed[s.Namespace]:
+		case a.listed[s.Namespace]:
 			why = "does not exist: whoever creates a ServiceAccount of that name inherits the grant"
 		default:
 			continue
 		}
-		subj := s
-		out = append(out, finding.Finding{
-			Message:  fmt.Sprintf("%s bound by %s to %s %s", s, g.Binding, g.Binding.RoleString(), why),
-			Resource: g.Binding.Resource(),
-			Subject:  &subj,
-			Evidence: grantEvidence(g, nil),
-			Remediation: &remedy.Remediation{
-				Summary: fmt.Sprintf("Take the stale %s out of %s.", s, g.Binding),
-				Changes: []remedy.Change{removeSubject(g.Binding, []int{g.Index})},
-			},
-		})
+		out = append(out, subjectFinding(g, fmt.Sprintf("%s bound by %s to %s %s", s, g.Binding, g.Binding.RoleString(), why), nil,
+			fmt.Sprintf("Take the stale %s out of %s.", s, g.Binding)))
 	}
 	return out
 }

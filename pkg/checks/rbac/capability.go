@@ -28,6 +28,10 @@ type action struct {
 	group    string
 	resource string
 	scope    scope
+	// namespace and name pin the action to one object when only that object is
+	// dangerous (kube-system/aws-auth): a rule counts when it allows that name,
+	// and a RoleBinding only in that namespace.
+	namespace, name string
 }
 
 // becoming says how an action lets its holder act as other identities.
@@ -62,7 +66,17 @@ type capability struct {
 	// namedIsNarrow: a rule limited to named objects is the least-privilege form
 	// (a pod reading its own Secret): not reported, though still followed for escalation.
 	namedIsNarrow bool
+	// eksOnly: the danger exists on EKS only; on a server known to be another
+	// distribution the capability is reported at Low.
+	eksOnly bool
 }
+
+// Check IDs the package refers to outside the catalog.
+const (
+	checkClusterAdminEquivalent = "rbac/cluster-admin-equivalent"
+	checkSecretsRead            = "rbac/secrets-read"
+	checkSecretsWrite           = "rbac/secrets-write"
+)
 
 func verbs(v ...string) []string { return v }
 
@@ -81,7 +95,7 @@ func capabilities() []capability {
 		return action{verbs: v, group: g, resource: r, scope: clusterScoped}
 	}
 	return []capability{
-		{check: "rbac/cluster-admin-equivalent", clusterSeverity: finding.Critical, namespaceSeverity: finding.High, anyNameOnly: true,
+		{check: checkClusterAdminEquivalent, clusterSeverity: finding.Critical, namespaceSeverity: finding.High, anyNameOnly: true,
 			actions: []action{ns(verbs("*"), "*", "*")}},
 		{check: "rbac/escalate-bind", clusterSeverity: finding.High, namespaceSeverity: finding.High,
 			actions: []action{ns(verbs("escalate", "bind"), rbac, "roles"), ns(verbs("escalate", "bind"), rbac, "clusterroles")}},
@@ -112,14 +126,18 @@ func capabilities() []capability {
 			}},
 		{check: "rbac/pod-create", clusterSeverity: finding.High, namespaceSeverity: finding.Medium, becomes: becomesPodSA,
 			actions: []action{ns(verbs("update", "patch"), core, "pods")}},
-		{check: "rbac/secrets-read", clusterSeverity: finding.High, namespaceSeverity: finding.Medium, becomes: becomesTokenSecretSA, namedIsNarrow: true,
+		{check: checkSecretsRead, clusterSeverity: finding.High, namespaceSeverity: finding.Medium, becomes: becomesTokenSecretSA, namedIsNarrow: true,
 			actions: []action{ns(verbs("get", "list", "watch"), core, "secrets")}},
-		{check: "rbac/secrets-write", clusterSeverity: finding.Medium, namespaceSeverity: finding.Low,
+		{check: checkSecretsWrite, clusterSeverity: finding.Medium, namespaceSeverity: finding.Low,
 			actions: []action{ns(verbs("create", "update", "patch"), core, "secrets")}},
 		{check: "rbac/nodes-proxy", clusterSeverity: finding.High, namespaceSeverity: finding.High,
 			actions: []action{cl(verbs("get", "create"), core, "nodes/proxy")}},
 		{check: "rbac/persistentvolume-create", clusterSeverity: finding.High, namespaceSeverity: finding.High,
 			actions: []action{cl(verbs("create"), core, "persistentvolumes")}},
+		// EKS maps IAM identities to users and groups from this ConfigMap: whoever
+		// writes it can map an IAM role it holds to system:masters.
+		{check: "rbac/aws-auth-write", clusterSeverity: finding.High, namespaceSeverity: finding.High, eksOnly: true,
+			actions: []action{{verbs: verbs("update", "patch"), group: core, resource: "configmaps", scope: namespaced, namespace: "kube-system", name: "aws-auth"}}},
 		{check: "rbac/pod-exec", clusterSeverity: finding.Medium, namespaceSeverity: finding.Medium, becomes: becomesPodSA,
 			actions: []action{
 				ns(verbs("create"), core, "pods/exec"), ns(verbs("create"), core, "pods/attach"),
@@ -137,6 +155,9 @@ type held struct {
 	rules  []int // indexes into the role's Rules
 	// names limits the action to these objects; nil means any object.
 	names []string
+	// nameOf gives, for each of verbs, one object name it is allowed on (when names is set),
+	// so that every request a finding claims is one the API server allows.
+	nameOf []string
 }
 
 // roleCapability is what one role allows of one capability.
@@ -149,12 +170,29 @@ type roleCapability struct {
 type capabilityIndex struct {
 	catalog []capability
 	byRole  map[*Role][]roleCapability
-	// inNamespace is byRole without the cluster-scoped actions, which a RoleBinding does not grant.
+	// inNamespace is byRole without what a RoleBinding does not grant: the
+	// cluster-scoped actions, and the actions pinned to another namespace.
 	inNamespace map[*Role][]roleCapability
+	// pinned is inNamespace for the namespaces an action is pinned to, which a
+	// RoleBinding there does grant, for the roles that hold such an action.
+	pinned map[string]map[*Role][]roleCapability
 }
 
 func newCapabilityIndex(a *Analysis) *capabilityIndex {
-	ix := &capabilityIndex{catalog: capabilities(), byRole: map[*Role][]roleCapability{}, inNamespace: map[*Role][]roleCapability{}}
+	ix := &capabilityIndex{catalog: capabilities(), byRole: map[*Role][]roleCapability{}, inNamespace: map[*Role][]roleCapability{},
+		pinned: map[string]map[*Role][]roleCapability{}}
+	eks := mayBeEKS(a.inv.ServerVersion)
+	for i := range ix.catalog {
+		c := &ix.catalog[i]
+		if c.eksOnly && !eks {
+			c.clusterSeverity, c.namespaceSeverity = finding.Low, finding.Low
+		}
+		for _, act := range c.actions {
+			if act.namespace != "" {
+				ix.pinned[act.namespace] = map[*Role][]roleCapability{}
+			}
+		}
+	}
 	// Every role a grant uses, built-in ones read from the defaults included; the
 	// index is complete before any check reads it, since checks run in parallel.
 	done := map[*Role]bool{}
@@ -165,10 +203,21 @@ func newCapabilityIndex(a *Analysis) *capabilityIndex {
 		done[g.Role] = true
 		if rc := ix.evaluate(g.Role); len(rc) > 0 {
 			ix.byRole[g.Role] = rc
-			ix.inNamespace[g.Role] = namespacedOnly(rc)
+			ix.inNamespace[g.Role] = namespacedOnly(rc, "")
+			for ns, m := range ix.pinned {
+				if holdsPinned(rc, ns) {
+					m[g.Role] = namespacedOnly(rc, ns)
+				}
+			}
 		}
 	}
 	return ix
+}
+
+// mayBeEKS reports whether the server may be Amazon EKS: its version says
+// so (v1.30.2-eks-1552ad0), or the version is not known (files without --server-version).
+func mayBeEKS(version string) bool {
+	return version == "" || strings.Contains(version, "-eks-")
 }
 
 func (ix *capabilityIndex) evaluate(r *Role) []roleCapability {
@@ -189,13 +238,20 @@ func (ix *capabilityIndex) evaluate(r *Role) []roleCapability {
 	return out
 }
 
-// roleHolds evaluates one action against every rule of a role.
+// roleHolds evaluates one action against every rule of a role. When some verb
+// is allowed on any object, the verbs allowed only on named objects are left
+// out: the held action then speaks of any object, and each request it claims is allowed.
 func roleHolds(r *Role, a *action) (held, bool) {
-	h := held{action: a}
+	type verbHold struct {
+		verb    string
+		rules   []int
+		anyName bool
+		names   []string
+	}
+	var vhs []verbHold
 	anyName := false
-	var names []string
 	for _, v := range a.verbs {
-		verbOK := false
+		vh := verbHold{verb: v}
 		for i := range r.Rules {
 			rule := &r.Rules[i].PolicyRule
 			if !mayMatch(rule, v, a.group, a.resource) {
@@ -205,22 +261,43 @@ func roleHolds(r *Role, a *action) (held, bool) {
 			if !ok {
 				continue
 			}
-			verbOK = true
+			if a.name != "" {
+				if ns != nil && !slices.Contains(ns, a.name) {
+					continue
+				}
+				ns = []string{a.name}
+			}
+			vh.rules = append(vh.rules, i)
+			if ns == nil {
+				vh.anyName = true
+			} else {
+				vh.names = append(vh.names, ns...)
+			}
+		}
+		if len(vh.rules) > 0 {
+			vhs = append(vhs, vh)
+			anyName = anyName || vh.anyName
+		}
+	}
+	if len(vhs) == 0 {
+		return held{}, false
+	}
+	h := held{action: a}
+	var names []string
+	for _, vh := range vhs {
+		if anyName && !vh.anyName {
+			continue
+		}
+		h.verbs = append(h.verbs, vh.verb)
+		for _, i := range vh.rules {
 			if !slices.Contains(h.rules, i) {
 				h.rules = append(h.rules, i)
 			}
-			if ns == nil {
-				anyName = true
-			} else {
-				names = append(names, ns...)
-			}
 		}
-		if verbOK {
-			h.verbs = append(h.verbs, v)
+		if !anyName {
+			names = append(names, vh.names...)
+			h.nameOf = append(h.nameOf, vh.names[0])
 		}
-	}
-	if len(h.verbs) == 0 {
-		return held{}, false
 	}
 	if !anyName {
 		slices.Sort(names)
@@ -249,7 +326,7 @@ func mayMatch(rule *rbacv1.PolicyRule, verb, group, resource string) bool {
 }
 
 // heldBy returns what a grant gives of each capability: a RoleBinding gives
-// only the actions on namespaced objects.
+// only the actions on namespaced objects, of its own namespace.
 func (ix *capabilityIndex) heldBy(g *Grant) []roleCapability {
 	if g.Role == nil {
 		return nil
@@ -257,15 +334,31 @@ func (ix *capabilityIndex) heldBy(g *Grant) []roleCapability {
 	if g.Binding.ClusterWide() {
 		return ix.byRole[g.Role]
 	}
+	if rcs, ok := ix.pinned[g.Binding.Namespace][g.Role]; ok {
+		return rcs
+	}
 	return ix.inNamespace[g.Role]
 }
 
-func namespacedOnly(rcs []roleCapability) []roleCapability {
+// holdsPinned reports whether a role holds an action pinned to namespace ns.
+func holdsPinned(rcs []roleCapability, ns string) bool {
+	for _, rc := range rcs {
+		for _, h := range rc.held {
+			if h.action.namespace == ns {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// namespacedOnly keeps what a RoleBinding in namespace ns grants.
+func namespacedOnly(rcs []roleCapability, ns string) []roleCapability {
 	var out []roleCapability
 	for _, rc := range rcs {
 		var hs []held
 		for _, h := range rc.held {
-			if h.action.scope != clusterScoped {
+			if h.action.scope != clusterScoped && (h.action.namespace == "" || h.action.namespace == ns) {
 				hs = append(hs, h)
 			}
 		}
@@ -291,18 +384,28 @@ func (rc roleCapability) reportable() []held {
 	return out
 }
 
+// grantedBy reports whether a grant gives the held action: a write on
+// namespaces limited to names gives a RoleBinding nothing unless its own
+// namespace is among them, since the request on namespace NS is made in NS.
+func (h held) grantedBy(g *Grant) bool {
+	return h.action.scope != ownNamespace || g.Binding.ClusterWide() || h.names == nil || slices.Contains(h.names, g.Binding.Namespace)
+}
+
 // requests are the requests a held action allows the grant's subject, one per
 // verb, as a SubjectAccessReview would ask them.
 func (h held) requests(g *Grant) []Request {
 	res, sub, _ := strings.Cut(h.action.resource, "/")
 	var out []Request
-	for _, v := range h.verbs {
+	for i, v := range h.verbs {
 		r := Request{Verb: v, Group: h.action.group, Resource: res, Subresource: sub, Namespace: g.Binding.Namespace}
 		if h.action.scope == clusterScoped {
 			r.Namespace = ""
 		}
+		if h.action.namespace != "" {
+			r.Namespace = h.action.namespace
+		}
 		if h.names != nil {
-			r.Name = h.names[0]
+			r.Name = h.nameOf[i]
 		}
 		if h.action.scope == ownNamespace && !g.Binding.ClusterWide() {
 			// The request on namespace NS is made in NS: the namespace's own object.
@@ -338,7 +441,10 @@ func labelHeld(hs []held) string {
 			continue
 		}
 		v, n := strings.Join(h.verbs, ", "), ""
-		if h.names != nil {
+		switch {
+		case h.action.namespace != "":
+			n = " [" + h.action.namespace + "/" + strings.Join(h.names, ", ") + "]"
+		case h.names != nil:
 			n = " [" + strings.Join(h.names, ", ") + "]"
 		}
 		var g *group
@@ -362,6 +468,8 @@ func labelHeld(hs []held) string {
 
 // DangerousRequest is one request of a dangerous capability, with where it can be granted.
 type DangerousRequest struct {
+	// Request has Namespace and Name set when only one object is dangerous
+	// (kube-system/aws-auth); else they are for the asker to fill.
 	Request
 	// ClusterScoped requests are on cluster-scoped objects: only a ClusterRoleBinding grants them.
 	ClusterScoped bool
@@ -389,7 +497,7 @@ func DangerousCapabilities() []Dangerous {
 			res, sub, _ := strings.Cut(a.resource, "/")
 			for _, v := range a.verbs {
 				d.Requests = append(d.Requests, DangerousRequest{
-					Request:       Request{Verb: v, Group: a.group, Resource: res, Subresource: sub},
+					Request:       Request{Verb: v, Group: a.group, Resource: res, Subresource: sub, Namespace: a.namespace, Name: a.name},
 					ClusterScoped: a.scope == clusterScoped,
 					OwnNamespace:  a.scope == ownNamespace,
 					Action:        ai,

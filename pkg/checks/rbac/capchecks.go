@@ -24,18 +24,15 @@ type grantHit struct {
 func (a *Analysis) hitsFor(id string, opts Options) []grantHit {
 	var out []grantHit
 	for _, g := range a.Grants {
-		if g.Subject.Kind == rbacv1.GroupKind && g.Subject.Name == mastersGroup {
-			continue
-		}
-		if id == "rbac/cluster-admin-equivalent" && g.Binding.RoleRef.Kind == kindClusterRole && g.Binding.RoleRef.Name == clusterAdmin {
-			// Reported by rbac/cluster-admin-binding.
+		if id == checkClusterAdminEquivalent {
+			if g.Subject == mastersSubject() || (g.Binding.RoleRef.Kind == kindClusterRole && g.Binding.RoleRef.Name == clusterAdmin) {
+				// Reported by rbac/system-masters and rbac/cluster-admin-binding.
+				continue
+			}
+		} else if a.leftToOtherChecks(g) {
 			continue
 		}
 		rcs := a.caps.heldBy(g)
-		if id != "rbac/cluster-admin-equivalent" && slices.ContainsFunc(rcs, func(rc roleCapability) bool { return rc.cap.check == "rbac/cluster-admin-equivalent" }) {
-			// Holding everything is reported once, by the cluster-admin checks, not once per capability.
-			continue
-		}
 		h := grantHit{grant: g}
 		for _, rc := range rcs {
 			if rc.cap.check != id {
@@ -43,7 +40,7 @@ func (a *Analysis) hitsFor(id string, opts Options) []grantHit {
 			}
 			var hs []held
 			for _, x := range rc.reportable() {
-				if opts.IncludeSystem || !allSystem(g, x.rules) {
+				if x.grantedBy(g) && (opts.IncludeSystem || !allSystem(g, x.rules)) {
 					hs = append(hs, x)
 				}
 			}
@@ -59,6 +56,15 @@ func (a *Analysis) hitsFor(id string, opts Options) []grantHit {
 		}
 	}
 	return out
+}
+
+// leftToOtherChecks reports whether what a grant gives is reported by other
+// checks than the capability checks: grants to system:masters
+// (rbac/system-masters), and grants of everything, reported once by the
+// cluster-admin checks rather than once per capability.
+func (a *Analysis) leftToOtherChecks(g *Grant) bool {
+	return g.Subject == mastersSubject() ||
+		slices.ContainsFunc(a.caps.heldBy(g), func(rc roleCapability) bool { return rc.cap.check == checkClusterAdminEquivalent })
 }
 
 func allSystem(g *Grant, rules []int) bool {

@@ -58,6 +58,16 @@ func TestChecks(t *testing.T) {
 			"ServiceAccount ci/builder can create secrets cluster-wide (ClusterRoleBinding builder-powers -> ClusterRole ns-powers)",
 			"ServiceAccount shop/default can create, update, patch secrets in namespace shop (RoleBinding shop/default-edit -> ClusterRole edit)",
 		},
+		"rbac/token-secret-read": {
+			"ServiceAccount ci/builder can get, list secrets cluster-wide, so it can read the legacy token Secrets of ServiceAccount ci/deployer (ClusterRoleBinding builder-powers -> ClusterRole ns-powers)",
+		},
+		"rbac/aws-auth-write": {
+			"User eks-admin can update, patch configmaps [kube-system/aws-auth] in namespace kube-system (RoleBinding kube-system/aws-auth-editors -> Role kube-system/aws-auth-editor)",
+		},
+		"rbac/system-masters": {
+			"ClusterRoleBinding masters-view binds Group system:masters to ClusterRole view: redundant, since system:masters bypasses RBAC, and misleading, since deleting it takes nothing away from the group's members",
+			"Group system:masters bypasses RBAC: the API server allows its members every request without asking RBAC, and membership comes from credentials (a client certificate with O=system:masters), not from any object, so this audit cannot list the members and does not guess them",
+		},
 		"rbac/nodes-proxy": {
 			"User platform-bot can get nodes/proxy cluster-wide (ClusterRoleBinding platform -> ClusterRole rbac-manager)",
 		},
@@ -119,7 +129,8 @@ func TestChecks(t *testing.T) {
 }
 
 // TestBuiltinPolicyIsQuiet: the API server's own bootstrap policy, unchanged,
-// yields no finding; with IncludeSystem it is audited like any other.
+// yields no finding but the one note that system:masters bypasses RBAC; with
+// IncludeSystem it is audited like any other.
 func TestBuiltinPolicyIsQuiet(t *testing.T) {
 	inv, err := inventory.FromFiles([]string{"-"}, bytes.NewReader(bootstrapPolicy))
 	if err != nil {
@@ -127,9 +138,14 @@ func TestBuiltinPolicyIsQuiet(t *testing.T) {
 	}
 	// As listed from a live server, where the defaults are real objects.
 	inv.Offline = false
+	// Secrets are listed live by rbac/token-secret-read; the bootstrap policy has none.
+	inv.Loaded[inventory.Secrets] = true
 	res := checks.Run(inv, Checks())
-	if len(res.Skipped) != 0 || len(res.Findings) != 0 {
+	if len(res.Skipped) != 0 || len(res.Findings) != 1 || res.Findings[0].Check != "rbac/system-masters" || res.Findings[0].Severity != finding.Info {
 		t.Fatalf("built-in policy: skipped %v, findings %q", res.Skipped, messages(res.Findings))
+	}
+	if b := res.Findings[0].Evidence["bindings"]; !slices.Equal(b.([]string), []string{"ClusterRoleBinding cluster-admin"}) {
+		t.Errorf("the note names bindings %v, want the built-in cluster-admin one", b)
 	}
 	inv2, _ := inventory.FromFiles([]string{"-"}, bytes.NewReader(bootstrapPolicy))
 	inv2.Offline = false
@@ -138,6 +154,7 @@ func TestBuiltinPolicyIsQuiet(t *testing.T) {
 	for _, w := range []string{
 		"ServiceAccount kube-system/clusterrole-aggregation-controller can escalate clusterroles.rbac.authorization.k8s.io cluster-wide (ClusterRoleBinding system:controller:clusterrole-aggregation-controller -> ClusterRole system:controller:clusterrole-aggregation-controller)",
 		"User system:kube-controller-manager can create serviceaccounts/token cluster-wide (ClusterRoleBinding system:kube-controller-manager -> ClusterRole system:kube-controller-manager)",
+		"ClusterRoleBinding cluster-admin binds Group system:masters to ClusterRole cluster-admin: redundant, since system:masters bypasses RBAC, and misleading, since deleting it takes nothing away from the group's members",
 	} {
 		if !slices.Contains(got, w) {
 			t.Errorf("with IncludeSystem, missing %q in %q", w, got)

@@ -16,6 +16,11 @@ const (
 	mastersGroup = "system:masters"
 )
 
+// mastersSubject is the group system:masters as a subject.
+func mastersSubject() finding.Subject {
+	return finding.Subject{Kind: rbacv1.GroupKind, Name: mastersGroup}
+}
+
 // clusterAdminBindings reports every subject bound to the ClusterRole
 // cluster-admin. Only roleRef kind ClusterRole counts: a Role that happens to
 // be named cluster-admin is an ordinary Role. system:masters is left out (it
@@ -30,7 +35,7 @@ func clusterAdminBindings(inv *inventory.Inventory, opts Options) []finding.Find
 		if b.RoleRef.Kind != kindClusterRole || b.RoleRef.Name != clusterAdmin {
 			continue
 		}
-		if g.Subject.Kind == rbacv1.GroupKind && g.Subject.Name == mastersGroup {
+		if g.Subject == mastersSubject() {
 			continue
 		}
 		if g.Default && !opts.IncludeSystem {
@@ -69,5 +74,55 @@ func clusterAdminBindings(inv *inventory.Inventory, opts Options) []finding.Find
 		}
 		out = append(out, f)
 	}
+	return out
+}
+
+// systemMasters says once that system:masters bypasses RBAC and that its
+// members cannot be seen, and reports the bindings that name it: they give its
+// members nothing, yet read as if the binding were what grants them, and as if
+// deleting it took their access away. The note is made for a live cluster,
+// where the group always exists, and for files that name the group.
+func systemMasters(inv *inventory.Inventory, opts Options) []finding.Finding {
+	a := Analyze(inv)
+	grants := a.bySubject[mastersSubject()]
+	if a.Offline && len(grants) == 0 {
+		return nil
+	}
+	var out []finding.Finding
+	var bindings []string
+	for _, g := range grants {
+		b := g.Binding
+		bindings = append(bindings, b.String())
+		if g.Default && !opts.IncludeSystem {
+			continue
+		}
+		f := subjectFinding(g, fmt.Sprintf("%s binds Group system:masters to %s: redundant, since system:masters bypasses RBAC, and misleading, since deleting it takes nothing away from the group's members",
+			b, b.RoleString()), nil,
+			fmt.Sprintf("Take Group system:masters out of %s: its members keep every permission without it, and the binding no longer suggests otherwise.", b))
+		f.Severity = finding.Low
+		if g.Default {
+			f.Remediation = &remedy.Remediation{
+				Summary: fmt.Sprintf("%s is part of the built-in policy, which the API server restores at start; leave it, and remember it does not show who the members are.", b),
+			}
+		}
+		out = append(out, f)
+	}
+	subj := mastersSubject()
+	ev := map[string]any{"members": "not visible through the API"}
+	if len(bindings) > 0 {
+		ev["bindings"] = bindings
+	}
+	out = append(out, finding.Finding{
+		Severity: finding.Info,
+		Message: "Group system:masters bypasses RBAC: the API server allows its members every request without asking RBAC, " +
+			"and membership comes from credentials (a client certificate with O=system:masters), not from any object, " +
+			"so this audit cannot list the members and does not guess them",
+		Resource: finding.Resource{APIVersion: rbacAPIVersion, Kind: rbacv1.GroupKind, Name: mastersGroup},
+		Subject:  &subj,
+		Evidence: ev,
+		Remediation: &remedy.Remediation{
+			Summary: "Find who holds system:masters credentials where they are issued (the cluster CA, kubeadm's super-admin.conf); keep them offline for break-glass use, and give people and automation identities bound to roles.",
+		},
+	})
 	return out
 }

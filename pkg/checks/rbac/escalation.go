@@ -13,9 +13,6 @@ import (
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 )
 
-// saTokenAnnotation names the ServiceAccount a legacy token Secret belongs to.
-const saTokenAnnotation = "kubernetes.io/service-account.name"
-
 // escalationGraph links each subject to the identities it can become, so
 // that a subject's danger is the worst of what it holds and what it can
 // become (SEMANTICS.md: severity is transitive). Nodes are subjects plus
@@ -45,33 +42,37 @@ type escEdge struct {
 	act *escAction
 }
 
-// escAction is what a grant lets its holder do to become others, shared by
-// every edge it creates.
+// escAction is what a subject can do to become others, shared by every edge it creates.
 type escAction struct {
 	// label is the action, "create pods in namespace ci".
 	label string
-	// request is one request the action is made of, for confirming it.
-	request Request
-	grant   *Grant
-	// system is set when the grant's rules doing this are all built-in.
+	// parts are the requests the action is made of, each with the grant that
+	// allows it: one for most actions, two for minting a token Secret (create it, read it back).
+	parts []escPart
+	// system is set when the grants' rules doing this are all built-in.
 	system bool
 }
 
-func (g *escalationGraph) node(s finding.Subject) int {
-	if i, ok := g.byName[s]; ok {
-		return i
-	}
-	g.nodes = append(g.nodes, escNode{subject: s, next: -1})
-	g.byName[s] = len(g.nodes) - 1
-	return len(g.nodes) - 1
+// escPart is one request of an action, for confirming it, and the grant that allows it.
+type escPart struct {
+	request Request
+	grant   *Grant
 }
 
+// node returns the node of a subject, added when new.
+func (g *escalationGraph) node(s finding.Subject) int { return g.add(s, escNode{subject: s}) }
+
+// pseudo returns the pseudo node of a label, added when new; its key has no kind, which no subject lacks.
 func (g *escalationGraph) pseudo(label string) int {
-	key := finding.Subject{Kind: "", Name: label}
+	return g.add(finding.Subject{Name: label}, escNode{pseudo: label})
+}
+
+func (g *escalationGraph) add(key finding.Subject, n escNode) int {
 	if i, ok := g.byName[key]; ok {
 		return i
 	}
-	g.nodes = append(g.nodes, escNode{pseudo: label, next: -1})
+	n.next = -1
+	g.nodes = append(g.nodes, n)
 	g.byName[key] = len(g.nodes) - 1
 	return len(g.nodes) - 1
 }
@@ -83,11 +84,10 @@ type pseudoNodes struct {
 	anySA, podSA, tokenSA       map[string]int
 	allSA, allPodSA, allTokenSA int
 	anyUser, masters            int
-	tokenSecrets                map[string][]tokenSecret
-	podSAs                      map[string][]podSA
-	// podNamespaces and tokenNamespaces are the keys of podSAs and tokenSecrets, sorted.
-	podNamespaces, tokenNamespaces []string
-	saByName                       map[string][]finding.Subject
+	podSAs                      map[string][]namedSA
+	// podNamespaces are the keys of podSAs, sorted.
+	podNamespaces []string
+	saByName      map[string][]finding.Subject
 }
 
 func newEscalationGraph(a *Analysis) *escalationGraph {
@@ -97,18 +97,12 @@ func newEscalationGraph(a *Analysis) *escalationGraph {
 		g.node(s)
 	}
 	p := &pseudoNodes{anySA: map[string]int{}, podSA: map[string]int{}, tokenSA: map[string]int{},
-		tokenSecrets: tokenSecretsByNamespace(a), podSAs: podServiceAccountsByNamespace(a), saByName: map[string][]finding.Subject{}}
-	p.masters = g.node(finding.Subject{Kind: rbacv1.GroupKind, Name: mastersGroup})
+		podSAs: podServiceAccountsByNamespace(a), saByName: map[string][]finding.Subject{}}
+	p.masters = g.node(mastersSubject())
 	g.nodes[p.masters].own, g.nodes[p.masters].ownLabel = finding.Critical, "every permission (system:masters bypasses RBAC)"
 
 	link := func(from, to int) { g.nodes[from].edges = append(g.nodes[from].edges, escEdge{to: to}) }
 	p.allSA, p.allPodSA, p.allTokenSA = g.pseudo("any ServiceAccount"), g.pseudo("any pod's ServiceAccount"), g.pseudo("any token Secret's ServiceAccount")
-	// A pod or a token needs its ServiceAccount to exist: where the namespace's
-	// ServiceAccounts were listed, only those count; elsewhere every one named.
-	listed := map[string]bool{}
-	for _, sa := range a.inv.ServiceAccounts {
-		listed[sa.Namespace] = true
-	}
 	// Maps are walked in key order so that the graph, and so the paths chosen
 	// among equally short ones, are the same on every run.
 	for _, ns := range slices.Sorted(maps.Keys(a.saByNamespace)) {
@@ -117,7 +111,8 @@ func newEscalationGraph(a *Analysis) *escalationGraph {
 		p.anySA[ns] = n
 		link(p.allSA, n)
 		for _, sa := range sas {
-			if _, exists := a.ServiceAccount(sa); exists || !listed[ns] {
+			// A pod or a token needs its ServiceAccount to exist.
+			if a.mayExist(sa) {
 				link(n, g.node(sa))
 			}
 			p.saByName[sa.Name] = append(p.saByName[sa.Name], sa)
@@ -137,13 +132,11 @@ func newEscalationGraph(a *Analysis) *escalationGraph {
 			}
 		}
 	}
-	p.tokenNamespaces = slices.Sorted(maps.Keys(p.tokenSecrets))
-	for _, ns := range p.tokenNamespaces {
-		secrets := p.tokenSecrets[ns]
+	for _, ns := range a.tokenNamespaces {
 		n := g.pseudo("any token Secret's ServiceAccount in namespace " + ns)
 		p.tokenSA[ns] = n
 		link(p.allTokenSA, n)
-		for _, sec := range secrets {
+		for _, sec := range a.tokenSecrets[ns] {
 			link(n, g.node(sec.sa))
 		}
 	}
@@ -179,16 +172,27 @@ func newEscalationGraph(a *Analysis) *escalationGraph {
 				}
 				for _, h := range rc.held {
 					var act *escAction
-					for _, to := range g.targets(gr, rc.cap.becomes, h, p) {
+					for _, to := range g.targets(a, gr, rc.cap.becomes, h, p) {
 						if to == n {
 							continue
 						}
 						if act == nil {
-							act = &escAction{label: h.label() + " " + gr.Scope(), grant: gr, system: allSystem(gr, h.rules), request: h.requests(gr)[0]}
+							act = &escAction{label: h.label() + " " + gr.Scope(), system: allSystem(gr, h.rules),
+								parts: []escPart{{request: h.requests(gr)[0], grant: gr}}}
 						}
 						g.nodes[n].edges = append(g.nodes[n].edges, escEdge{to: to, act: act})
 					}
 				}
+			}
+		}
+		// Minting a token Secret takes two permissions, which may come from two grants.
+		for _, m := range a.tokenMints(s) {
+			to, ok := p.allSA, true
+			if m.namespace != "" {
+				to, ok = p.anySA[m.namespace]
+			}
+			if ok {
+				g.nodes[n].edges = append(g.nodes[n].edges, escEdge{to: to, act: m.action()})
 			}
 		}
 	}
@@ -206,7 +210,7 @@ func indexes(n int) []int {
 
 // dangerLabel says what a capability is in a path's last step: "cluster-admin" or "get, list secrets cluster-wide".
 func dangerLabel(rc roleCapability, g *Grant) string {
-	if rc.cap.check == "rbac/cluster-admin-equivalent" {
+	if rc.cap.check == checkClusterAdminEquivalent {
 		if g.Binding.ClusterWide() {
 			return "cluster-admin"
 		}
@@ -215,17 +219,8 @@ func dangerLabel(rc roleCapability, g *Grant) string {
 	return labelHeld(rc.held) + " " + g.Scope()
 }
 
-// namespacesOf returns the namespaces a grant reaches among sorted: all of them
-// for a ClusterRoleBinding, else its own.
-func (p *pseudoNodes) namespacesOf(cluster bool, ns string, sorted []string) []string {
-	if cluster {
-		return sorted
-	}
-	return []string{ns}
-}
-
 // targets returns the nodes one held action lets a grant's subject become.
-func (g *escalationGraph) targets(gr *Grant, b becoming, h held, p *pseudoNodes) []int {
+func (g *escalationGraph) targets(a *Analysis, gr *Grant, b becoming, h held, p *pseudoNodes) []int {
 	cluster, ns := gr.Binding.ClusterWide(), gr.Binding.Namespace
 	// one returns the pseudo node for the grant's scope: cluster-wide, or its namespace if that has one.
 	one := func(all int, byNS map[string]int) []int {
@@ -236,6 +231,14 @@ func (g *escalationGraph) targets(gr *Grant, b becoming, h held, p *pseudoNodes)
 			return []int{n}
 		}
 		return nil
+	}
+	// named returns the nodes of the ServiceAccounts acting through the named objects.
+	named := func(objs []namedSA) []int {
+		out := make([]int, len(objs))
+		for i, o := range objs {
+			out[i] = g.node(o.sa)
+		}
+		return out
 	}
 	var out []int
 	switch b {
@@ -253,28 +256,15 @@ func (g *escalationGraph) targets(gr *Grant, b becoming, h held, p *pseudoNodes)
 			}
 		}
 	case becomesTokenSecretSA:
-		// list and watch return every Secret's data; get reads the named ones.
-		if h.names == nil || slices.Contains(h.verbs, "list") || slices.Contains(h.verbs, "watch") {
+		if h.names == nil {
 			return one(p.allTokenSA, p.tokenSA)
 		}
-		for _, sns := range p.namespacesOf(cluster, ns, p.tokenNamespaces) {
-			for _, s := range p.tokenSecrets[sns] {
-				if slices.Contains(h.names, s.name) {
-					out = append(out, g.node(s.sa))
-				}
-			}
-		}
+		return named(reachable(gr, a.tokenSecrets, a.tokenNamespaces, h.names))
 	case becomesPodSA:
 		if h.names == nil {
 			return one(p.allPodSA, p.podSA)
 		}
-		for _, pns := range p.namespacesOf(cluster, ns, p.podNamespaces) {
-			for _, pod := range p.podSAs[pns] {
-				if slices.Contains(h.names, pod.pod) {
-					out = append(out, g.node(pod.sa))
-				}
-			}
-		}
+		return named(reachable(gr, p.podSAs, p.podNamespaces, h.names))
 	case becomesUser:
 		if h.names == nil {
 			return []int{p.anyUser}
@@ -297,40 +287,16 @@ func (g *escalationGraph) targets(gr *Grant, b becoming, h held, p *pseudoNodes)
 	return out
 }
 
-type tokenSecret struct {
-	name string
-	sa   finding.Subject
-}
-
-// tokenSecretsByNamespace finds legacy ServiceAccount token Secrets by their
-// annotation (Secrets are listed as metadata only, so the type is not known).
-func tokenSecretsByNamespace(a *Analysis) map[string][]tokenSecret {
-	out := map[string][]tokenSecret{}
-	for i := range a.inv.Secrets {
-		s := &a.inv.Secrets[i]
-		if name := s.Annotations[saTokenAnnotation]; name != "" {
-			sa := finding.Subject{Kind: kindServiceAccount, Namespace: s.Namespace, Name: name}
-			out[s.Namespace] = append(out[s.Namespace], tokenSecret{name: s.Name, sa: sa})
-		}
-	}
-	return out
-}
-
-type podSA struct {
-	pod string
-	sa  finding.Subject
-}
-
 // podServiceAccountsByNamespace lists the pods whose ServiceAccount token is
 // mounted: acting inside one of them (exec, a new image) acts as its ServiceAccount.
-func podServiceAccountsByNamespace(a *Analysis) map[string][]podSA {
-	out := map[string][]podSA{}
+func podServiceAccountsByNamespace(a *Analysis) map[string][]namedSA {
+	out := map[string][]namedSA{}
 	for i := range a.inv.Pods {
 		p := &a.inv.Pods[i]
 		sa := finding.Subject{Kind: kindServiceAccount, Namespace: p.Namespace, Name: podServiceAccount(p)}
 		obj, _ := a.ServiceAccount(sa)
 		if tokenMounted(p, obj) {
-			out[p.Namespace] = append(out[p.Namespace], podSA{pod: p.Name, sa: sa})
+			out[p.Namespace] = append(out[p.Namespace], namedSA{name: p.Name, sa: sa})
 		}
 	}
 	return out
@@ -385,10 +351,9 @@ func (g *escalationGraph) held(n int) finding.Severity {
 
 // step is one hop of an escalation path.
 type step struct {
-	action  string // "create pods in namespace ci"
-	request Request
-	grant   *Grant
-	// actor makes the request; to is who it becomes.
+	action string // "create pods in namespace ci"
+	parts  []escPart
+	// actor makes the requests; to is who it becomes.
 	actor finding.Subject
 	to    finding.Subject
 }
@@ -398,7 +363,7 @@ type step struct {
 // start, or the identity the previous step became (not the group it holds the grant through).
 func (g *escalationGraph) path(n int, e escEdge) (steps []step, last string) {
 	actor := g.nodes[n].subject
-	steps = append(steps, step{action: e.act.label, grant: e.act.grant, request: e.act.request, actor: actor})
+	steps = append(steps, step{action: e.act.label, parts: e.act.parts, actor: actor})
 	cur := e.to
 	for hops := 0; hops < len(g.nodes); hops++ {
 		node := &g.nodes[cur]
@@ -411,7 +376,7 @@ func (g *escalationGraph) path(n int, e escEdge) (steps []step, last string) {
 		}
 		next := node.edges[node.next]
 		if next.act != nil {
-			steps = append(steps, step{action: next.act.label, grant: next.act.grant, request: next.act.request, actor: actor})
+			steps = append(steps, step{action: next.act.label, parts: next.act.parts, actor: actor})
 		}
 		cur = next.to
 	}
@@ -430,13 +395,35 @@ func renderPath(from finding.Subject, steps []step, last string) string {
 	return strings.Join(append(parts, last), " -> ")
 }
 
+// hopEvidence describes one step: the action, who makes its request, the
+// binding and role that allow it, and who it becomes. A step made of more
+// than one request lists the others, with their bindings, under "also".
+func hopEvidence(st step) map[string]any {
+	part := func(p escPart) map[string]any {
+		return map[string]any{"binding": p.grant.Binding.String(), "role": p.grant.Binding.RoleString(), "request": p.request}
+	}
+	hop := part(st.parts[0])
+	hop["action"], hop["subject"] = st.action, st.actor
+	if st.to != (finding.Subject{}) {
+		hop["becomes"] = st.to.String()
+	}
+	if len(st.parts) > 1 {
+		also := make([]map[string]any, 0, len(st.parts)-1)
+		for _, p := range st.parts[1:] {
+			also = append(also, part(p))
+		}
+		hop["also"] = also
+	}
+	return hop
+}
+
 // escalationFindings reports subjects that can become a more dangerous identity, with the path.
 func escalationFindings(a *Analysis, opts Options) []finding.Finding {
 	g := a.escalation
 	var out []finding.Finding
 	for s, n := range g.byName {
 		node := &g.nodes[n]
-		if node.pseudo != "" || (s.Kind == rbacv1.GroupKind && s.Name == mastersGroup) {
+		if node.pseudo != "" || s == mastersSubject() {
 			continue
 		}
 		held := g.held(n)
@@ -470,14 +457,10 @@ func escalationFindings(a *Analysis, opts Options) []finding.Finding {
 		}
 		hops := make([]map[string]any, len(steps))
 		for i, st := range steps {
-			hops[i] = map[string]any{"action": st.action, "binding": st.grant.Binding.String(), "role": st.grant.Binding.RoleString(),
-				"subject": st.actor, "request": st.request}
-			if st.to != (finding.Subject{}) {
-				hops[i]["becomes"] = st.to.String()
-			}
+			hops[i] = hopEvidence(st)
 		}
 		subj := s
-		first := e.act.grant
+		first := e.act.parts[0].grant
 		ev := map[string]any{"path": path, "hops": hops, "holds": held.String()}
 		if len(also) > 0 {
 			ev["otherPaths"] = also

@@ -14,8 +14,11 @@ func TestEscalationPaths(t *testing.T) {
 	want := []string{
 		"Group system:serviceaccounts:web -> create pods in namespace ops -> ServiceAccount ops/admin-bot -> cluster-admin",
 		"ServiceAccount apps/api -> create serviceaccounts/token in namespace ops -> ServiceAccount ops/admin-bot -> cluster-admin",
+		"ServiceAccount web/frontend -> mint a token Secret (create, list secrets) in namespace deploy -> ServiceAccount deploy/releaser -> cluster-admin",
 		"User execer -> create pods/exec in namespace apps -> ServiceAccount apps/api -> create serviceaccounts/token in namespace ops -> ServiceAccount ops/admin-bot -> cluster-admin",
+		"User half-minter -> mint a token Secret (create, list secrets) in namespace deploy -> ServiceAccount deploy/releaser -> cluster-admin",
 		"User imp -> impersonate users [boss] cluster-wide -> User boss -> cluster-admin",
+		"User minter -> mint a token Secret (create, get secrets) in namespace deploy -> ServiceAccount deploy/releaser -> cluster-admin",
 		"User named-reader -> get secrets [admin-bot-token] in namespace ops -> ServiceAccount ops/admin-bot -> cluster-admin",
 		"User reader -> get secrets in namespace ops -> ServiceAccount ops/admin-bot -> cluster-admin",
 	}
@@ -29,7 +32,7 @@ func TestEscalationPaths(t *testing.T) {
 	} else if f := byMessage(t, fs, "User imp-masters can impersonate groups [system:masters] cluster-wide (ClusterRoleBinding imp-masters -> ClusterRole impersonate-masters)"); f.Severity != finding.Critical {
 		t.Errorf("impersonating system:masters is %v, want critical", f.Severity)
 	}
-	f := byMessage(t, fs, want[2])
+	f := byMessage(t, fs, want[3])
 	hops, _ := f.Evidence["hops"].([]map[string]any)
 	if len(hops) != 2 {
 		t.Fatalf("hops %v", f.Evidence["hops"])

@@ -85,17 +85,9 @@ func defaultServiceAccounts(inv *inventory.Inventory, opts Options) []finding.Fi
 			continue
 		}
 		subj := g.Subject
-		out = append(out, finding.Finding{
-			Message: fmt.Sprintf("%s is granted %s %s by %s: every pod in %s that names no ServiceAccount holds it",
-				subj, g.Binding.RoleString(), g.Scope(), g.Binding, subj.Namespace),
-			Resource: g.Binding.Resource(),
-			Subject:  &subj,
-			Evidence: grantEvidence(g, indexes(len(g.Role.Rules))),
-			Remediation: &remedy.Remediation{
-				Summary: fmt.Sprintf("Bind the role to a dedicated ServiceAccount of the workload that needs it, and take %s out of %s.", subj, g.Binding),
-				Changes: []remedy.Change{removeSubject(g.Binding, []int{g.Index})},
-			},
-		})
+		out = append(out, subjectFinding(g, fmt.Sprintf("%s is granted %s %s by %s: every pod in %s that names no ServiceAccount holds it",
+			subj, g.Binding.RoleString(), g.Scope(), g.Binding, subj.Namespace), indexes(len(g.Role.Rules)),
+			fmt.Sprintf("Bind the role to a dedicated ServiceAccount of the workload that needs it, and take %s out of %s.", subj, g.Binding)))
 	}
 	return out
 }

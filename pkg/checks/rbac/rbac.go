@@ -62,12 +62,12 @@ func NewChecks(opts Options) []checks.Check {
 			Needs:       needs(), Run: with(clusterAdminBindings),
 		},
 		{
-			ID: "rbac/cluster-admin-equivalent", Domain: Domain, Severity: finding.Critical,
+			ID: checkClusterAdminEquivalent, Domain: Domain, Severity: finding.Critical,
 			Title:       "Role equivalent to cluster-admin",
 			Description: "A rule allowing every verb on every resource in every API group is cluster-admin under another name.",
 			Remediation: "Replace the role by one that lists the resources and verbs needed.",
 			Controls:    []finding.Control{"CIS-5.1.1", "CIS-5.1.3", ctlRBAC, ctlLeastPriv},
-			Needs:       needs(), Run: capCheck("rbac/cluster-admin-equivalent"),
+			Needs:       needs(), Run: capCheck(checkClusterAdminEquivalent),
 		},
 		{
 			ID: "rbac/escalate-bind", Domain: Domain, Severity: finding.High,
@@ -118,20 +118,31 @@ func NewChecks(opts Options) []checks.Check {
 			Needs:       needs(), Run: capCheck("rbac/pod-create"),
 		},
 		{
-			ID: "rbac/secrets-read", Domain: Domain, Severity: finding.Medium,
+			ID: checkSecretsRead, Domain: Domain, Severity: finding.Medium,
 			Title:       "Subject can read Secrets",
 			Description: "get, list and watch on secrets return their data, ServiceAccount tokens included; list and watch return every Secret at once.",
 			Remediation: "Remove get, list and watch on secrets, or limit get to named Secrets.",
 			Controls:    []finding.Control{"CIS-5.1.2", ctlRBAC, ctlLeastPriv},
-			Needs:       needs(), Run: capCheck("rbac/secrets-read"),
+			Needs:       needs(), Run: capCheck(checkSecretsRead),
 		},
 		{
-			ID: "rbac/secrets-write", Domain: Domain, Severity: finding.Low,
+			// The only rbac check that reads Secrets (as metadata): when they may not
+			// be listed it alone is skipped, and the escalation paths through
+			// existing token Secrets are left out while the other checks still run.
+			ID: "rbac/token-secret-read", Domain: Domain, Severity: finding.Medium,
+			Title:       "Subject can read ServiceAccount token Secrets",
+			Description: "A legacy token Secret (type kubernetes.io/service-account-token) holds a token that does not expire: whoever reads it holds its ServiceAccount's permissions until the Secret is deleted, even after losing access to Secrets.",
+			Remediation: "Delete legacy token Secrets that are not used (the label kubernetes.io/legacy-token-last-used says when one was), use TokenRequest tokens instead, and remove get, list and watch on secrets where not needed.",
+			Controls:    []finding.Control{"CIS-5.1.2", ctlRBAC, ctlLeastPriv, ctlAccountMgt},
+			Needs:       needs(inventory.Secrets), Run: with(tokenSecretReaders),
+		},
+		{
+			ID: checkSecretsWrite, Domain: Domain, Severity: finding.Low,
 			Title:       "Subject can write Secrets",
 			Description: "Creating a Secret of type kubernetes.io/service-account-token makes the API server fill it with a token of any ServiceAccount of the namespace; updating Secrets changes credentials workloads trust.",
 			Remediation: "Remove create, update and patch on secrets where not needed.",
 			Controls:    []finding.Control{ctlRBAC, ctlLeastPriv},
-			Needs:       needs(), Run: capCheck("rbac/secrets-write"),
+			Needs:       needs(), Run: capCheck(checkSecretsWrite),
 		},
 		{
 			ID: "rbac/nodes-proxy", Domain: Domain, Severity: finding.High,
@@ -148,6 +159,14 @@ func NewChecks(opts Options) []checks.Check {
 			Remediation: "Leave PersistentVolume creation to storage provisioners and administrators.",
 			Controls:    []finding.Control{"CIS-5.1.9", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: capCheck("rbac/persistentvolume-create"),
+		},
+		{
+			ID: "rbac/aws-auth-write", Domain: Domain, Severity: finding.High,
+			Title:       "Subject can change the EKS aws-auth ConfigMap",
+			Description: "On Amazon EKS the ConfigMap kube-system/aws-auth maps IAM roles and users to Kubernetes users and groups: whoever can update or patch it can map an IAM identity it controls to system:masters, which bypasses RBAC. Elsewhere the ConfigMap does nothing, and the finding is low.",
+			Remediation: "Keep update and patch on configmaps in kube-system with cluster administrators; on EKS, manage access with access entries (authentication mode API) instead of aws-auth.",
+			Controls:    []finding.Control{ctlRBAC, ctlLeastPriv, ctlAccountMgt},
+			Needs:       needs(), Run: capCheck("rbac/aws-auth-write"),
 		},
 		{
 			ID: "rbac/pod-exec", Domain: Domain, Severity: finding.Medium,
@@ -214,9 +233,17 @@ func NewChecks(opts Options) []checks.Check {
 			Needs:       needs(inventory.ServiceAccounts, inventory.Pods), Run: with(automountRiskyTokens),
 		},
 		{
+			ID: "rbac/system-masters", Domain: Domain, Severity: finding.Info,
+			Title:       "Group system:masters bypasses RBAC",
+			Description: "The API server allows every request of a member of system:masters before RBAC is asked. Membership comes from credentials (a client certificate with O=system:masters), not from any object, so no audit through the API can list the members; a binding naming the group grants them nothing more.",
+			Remediation: "Keep system:masters credentials (such as kubeadm's super-admin.conf) offline for break-glass use, and give people and automation identities bound to roles.",
+			Controls:    []finding.Control{ctlRBAC, ctlAccountMgt},
+			Needs:       needs(), Run: with(systemMasters),
+		},
+		{
 			ID: "rbac/escalation-path", Domain: Domain, Severity: finding.High,
 			Title:       "Subject can become a more powerful identity",
-			Description: "A subject that can impersonate a ServiceAccount, mint or read its token, or run a pod as it holds its permissions too.",
+			Description: "A subject that can impersonate a ServiceAccount, mint or read its token (a token request, or a token Secret it creates or reads), or run a pod as it holds its permissions too.",
 			Remediation: "Cut the first step of the path: remove the permission that lets the subject become the other identity.",
 			Controls:    []finding.Control{"CIS-5.1.8", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(inventory.ServiceAccounts, inventory.Pods),
