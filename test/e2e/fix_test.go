@@ -511,7 +511,7 @@ func TestFixEditRevalidates(t *testing.T) {
 			}
 			d.answer("n")
 		case strings.Contains(cur, "Enforce baseline") && n == 1:
-			if !strings.Contains(seg, "Takes over fields another field manager set") || !strings.Contains(seg, `.metadata.labels.pod-security.kubernetes.io/warn, owned by "seed"`) {
+			if !strings.Contains(seg, "Takes over fields another field manager set") || !strings.Contains(seg, `.metadata.labels.pod-security.kubernetes.io/warn, owned by "kubectl"`) {
 				t.Errorf("taking over the seeded warn label is not said:\n%s", seg)
 			}
 			d.answer("e")
