@@ -1,13 +1,11 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
 	"github.com/kubectl-harden/kubectl-harden/pkg/output"
@@ -69,21 +67,11 @@ func newCmdChecks(o *AuditOptions) *cobra.Command {
 			if len(args) == 1 && len(infos) == 0 {
 				return fmt.Errorf("unknown domain %q: use one of %s", args[0], strings.Join(reg.Domains(), ", "))
 			}
-			switch o.Output {
-			case "json":
-				enc := json.NewEncoder(o.Out)
-				enc.SetIndent("", "    ")
-				return enc.Encode(infos)
-			case "yaml":
-				b, err := yaml.Marshal(infos)
-				if err != nil {
-					return err
-				}
-				_, err = o.Out.Write(b)
+			if err := validateListOutput("checks", o.Output); err != nil {
 				return err
-			case "table", "wide", "":
-			default:
-				return fmt.Errorf("kubectl harden checks prints table, wide, json or yaml, not %q", o.Output)
+			}
+			if done, err := printList(o.Out, o.Output, "checks", infos); done || err != nil {
+				return err
 			}
 			headers := []string{"ID", "DOMAIN", "SEVERITY", "CONTROLS", "TITLE"}
 			var rows [][]string

@@ -1,14 +1,12 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/netpol"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
@@ -110,12 +108,7 @@ func (c *CanReachOptions) Validate() error {
 	if c.src.IP.IsValid() && c.dst.IP.IsValid() {
 		return fmt.Errorf("SRC and DST are both addresses outside the cluster: NetworkPolicy has nothing to say")
 	}
-	switch c.Output {
-	case "table", "wide", "json", "yaml", "":
-	default:
-		return fmt.Errorf("kubectl harden netpol can-reach prints table, wide, json or yaml, not %q", c.Output)
-	}
-	return nil
+	return validateListOutput("netpol can-reach", c.Output)
 }
 
 // Run reads pods, namespaces and policies and prints the verdicts.
@@ -126,15 +119,10 @@ func (c *CanReachOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	var missing []string
-	for k, reason := range inv.Missing {
-		if k != inventory.DaemonSets { // only used to recognise the network plugin
-			missing = append(missing, fmt.Sprintf("%s (%s)", k, reason))
-		}
-	}
-	if len(missing) > 0 {
-		sort.Strings(missing)
-		return fmt.Errorf("cannot list %s: can-reach needs every pod, namespace and NetworkPolicy", strings.Join(missing, ", "))
+	// DaemonSets only help recognise the network plugin; the rest decide the answer.
+	if err := requireKinds(inv, []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies},
+		"can-reach needs every pod, namespace and NetworkPolicy"); err != nil {
+		return err
 	}
 	reaches, err := netpol.CanReach(inv, c.src, c.dst, c.port)
 	if err != nil {
@@ -144,23 +132,8 @@ func (c *CanReachOptions) Run(cmd *cobra.Command) error {
 	if c.port != nil {
 		list.Port = c.port.String()
 	}
-	switch c.Output {
-	case "json":
-		enc := json.NewEncoder(c.Out)
-		enc.SetIndent("", "    ")
-		if err := enc.Encode(list); err != nil {
-			return fmt.Errorf("write can-reach result: %w", err)
-		}
-		return nil
-	case "yaml":
-		b, err := yaml.Marshal(list)
-		if err != nil {
-			return fmt.Errorf("encode can-reach result: %w", err)
-		}
-		if _, err := c.Out.Write(b); err != nil {
-			return fmt.Errorf("write can-reach result: %w", err)
-		}
-		return nil
+	if done, err := printList(c.Out, c.Output, "can-reach result", list); done || err != nil {
+		return err
 	}
 	return c.printTable(reaches)
 }

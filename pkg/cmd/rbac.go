@@ -1,14 +1,11 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/rbac"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
@@ -105,29 +102,20 @@ func (w *WhoCanOptions) Validate() error {
 			return err
 		}
 	}
-	switch w.Output {
-	case "table", "wide", "json", "yaml", "":
-	default:
-		return fmt.Errorf("kubectl harden rbac who-can prints table, wide, json or yaml, not %q", w.Output)
-	}
-	return nil
+	return validateListOutput("rbac who-can", w.Output)
 }
+
+// rbacKinds are what who-can reads.
+var rbacKinds = []inventory.Kind{inventory.ClusterRoleBindings, inventory.RoleBindings, inventory.ClusterRoles, inventory.Roles}
 
 // Run reads the RBAC objects and prints who can.
 func (w *WhoCanOptions) Run(cmd *cobra.Command) error {
-	inv, err := w.LoadInventory(cmd.Context(), []inventory.Kind{
-		inventory.ClusterRoleBindings, inventory.RoleBindings, inventory.ClusterRoles, inventory.Roles,
-	})
+	inv, err := w.LoadInventory(cmd.Context(), rbacKinds)
 	if err != nil {
 		return err
 	}
-	if len(inv.Missing) > 0 {
-		var missing []string
-		for k, reason := range inv.Missing {
-			missing = append(missing, fmt.Sprintf("%s (%s)", k, reason))
-		}
-		sort.Strings(missing)
-		return fmt.Errorf("cannot list %s: who-can needs to read every role and binding", strings.Join(missing, ", "))
+	if err := requireKinds(inv, rbacKinds, "who-can needs to read every role and binding"); err != nil {
+		return err
 	}
 	acc, err := rbac.WhoCan(inv, w.Verb, w.Resource, w.Subresource, w.Name, w.Namespace)
 	if err != nil {
@@ -140,17 +128,7 @@ func (w *WhoCanOptions) Run(cmd *cobra.Command) error {
 	if list.Items == nil {
 		list.Items = []rbac.Access{}
 	}
-	switch w.Output {
-	case "json":
-		enc := json.NewEncoder(w.Out)
-		enc.SetIndent("", "    ")
-		return enc.Encode(list)
-	case "yaml":
-		b, err := yaml.Marshal(list)
-		if err != nil {
-			return fmt.Errorf("encode who-can result: %w", err)
-		}
-		_, err = w.Out.Write(b)
+	if done, err := printList(w.Out, w.Output, "who-can result", list); done || err != nil {
 		return err
 	}
 	if len(acc) == 0 {

@@ -36,8 +36,9 @@ func automountOff(ns, name string) map[string]any {
 }
 
 // defaultServiceAccounts reports namespaces whose pods run as the "default"
-// ServiceAccount, and grants to a default ServiceAccount (CIS 5.1.5): every
-// pod that names no ServiceAccount gets what the default one holds.
+// ServiceAccount with its token mounted, and grants to a default
+// ServiceAccount (CIS 5.1.5): every pod that names no ServiceAccount gets what
+// the default one holds.
 func defaultServiceAccounts(inv *inventory.Inventory, opts Options) []finding.Finding {
 	a := Analyze(inv)
 	pods := map[string][]string{}    // namespace -> pods running as default
@@ -55,6 +56,11 @@ func defaultServiceAccounts(inv *inventory.Inventory, opts Options) []finding.Fi
 	}
 	var out []finding.Finding
 	for ns, names := range pods {
+		if len(mounted[ns]) == 0 {
+			// No pod gets the default ServiceAccount's token: what CIS 5.1.5 asks
+			// (automountServiceAccountToken: false on it) is done, and its remedy applied.
+			continue
+		}
 		slices.Sort(names)
 		slices.Sort(mounted[ns])
 		subj := finding.Subject{Kind: kindServiceAccount, Namespace: ns, Name: "default"}
