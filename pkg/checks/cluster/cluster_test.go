@@ -7,32 +7,23 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/checktest"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
 func messages(t *testing.T, inv *inventory.Inventory, id string) []string {
 	t.Helper()
-	for _, c := range Checks() {
-		if c.ID == id {
-			var out []string
-			for _, f := range checks.Run(inv, []checks.Check{c}).Findings {
-				out = append(out, f.Severity.String()+": "+f.Message)
-			}
-			slices.Sort(out)
-			return out
-		}
+	var out []string
+	for _, f := range checktest.Run(t, inv, Checks(), id) {
+		out = append(out, f.Severity.String()+": "+f.Message)
 	}
-	t.Fatalf("no check %s", id)
-	return nil
+	slices.Sort(out)
+	return out
 }
 
 func TestControlPlaneChecks(t *testing.T) {
-	inv, err := inventory.FromFiles([]string{"testdata/control-plane.yaml"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := checktest.Load(t, "control-plane.yaml")
 	cases := map[string][]string{
 		"cluster/apiserver-flags": {
 			"critical: kube-apiserver on node cp2: --authorization-mode includes AlwaysAllow: every request is authorized",
@@ -76,10 +67,7 @@ func TestControlPlaneNotVisibleOnLiveClusterWithoutPods(t *testing.T) {
 }
 
 func TestLegacyTokenRemedyDeletesTheSecret(t *testing.T) {
-	inv, err := inventory.FromFiles([]string{"testdata/control-plane.yaml"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := checktest.Load(t, "control-plane.yaml")
 	for _, c := range Checks() {
 		if c.ID != "cluster/legacy-token-secret" {
 			continue

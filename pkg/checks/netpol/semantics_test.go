@@ -1,28 +1,20 @@
 package netpol
 
 import (
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/checktest"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
 // load reads fixtures from testdata.
 func load(t testing.TB, files ...string) *inventory.Inventory {
 	t.Helper()
-	paths := make([]string, len(files))
-	for i, f := range files {
-		paths[i] = filepath.Join("testdata", f)
-	}
-	inv, err := inventory.FromFiles(paths, nil)
-	if err != nil {
-		t.Fatalf("load %v: %v", files, err)
-	}
-	return inv
+	return checktest.Load(t, files...)
 }
 
 // reachOne asks one pod-to-pod (or IP) question.

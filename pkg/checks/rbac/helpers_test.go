@@ -1,11 +1,11 @@
 package rbac
 
 import (
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/checktest"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
@@ -13,15 +13,7 @@ import (
 // load reads fixtures from testdata.
 func load(t *testing.T, files ...string) *inventory.Inventory {
 	t.Helper()
-	paths := make([]string, len(files))
-	for i, f := range files {
-		paths[i] = filepath.Join("testdata", f)
-	}
-	inv, err := inventory.FromFiles(paths, nil)
-	if err != nil {
-		t.Fatalf("load %v: %v", files, err)
-	}
-	return inv
+	return checktest.Load(t, files...)
 }
 
 // run runs one check through the registry, so findings are filled as in a real run.

@@ -4,34 +4,25 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/checktest"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
 func load(t *testing.T, includeSystem bool) *inventory.Inventory {
 	t.Helper()
-	inv, err := inventory.FromFiles([]string{"testdata/workloads.yaml"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := checktest.Load(t, "workloads.yaml")
 	inv.Settings.IncludeSystem = includeSystem
 	return inv
 }
 
 func run(t *testing.T, inv *inventory.Inventory, id string) []string {
 	t.Helper()
-	for _, c := range Checks() {
-		if c.ID == id {
-			var got []string
-			for _, f := range checks.Run(inv, []checks.Check{c}).Findings {
-				got = append(got, f.Message)
-			}
-			slices.Sort(got)
-			return got
-		}
+	var got []string
+	for _, f := range checktest.Run(t, inv, Checks(), id) {
+		got = append(got, f.Message)
 	}
-	t.Fatalf("no check %s", id)
-	return nil
+	slices.Sort(got)
+	return got
 }
 
 func TestChecks(t *testing.T) {
