@@ -179,7 +179,9 @@ func missingReason(inv *inventory.Inventory, c Check) string {
 		if inv.Has(k) {
 			continue
 		}
-		if r, ok := inv.Missing[k]; ok {
+		if r, ok := inv.Missing[k]; ok && !k.IsResource() {
+			reasons = append(reasons, fmt.Sprintf("%s %s", k, r))
+		} else if ok {
 			reasons = append(reasons, fmt.Sprintf("cannot list %s: %s", k, r))
 		} else if !inv.Offline {
 			reasons = append(reasons, fmt.Sprintf("%s not loaded", k))

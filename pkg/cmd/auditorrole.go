@@ -20,6 +20,9 @@ import (
 func AuditorRole(name string, cs []checks.Check) *rbacv1.ClusterRole {
 	byGroup := map[string][]string{}
 	for _, k := range checks.Needs(cs) {
+		if !k.IsResource() {
+			continue
+		}
 		byGroup[k.Group()] = append(byGroup[k.Group()], string(k))
 	}
 	var gs []string

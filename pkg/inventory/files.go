@@ -46,8 +46,11 @@ func FromFiles(paths []string, stdin io.Reader) (*Inventory, error) {
 	inv := New()
 	inv.Offline = true
 	for _, k := range allKinds {
-		inv.Loaded[k] = true
+		if k.IsResource() {
+			inv.Loaded[k] = true
+		}
 	}
+	inv.Missing[AnonymousAccess] = "needs a live API server to probe"
 	for _, p := range paths {
 		if p == "-" {
 			if err := inv.readStream("<stdin>", stdin); err != nil {

@@ -42,6 +42,10 @@ const (
 	NetworkPolicies                 Kind = "networkpolicies"
 	ValidatingWebhookConfigurations Kind = "validatingwebhookconfigurations"
 	MutatingWebhookConfigurations   Kind = "mutatingwebhookconfigurations"
+
+	// AnonymousAccess is not a resource: it is what the API server answers to
+	// requests without credentials, probed live (see AnonymousProbe).
+	AnonymousAccess Kind = "anonymous-access"
 )
 
 // AllKinds lists every kind the inventory knows, in a stable order.
@@ -49,7 +53,7 @@ var allKinds = []Kind{
 	Namespaces, Pods, ServiceAccounts, Secrets, ConfigMaps, Nodes, PodTemplates, ReplicationControllers,
 	Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs,
 	Roles, ClusterRoles, RoleBindings, ClusterRoleBindings, NetworkPolicies,
-	ValidatingWebhookConfigurations, MutatingWebhookConfigurations,
+	ValidatingWebhookConfigurations, MutatingWebhookConfigurations, AnonymousAccess,
 }
 
 // AllKinds returns every kind the inventory knows.
@@ -104,6 +108,8 @@ type Inventory struct {
 	NetworkPolicies        []networkingv1.NetworkPolicy
 	ValidatingWebhooks     []admissionregistrationv1.ValidatingWebhookConfiguration
 	MutatingWebhooks       []admissionregistrationv1.MutatingWebhookConfiguration
+	// Anonymous is what the server answered to requests without credentials (live only).
+	Anonymous *AnonymousProbe
 
 	// Loaded says which kinds were read. A kind not loaded is unknown, not empty.
 	Loaded map[Kind]bool
@@ -225,6 +231,20 @@ var groups = map[Kind]string{
 
 // Group returns the kind's API group; the resource name is the Kind string itself.
 func (k Kind) Group() string { return groups[k] }
+
+// IsResource reports whether the kind is read by listing an API resource
+// (and so needs list permission), rather than probed.
+func (k Kind) IsResource() bool { return k != AnonymousAccess }
+
+// AnonymousProbe holds the HTTP status codes the API server returned to
+// requests sent without any credentials.
+type AnonymousProbe struct {
+	// Version is the status of GET /version (200 is the default: public info).
+	Version int `json:"version"`
+	// Namespaces is the status of GET /api/v1/namespaces: 401 when anonymous
+	// auth is off, 403 when it is on and RBAC denies, 200 when anyone may list.
+	Namespaces int `json:"namespaces"`
+}
 
 // ResetMemo forgets the shared analyses, so a copied inventory recomputes them (benchmarks).
 func (inv *Inventory) ResetMemo() { inv.memo = &memoTable{} }

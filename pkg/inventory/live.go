@@ -61,7 +61,7 @@ func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*I
 	}
 	inv.ServerVersion = v.GitVersion
 
-	l := &lister{cs: cs, mc: mc, ns: opts.Namespace, inv: inv, pageSize: opts.PageSize}
+	l := &lister{config: config, cs: cs, mc: mc, ns: opts.Namespace, inv: inv, pageSize: opts.PageSize}
 	if l.pageSize <= 0 {
 		l.pageSize = PageSize
 	}
@@ -122,6 +122,7 @@ func dedupe(ks []Kind) []Kind {
 }
 
 type lister struct {
+	config   *rest.Config
 	cs       kubernetes.Interface
 	mc       metadata.Interface
 	ns       string
@@ -173,6 +174,9 @@ func listPages[T any, L any](ctx context.Context, pageSize int64, list func(cont
 func (l *lister) list(ctx context.Context, k Kind) error {
 	cs, ns := l.cs, l.ns
 	switch k {
+	case AnonymousAccess:
+		probe, err := probeAnonymous(ctx, l.config)
+		return l.done(err, func() { l.inv.Anonymous = probe })
 	case Namespaces:
 		if ns != "" {
 			// A namespace-scoped audit needs only its own namespace, and get is often allowed where list is not.
@@ -277,4 +281,35 @@ func (l *lister) set(set func()) error {
 	defer l.mu.Unlock()
 	set()
 	return nil
+}
+
+// probeAnonymous sends two requests without credentials and records the
+// status codes. Only a failure to reach the server is an error.
+func probeAnonymous(ctx context.Context, config *rest.Config) (*AnonymousProbe, error) {
+	cfg := rest.AnonymousClientConfig(config)
+	cfg.ContentType, cfg.AcceptContentTypes = "application/json", "application/json"
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create anonymous client: %w", err)
+	}
+	status := func(path string, params map[string]string) (int, error) {
+		req := cs.CoreV1().RESTClient().Get().AbsPath(path)
+		for k, v := range params {
+			req = req.Param(k, v)
+		}
+		code := 0
+		err := req.Do(ctx).StatusCode(&code).Error()
+		if code == 0 {
+			return 0, fmt.Errorf("probe %s without credentials: %w", path, err)
+		}
+		return code, nil
+	}
+	var p AnonymousProbe
+	if p.Version, err = status("/version", nil); err != nil {
+		return nil, err
+	}
+	if p.Namespaces, err = status("/api/v1/namespaces", map[string]string{"limit": "1"}); err != nil {
+		return nil, err
+	}
+	return &p, nil
 }

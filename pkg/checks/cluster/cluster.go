@@ -54,6 +54,15 @@ func Checks() []checks.Check {
 			Run:         controlPlaneNotVisible,
 		},
 		{
+			ID: "cluster/anonymous-access", Domain: Domain, Severity: finding.Critical,
+			Title:       "API server answers requests without credentials",
+			Description: "With anonymous auth on, a request without credentials is served as system:anonymous; whatever RBAC grants that user or system:unauthenticated is open to anyone who can reach the API server.",
+			Remediation: "Set --anonymous-auth=false on kube-apiserver (keep it only for health checks, with an AuthenticationConfiguration anonymous section limited to /livez, /readyz and /healthz), and remove every binding to system:anonymous and system:unauthenticated.",
+			Controls:    []finding.Control{"CIS-1.2.1", "CIS-5.1.1", "NSA-CISA-Authentication", "NIST-800-53-AC-14"},
+			Needs:       []inventory.Kind{inventory.AnonymousAccess},
+			Run:         anonymousAccess,
+		},
+		{
 			ID: "cluster/webhook-fails-open", Domain: Domain, Severity: finding.Low,
 			Title:       "Admission webhook fails open",
 			Description: "A webhook with failurePolicy Ignore admits every request while it is down or slow: a policy it enforces can be bypassed by making it unavailable.",
@@ -234,6 +243,31 @@ func controlPlaneNotVisible(inv *inventory.Inventory) []finding.Finding {
 		Message:  "no kube-apiserver pod in kube-system: control-plane flags are unknown (managed or external control plane)",
 		Resource: finding.Resource{APIVersion: "v1", Kind: "Namespace", Name: "kube-system"},
 	}}
+}
+
+// anonymousAccess judges the live probe: listing namespaces without
+// credentials must fail, and should fail with 401 (anonymous auth off).
+func anonymousAccess(inv *inventory.Inventory) []finding.Finding {
+	p := inv.Anonymous
+	if p == nil {
+		return nil
+	}
+	ev := map[string]any{"GET /version": p.Version, "GET /api/v1/namespaces": p.Namespaces}
+	res := finding.Resource{APIVersion: "v1", Kind: "Namespace", Name: "kube-system"}
+	switch {
+	case p.Namespaces >= 200 && p.Namespaces < 300:
+		return []finding.Finding{{
+			Message:  fmt.Sprintf("a request without credentials listed namespaces (HTTP %d): RBAC grants system:anonymous or system:unauthenticated read access to the cluster", p.Namespaces),
+			Resource: res, Evidence: ev,
+		}}
+	case p.Namespaces == 403:
+		return []finding.Finding{{
+			Severity: finding.Low,
+			Message:  "anonymous auth is on: requests without credentials are served as system:anonymous (listing namespaces was forbidden by RBAC, HTTP 403)",
+			Resource: res, Evidence: ev,
+		}}
+	}
+	return nil
 }
 
 func webhooksFailOpen(inv *inventory.Inventory) []finding.Finding {

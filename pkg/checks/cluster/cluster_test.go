@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/checktest"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
@@ -78,6 +79,38 @@ func TestLegacyTokenRemedyDeletesTheSecret(t *testing.T) {
 		}
 		if f.Subject == nil || *f.Subject != (finding.Subject{Kind: "ServiceAccount", Namespace: "ci", Name: "builder"}) {
 			t.Errorf("subject %+v", f.Subject)
+		}
+	}
+}
+
+func TestAnonymousAccess(t *testing.T) {
+	cases := []struct {
+		probe *inventory.AnonymousProbe
+		want  []string
+	}{
+		{&inventory.AnonymousProbe{Version: 200, Namespaces: 200}, []string{"critical: a request without credentials listed namespaces (HTTP 200): RBAC grants system:anonymous or system:unauthenticated read access to the cluster"}},
+		{&inventory.AnonymousProbe{Version: 200, Namespaces: 403}, []string{"low: anonymous auth is on: requests without credentials are served as system:anonymous (listing namespaces was forbidden by RBAC, HTTP 403)"}},
+		{&inventory.AnonymousProbe{Version: 401, Namespaces: 401}, nil},
+	}
+	for _, tc := range cases {
+		inv := inventory.New()
+		inv.Loaded[inventory.AnonymousAccess] = true
+		inv.Anonymous = tc.probe
+		if got := messages(t, inv, "cluster/anonymous-access"); !slices.Equal(got, tc.want) {
+			t.Errorf("%+v: got %q want %q", *tc.probe, got, tc.want)
+		}
+	}
+}
+
+func TestAnonymousAccessIsSkippedOffline(t *testing.T) {
+	inv := checktest.Load(t, "control-plane.yaml")
+	for _, c := range Checks() {
+		if c.ID != "cluster/anonymous-access" {
+			continue
+		}
+		res := checks.Run(inv, []checks.Check{c})
+		if len(res.Skipped) != 1 || res.Skipped[0].Reason != "anonymous-access needs a live API server to probe" {
+			t.Errorf("offline: %+v", res)
 		}
 	}
 }
