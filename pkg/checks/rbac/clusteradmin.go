@@ -49,6 +49,11 @@ func clusterAdminBindings(inv *inventory.Inventory, opts Options) []finding.Find
 		b := g.Binding
 		// Every finding of one binding carries the same change, so applying it once fixes them all.
 		change := removeSubject(b, flagged[b])
+		for _, h := range hits {
+			if h.Binding == b {
+				change.Breaks = append(change.Breaks, fmt.Sprintf("%s loses the permissions of %s %s", h.Subject, b.RoleString(), h.Scope()))
+			}
+		}
 		subj := g.Subject
 		ev := grantEvidence(g, nil)
 		if g.Role != nil {
