@@ -118,22 +118,25 @@ func (o *AuditOptions) Validate() error {
 	return nil
 }
 
-// Namespace returns the namespace an audit is narrowed to, or "" for all.
-func (o *AuditOptions) Namespace() (string, error) {
-	if o.AllNamespaces {
-		return "", nil
+// Namespace returns the namespace -n narrows an audit to, or "" for all
+// (the context's namespace does not narrow an audit: all namespaces is the default).
+func (o *AuditOptions) Namespace() string {
+	if o.AllNamespaces || o.ConfigFlags.Namespace == nil {
+		return ""
 	}
-	ns, explicit, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
-	if err != nil && len(o.Filenames) == 0 {
-		return "", fmt.Errorf("read kubeconfig: %w", err)
+	return *o.ConfigFlags.Namespace
+}
+
+// DefaultNamespace is where a bare object name lives, as in kubectl: -n,
+// else the kubeconfig context's namespace, else "default".
+func (o *AuditOptions) DefaultNamespace() string {
+	if ns := o.Namespace(); ns != "" {
+		return ns
 	}
-	if !explicit && (o.ConfigFlags.Namespace == nil || *o.ConfigFlags.Namespace == "") {
-		return "", nil
+	if ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace(); err == nil && ns != "" {
+		return ns
 	}
-	if o.ConfigFlags.Namespace != nil && *o.ConfigFlags.Namespace != "" {
-		return *o.ConfigFlags.Namespace, nil
-	}
-	return ns, nil
+	return "default"
 }
 
 // RESTConfig returns the client config with --qps and --burst applied.
@@ -161,10 +164,7 @@ func (o *AuditOptions) LoadInventory(ctx context.Context, kinds []inventory.Kind
 	if err != nil {
 		return nil, err
 	}
-	ns, err := o.Namespace()
-	if err != nil {
-		return nil, err
-	}
+	ns := o.Namespace()
 	done := o.progress(fmt.Sprintf("listing %d kinds from %s ...", len(kinds), cfg.Host))
 	inv, err := inventory.FromCluster(ctx, cfg, inventory.LiveOptions{Kinds: kinds, Namespace: ns, Warnings: o.ErrOut})
 	done()
@@ -206,11 +206,7 @@ func (o *AuditOptions) Audit(ctx context.Context, domains []string) (*finding.Re
 	}
 	res := checks.Run(inv, selected)
 	items := filter.Apply(res.Findings)
-	ns, err := o.Namespace()
-	if err != nil {
-		return nil, nil, err
-	}
-	if ns != "" {
+	if ns := o.Namespace(); ns != "" {
 		items = inNamespace(items, ns)
 	}
 	report := finding.NewReport(o.metadata(inv), res.Ran, res.Skipped, items)

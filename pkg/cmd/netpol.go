@@ -77,13 +77,8 @@ func newCmdCanReach(o *AuditOptions) *cobra.Command {
 
 // Complete reads the endpoints, the port and the default namespace.
 func (c *CanReachOptions) Complete(args []string) error {
-	ns, err := c.AuditOptions.Namespace()
-	if err != nil {
-		return err
-	}
-	if ns == "" {
-		ns = "default"
-	}
+	ns := c.AuditOptions.DefaultNamespace()
+	var err error
 	if c.src, err = netpol.ParseEndpoint(args[0], ns); err != nil {
 		return fmt.Errorf("SRC: %w", err)
 	}

@@ -84,10 +84,7 @@ func (w *WhoCanOptions) Complete(args []string) error {
 	if len(args) == 3 {
 		w.Name = args[2]
 	}
-	ns, err := w.AuditOptions.Namespace()
-	if err != nil {
-		return err
-	}
+	ns := w.AuditOptions.Namespace()
 	w.Namespace = ns
 	if ns == "" {
 		w.Namespace = rbac.AnyNamespace
