@@ -20,6 +20,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 )
@@ -236,6 +237,17 @@ func stripManagedFields(m metav1.Object) { m.SetManagedFields(nil) }
 func (inv *Inventory) addObject(gvk schema.GroupVersionKind, js []byte) (Key, error) {
 	var key Key
 	var err error
+	if k, ok := customKind(gvk.Group, gvk.Kind); ok {
+		// Custom resources of any version are kept as read, like the live loader does.
+		var u unstructured.Unstructured
+		if err := u.UnmarshalJSON(js); err != nil {
+			return Key{}, err
+		}
+		stripManagedFields(&u)
+		list := inv.customList(k)
+		*list = append(*list, u)
+		return Key{Kind: gvk.Kind, Namespace: u.GetNamespace(), Name: u.GetName()}, nil
+	}
 	switch gvk {
 	case corev1.SchemeGroupVersion.WithKind("Namespace"):
 		key, err = decodeInto(js, &inv.Namespaces, func(o *corev1.Namespace) metav1.Object { return o })

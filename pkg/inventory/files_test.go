@@ -119,3 +119,44 @@ func FuzzReadStream(f *testing.F) {
 		_ = inv.readStream("fuzz", strings.NewReader(string(data)))
 	})
 }
+
+func TestFromFilesReadsCustomResourcesAsUnstructured(t *testing.T) {
+	inv, err := FromFiles([]string{"testdata/custom-resources.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[Kind]int{
+		ClusterImagePolicies: len(inv.ClusterImagePolicies), KyvernoPolicies: len(inv.KyvernoPolicies),
+		KyvernoClusterPolicies: len(inv.KyvernoClusterPolicies), ImageValidatingPolicies: len(inv.ImageValidatingPolicies),
+		ConstraintTemplates: len(inv.ConstraintTemplates),
+	}
+	for k, n := range counts {
+		if n != 1 {
+			t.Errorf("%s: got %d objects, want 1", k, n)
+		}
+		if !inv.Has(k) {
+			t.Errorf("%s not loaded offline", k)
+		}
+	}
+	if _, ok := inv.ClusterImagePolicies[0].Object["metadata"].(map[string]any)["managedFields"]; ok {
+		t.Error("managedFields kept")
+	}
+	if p := inv.KyvernoPolicies[0]; p.GetNamespace() != "shop" || p.GetName() != "verify" {
+		t.Errorf("Policy read as %s/%s", p.GetNamespace(), p.GetName())
+	}
+	if got := inv.Sources[Key{Kind: "ConstraintTemplate", Name: "ratifyverification"}]; got.Line != 30 {
+		t.Errorf("ConstraintTemplate source %+v, want line 30", got)
+	}
+}
+
+func TestCustomKindsHaveTheirGroups(t *testing.T) {
+	want := map[Kind]string{
+		ClusterImagePolicies: "policy.sigstore.dev", KyvernoClusterPolicies: "kyverno.io", KyvernoPolicies: "kyverno.io",
+		ImageValidatingPolicies: "policies.kyverno.io", ConstraintTemplates: "templates.gatekeeper.sh",
+	}
+	for k, g := range want {
+		if k.Group() != g || !k.IsResource() {
+			t.Errorf("%s: group %q, want %q", k, k.Group(), g)
+		}
+	}
+}

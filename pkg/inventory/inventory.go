@@ -15,6 +15,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // Kind is a kind of object the inventory can hold; checks declare the kinds they need.
@@ -43,6 +44,14 @@ const (
 	ValidatingWebhookConfigurations Kind = "validatingwebhookconfigurations"
 	MutatingWebhookConfigurations   Kind = "mutatingwebhookconfigurations"
 
+	// Custom resources of admission tools that verify image signatures. A
+	// cluster without the tool does not serve them: that reads as none, not as unknown.
+	ClusterImagePolicies    Kind = "clusterimagepolicies"    // sigstore policy-controller, policy.sigstore.dev
+	KyvernoClusterPolicies  Kind = "clusterpolicies"         // Kyverno, kyverno.io
+	KyvernoPolicies         Kind = "policies"                // Kyverno, kyverno.io (namespaced)
+	ImageValidatingPolicies Kind = "imagevalidatingpolicies" // Kyverno, policies.kyverno.io
+	ConstraintTemplates     Kind = "constrainttemplates"     // Gatekeeper, templates.gatekeeper.sh
+
 	// AnonymousAccess is not a resource: it is what the API server answers to
 	// requests without credentials, probed live (see AnonymousProbe).
 	AnonymousAccess Kind = "anonymous-access"
@@ -53,7 +62,9 @@ var allKinds = []Kind{
 	Namespaces, Pods, ServiceAccounts, Secrets, ConfigMaps, Nodes, PodTemplates, ReplicationControllers,
 	Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs,
 	Roles, ClusterRoles, RoleBindings, ClusterRoleBindings, NetworkPolicies,
-	ValidatingWebhookConfigurations, MutatingWebhookConfigurations, AnonymousAccess,
+	ValidatingWebhookConfigurations, MutatingWebhookConfigurations,
+	ClusterImagePolicies, KyvernoClusterPolicies, KyvernoPolicies, ImageValidatingPolicies, ConstraintTemplates,
+	AnonymousAccess,
 }
 
 // AllKinds returns every kind the inventory knows.
@@ -108,6 +119,12 @@ type Inventory struct {
 	NetworkPolicies        []networkingv1.NetworkPolicy
 	ValidatingWebhooks     []admissionregistrationv1.ValidatingWebhookConfiguration
 	MutatingWebhooks       []admissionregistrationv1.MutatingWebhookConfiguration
+	// Custom resources are kept as read: their schemas change between the tools' versions.
+	ClusterImagePolicies    []unstructured.Unstructured
+	KyvernoClusterPolicies  []unstructured.Unstructured
+	KyvernoPolicies         []unstructured.Unstructured
+	ImageValidatingPolicies []unstructured.Unstructured
+	ConstraintTemplates     []unstructured.Unstructured
 	// Anonymous is what the server answered to requests without credentials (live only).
 	Anonymous *AnonymousProbe
 
@@ -227,6 +244,54 @@ var groups = map[Kind]string{
 	NetworkPolicies:                 "networking.k8s.io",
 	ValidatingWebhookConfigurations: "admissionregistration.k8s.io",
 	MutatingWebhookConfigurations:   "admissionregistration.k8s.io",
+	ClusterImagePolicies:            "policy.sigstore.dev",
+	KyvernoClusterPolicies:          "kyverno.io",
+	KyvernoPolicies:                 "kyverno.io",
+	ImageValidatingPolicies:         "policies.kyverno.io",
+	ConstraintTemplates:             "templates.gatekeeper.sh",
+}
+
+// customResource says how a kind served by a CRD is found: the versions to
+// try, preferred first (the first one served is listed), and its object Kind.
+type customResource struct {
+	versions []string
+	kind     string
+}
+
+var customResources = map[Kind]customResource{
+	ClusterImagePolicies:    {versions: []string{"v1beta1", "v1alpha1"}, kind: "ClusterImagePolicy"},
+	KyvernoClusterPolicies:  {versions: []string{"v1"}, kind: "ClusterPolicy"},
+	KyvernoPolicies:         {versions: []string{"v1"}, kind: "Policy"},
+	ImageValidatingPolicies: {versions: []string{"v1", "v1beta1", "v1alpha1"}, kind: "ImageValidatingPolicy"},
+	ConstraintTemplates:     {versions: []string{"v1", "v1beta1"}, kind: "ConstraintTemplate"},
+}
+
+// customKind returns the inventory kind of a custom resource's group and
+// Kind, whatever its version.
+func customKind(group, kind string) (Kind, bool) {
+	for k, cr := range customResources {
+		if groups[k] == group && cr.kind == kind {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// customList returns the slice that holds a custom resource kind.
+func (inv *Inventory) customList(k Kind) *[]unstructured.Unstructured {
+	switch k {
+	case ClusterImagePolicies:
+		return &inv.ClusterImagePolicies
+	case KyvernoClusterPolicies:
+		return &inv.KyvernoClusterPolicies
+	case KyvernoPolicies:
+		return &inv.KyvernoPolicies
+	case ImageValidatingPolicies:
+		return &inv.ImageValidatingPolicies
+	case ConstraintTemplates:
+		return &inv.ConstraintTemplates
+	}
+	return nil
 }
 
 // Group returns the kind's API group; the resource name is the Kind string itself.

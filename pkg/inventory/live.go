@@ -16,6 +16,9 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
@@ -54,6 +57,10 @@ func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*I
 	if err != nil {
 		return nil, fmt.Errorf("create metadata client: %w", err)
 	}
+	dc, err := dynamic.NewForConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("create dynamic client: %w", err)
+	}
 	inv := New()
 	v, err := cs.Discovery().ServerVersion()
 	if err != nil {
@@ -61,7 +68,7 @@ func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*I
 	}
 	inv.ServerVersion = v.GitVersion
 
-	l := &lister{config: config, cs: cs, mc: mc, ns: opts.Namespace, inv: inv, pageSize: opts.PageSize}
+	l := &lister{config: config, cs: cs, mc: mc, dc: dc, ns: opts.Namespace, inv: inv, pageSize: opts.PageSize}
 	if l.pageSize <= 0 {
 		l.pageSize = PageSize
 	}
@@ -125,6 +132,7 @@ type lister struct {
 	config   *rest.Config
 	cs       kubernetes.Interface
 	mc       metadata.Interface
+	dc       dynamic.Interface
 	ns       string
 	pageSize int64
 	mu       sync.Mutex
@@ -135,6 +143,7 @@ type lister struct {
 var clusterScoped = map[Kind]bool{
 	Namespaces: true, Nodes: true, ClusterRoles: true, ClusterRoleBindings: true,
 	ValidatingWebhookConfigurations: true, MutatingWebhookConfigurations: true,
+	ClusterImagePolicies: true, KyvernoClusterPolicies: true, ImageValidatingPolicies: true, ConstraintTemplates: true,
 }
 
 func (l *lister) where(k Kind) string {
@@ -173,6 +182,9 @@ func listPages[T any, L any](ctx context.Context, pageSize int64, list func(cont
 
 func (l *lister) list(ctx context.Context, k Kind) error {
 	cs, ns := l.cs, l.ns
+	if _, ok := customResources[k]; ok {
+		return l.listCustom(ctx, k)
+	}
 	switch k {
 	case AnonymousAccess:
 		probe, err := probeAnonymous(ctx, l.config)
@@ -267,6 +279,29 @@ func (l *lister) list(ctx context.Context, k Kind) error {
 		return l.done(err, func() { l.inv.MutatingWebhooks = v })
 	}
 	return fmt.Errorf("inventory: no loader for kind %q", strings.TrimSpace(string(k)))
+}
+
+// listCustom lists a kind served by a CRD, at the first of its versions the
+// server serves. When none is served the tool is not installed: the kind is
+// read and empty, so checks report what its absence means. Forbidden stays an
+// error, as for built-in kinds: RBAC is checked before the resource is looked up.
+func (l *lister) listCustom(ctx context.Context, k Kind) error {
+	cr := customResources[k]
+	for _, version := range cr.versions {
+		nri := l.dc.Resource(schema.GroupVersionResource{Group: k.Group(), Version: version, Resource: string(k)})
+		var ri dynamic.ResourceInterface = nri
+		if !clusterScoped[k] {
+			ri = nri.Namespace(l.ns)
+		}
+		v, err := listPages(ctx, l.pageSize, ri.List, func(l *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
+			return l.Items, l.GetContinue()
+		}, func(o *unstructured.Unstructured) metav1.Object { return o })
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		return l.done(err, func() { *l.inv.customList(k) = v })
+	}
+	return nil
 }
 
 func (l *lister) done(err error, set func()) error {

@@ -1,6 +1,7 @@
 // Package cluster holds the checks on control-plane settings visible through
 // the API: the flags of kubeadm-style static control-plane pods, admission
-// webhooks that fail open, and legacy service-account token Secrets. What the
+// webhooks that fail open, legacy service-account token Secrets, and
+// admission control that verifies image signatures. What the
 // API does not show (a managed control plane's flags) is reported as unknown,
 // never as passing.
 package cluster
@@ -79,6 +80,16 @@ func Checks() []checks.Check {
 			Controls:    []finding.Control{"CIS-5.1.6", "NSA-CISA-Authentication", "NIST-800-53-IA-5"},
 			Needs:       []inventory.Kind{inventory.Secrets},
 			Run:         legacyTokens,
+		},
+		{
+			ID: "cluster/image-signing-not-enforced", Domain: Domain, Severity: finding.Medium,
+			Title:       "Image signatures are not verified at admission",
+			Description: "Without admission control that verifies image signatures (sigstore policy-controller, Kyverno verifyImages or ImageValidatingPolicy, the ImagePolicyWebhook plugin), a tampered or untrusted image runs as readily as a signed one. Tools this audit cannot see are unknown, not passing.",
+			Remediation: "Install a verifier (sigstore policy-controller with ClusterImagePolicies and namespaces labelled policy.sigstore.dev/include=true, or Kyverno verifyImages / ImageValidatingPolicy in Enforce mode) with failurePolicy Fail.",
+			Controls:    []finding.Control{"NIST-800-190-4.1.1", "NIST-800-53-SI-7", "NSA-CISA-Supply-Chain"},
+			Needs: []inventory.Kind{inventory.Pods, inventory.Namespaces, inventory.ValidatingWebhookConfigurations, inventory.MutatingWebhookConfigurations,
+				inventory.ClusterImagePolicies, inventory.KyvernoClusterPolicies, inventory.KyvernoPolicies, inventory.ImageValidatingPolicies, inventory.ConstraintTemplates},
+			Run: imageSigningNotEnforced,
 		},
 	}
 }
