@@ -39,6 +39,9 @@ type AuditOptions struct {
 	IncludeSystem bool
 	QPS           float32
 	Burst         int
+	// Contexts and AllContexts audit several clusters at once (fleet.go).
+	Contexts    []string
+	AllContexts bool
 
 	// Now is the clock for report timestamps; tests pin it.
 	Now func() time.Time
@@ -73,6 +76,7 @@ func (o *AuditOptions) AddFlags(cmd *cobra.Command) {
 	fs.BoolVar(&o.IncludeSystem, "include-system", false, "Also report built-in system: roles, bindings and namespaces left at their defaults")
 	fs.Float32Var(&o.QPS, "qps", o.QPS, "Requests per second to the API server")
 	fs.IntVar(&o.Burst, "burst", o.Burst, "Burst of requests to the API server")
+	o.addFleetFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"table", "wide", "json", "yaml", "name", "sarif", "patch", "jsonpath=", "go-template="}, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -274,6 +278,9 @@ func (o *AuditOptions) Printer(domains []string) (output.Printer, error) {
 func (o *AuditOptions) RunAudit(cmd *cobra.Command, domains []string) error {
 	if err := o.Validate(); err != nil {
 		return err
+	}
+	if o.Fleet() {
+		return o.RunFleet(cmd, domains)
 	}
 	printer, err := o.Printer(domains)
 	if err != nil {

@@ -77,6 +77,12 @@ func (p *PSAOptions) Validate() error {
 // before printing it.
 func (p *PSAOptions) Run(cmd *cobra.Command) error {
 	domains := []string{psa.Domain}
+	if p.Fleet() {
+		if p.ServerDryRun {
+			return fmt.Errorf("--server-dry-run asks one API server and cannot be used with --contexts or --all-contexts")
+		}
+		return p.RunFleet(cmd, domains)
+	}
 	printer, err := p.Printer(domains)
 	if err != nil {
 		return err

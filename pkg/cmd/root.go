@@ -101,6 +101,7 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 		return fmt.Errorf("%w\nSee '%s --help' for usage.", err, c.CommandPath())
 	})
 	o.AddFlags(cmd)
+	cmd.PersistentPreRunE = o.rejectFleetOutsideAudits
 	registerCompletions(cmd, o)
 	addKlogVerbosity(cmd)
 
