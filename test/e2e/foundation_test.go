@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -186,6 +187,27 @@ func TestOfflineFindsWhatLiveFinds(t *testing.T) {
 	}
 	if offline.Items[0].Source == nil || !strings.HasPrefix(offline.Items[0].Source.File, testdata("demo")) || offline.Items[0].Source.Line == 0 {
 		t.Errorf("offline finding has no file and line: %+v", offline.Items[0].Source)
+	}
+}
+
+// sameLiveAndOffline checks that the live and the offline audits found
+// exactly the wanted findings (keyed "CHECK RESOURCE"), and that each one
+// reads the same in both (the map values: whatever the test compares).
+func sameLiveAndOffline(t *testing.T, what string, want []string, live, offline map[string]string) {
+	t.Helper()
+	for _, run := range []struct {
+		name string
+		got  map[string]string
+	}{{"live", live}, {"offline", offline}} {
+		keys := slices.Sorted(maps.Keys(run.got))
+		if !slices.Equal(keys, want) {
+			t.Errorf("%s findings on %s:\n  %s\nwant:\n  %s", run.name, what, strings.Join(keys, "\n  "), strings.Join(want, "\n  "))
+		}
+	}
+	for k, lv := range live {
+		if ov, ok := offline[k]; ok && ov != lv {
+			t.Errorf("%s differs\nlive:    %s\noffline: %s", k, lv, ov)
+		}
 	}
 }
 

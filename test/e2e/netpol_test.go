@@ -107,24 +107,7 @@ func TestNetpolLiveAndOfflineAgree(t *testing.T) {
 		"netpol/policy-allows-all networkpolicy/netpol-edge/lb-public",
 		"netpol/policy-selects-no-pod networkpolicy/netpol-data/typo",
 	}
-	for _, run := range []struct {
-		name string
-		got  map[string]string
-	}{{"live", l}, {"offline", o}} {
-		var keys []string
-		for k := range run.got {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		if !slices.Equal(keys, want) {
-			t.Errorf("%s findings on netpol-*:\n  %s\nwant:\n  %s", run.name, strings.Join(keys, "\n  "), strings.Join(want, "\n  "))
-		}
-	}
-	for k, lv := range l {
-		if ov, ok := o[k]; ok && ov != lv {
-			t.Errorf("%s differs\nlive:    %s\noffline: %s", k, lv, ov)
-		}
-	}
+	sameLiveAndOffline(t, "netpol-*", want, l, o)
 
 	liveCNI, liveRows := netpolCoverage(t, live, "netpol-")
 	offCNI, offRows := netpolCoverage(t, offline, "netpol-")

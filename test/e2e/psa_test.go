@@ -233,24 +233,7 @@ func TestPSALiveAndOfflineAgree(t *testing.T) {
 		"psa/seccomp deployment/psa-deploy/log-shipper",
 		"psa/seccomp deployment/psa-deploy/web",
 	}
-	for _, run := range []struct {
-		name string
-		got  map[string]string
-	}{{"live", l}, {"offline", o}} {
-		var keys []string
-		for k := range run.got {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		if !slices.Equal(keys, want) {
-			t.Errorf("%s psa findings on psa-deploy:\n  %s\nwant:\n  %s", run.name, strings.Join(keys, "\n  "), strings.Join(want, "\n  "))
-		}
-	}
-	for k, lv := range l {
-		if ov, ok := o[k]; ok && ov != lv {
-			t.Errorf("%s differs\nlive:    %s\noffline: %s", k, lv, ov)
-		}
-	}
+	sameLiveAndOffline(t, "psa-deploy", want, l, o)
 	ls, os := psaNamespace(t, psaAnalysis(t, live), "psa-deploy"), psaNamespace(t, psaAnalysis(t, offline), "psa-deploy")
 	lb, _ := json.Marshal(ls)
 	ob, _ := json.Marshal(os)
