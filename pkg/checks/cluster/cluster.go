@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
@@ -281,27 +283,42 @@ func anonymousAccess(inv *inventory.Inventory) []finding.Finding {
 	return nil
 }
 
-func webhooksFailOpen(inv *inventory.Inventory) []finding.Finding {
-	var out []finding.Finding
-	report := func(kind, config, webhook string, policy *string) {
-		if policy == nil || *policy != "Ignore" {
-			return
-		}
-		out = append(out, finding.Finding{
-			Message:  fmt.Sprintf("%s %s webhook %s has failurePolicy Ignore: requests are admitted unchecked while it is unavailable", kind, config, webhook),
-			Resource: finding.Resource{APIVersion: "admissionregistration.k8s.io/v1", Kind: kind, Name: config},
-			Evidence: map[string]any{"webhook": webhook},
-		})
+// failOpenWebhook is an admission webhook with failurePolicy Ignore.
+type failOpenWebhook struct {
+	Kind, Config, Name string
+}
+
+// failOpenWebhooks lists every validating and mutating webhook that admits requests while it is unavailable.
+func failOpenWebhooks(inv *inventory.Inventory) []failOpenWebhook {
+	var out []failOpenWebhook
+	ignores := func(p *admissionregistrationv1.FailurePolicyType) bool {
+		return p != nil && *p == admissionregistrationv1.Ignore
 	}
 	for _, c := range inv.ValidatingWebhooks {
 		for _, w := range c.Webhooks {
-			report("ValidatingWebhookConfiguration", c.Name, w.Name, (*string)(w.FailurePolicy))
+			if ignores(w.FailurePolicy) {
+				out = append(out, failOpenWebhook{"ValidatingWebhookConfiguration", c.Name, w.Name})
+			}
 		}
 	}
 	for _, c := range inv.MutatingWebhooks {
 		for _, w := range c.Webhooks {
-			report("MutatingWebhookConfiguration", c.Name, w.Name, (*string)(w.FailurePolicy))
+			if ignores(w.FailurePolicy) {
+				out = append(out, failOpenWebhook{"MutatingWebhookConfiguration", c.Name, w.Name})
+			}
 		}
+	}
+	return out
+}
+
+func webhooksFailOpen(inv *inventory.Inventory) []finding.Finding {
+	var out []finding.Finding
+	for _, w := range failOpenWebhooks(inv) {
+		out = append(out, finding.Finding{
+			Message:  fmt.Sprintf("%s %s webhook %s has failurePolicy Ignore: requests are admitted unchecked while it is unavailable", w.Kind, w.Config, w.Name),
+			Resource: finding.Resource{APIVersion: "admissionregistration.k8s.io/v1", Kind: w.Kind, Name: w.Config},
+			Evidence: map[string]any{"webhook": w.Name},
+		})
 	}
 	return out
 }

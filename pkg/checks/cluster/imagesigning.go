@@ -258,29 +258,16 @@ func (v *imageVerification) failOpenWebhooks(inv *inventory.Inventory) {
 		}
 		return ""
 	}
-	report := func(kind, config, webhook string, policy *string) {
-		if policy == nil || *policy != "Ignore" {
-			return
-		}
-		tool := toolOf(config, webhook)
+	for _, w := range failOpenWebhooks(inv) {
+		tool := toolOf(w.Config, w.Name)
 		if tool == "" {
-			return
+			continue
 		}
 		v.findings = append(v.findings, finding.Finding{
-			Message:  fmt.Sprintf("%s %s webhook %s of %s has failurePolicy Ignore: images are admitted unverified while it is unavailable", kind, config, webhook, tool),
-			Resource: finding.Resource{APIVersion: "admissionregistration.k8s.io/v1", Kind: kind, Name: config},
-			Evidence: map[string]any{"webhook": webhook},
+			Message:  fmt.Sprintf("%s %s webhook %s of %s has failurePolicy Ignore: images are admitted unverified while it is unavailable", w.Kind, w.Config, w.Name, tool),
+			Resource: finding.Resource{APIVersion: "admissionregistration.k8s.io/v1", Kind: w.Kind, Name: w.Config},
+			Evidence: map[string]any{"webhook": w.Name},
 		})
-	}
-	for _, c := range inv.ValidatingWebhooks {
-		for _, w := range c.Webhooks {
-			report("ValidatingWebhookConfiguration", c.Name, w.Name, (*string)(w.FailurePolicy))
-		}
-	}
-	for _, c := range inv.MutatingWebhooks {
-		for _, w := range c.Webhooks {
-			report("MutatingWebhookConfiguration", c.Name, w.Name, (*string)(w.FailurePolicy))
-		}
 	}
 }
 
