@@ -82,14 +82,23 @@ func NewJournal(dir, context, server string) *Journal {
 // Path is the journal file, empty until the first entry.
 func (j *Journal) Path() string { return j.path }
 
-// EnsureDir creates the journal directory with mode 0700 (and tightens an
-// existing one), so a session fails before its first change, not at it.
+// EnsureDir creates the journal directory with mode 0700, so a session fails
+// before its first change, not at it. An existing directory that others can
+// reach is refused rather than changed: it may be shared (say /tmp), and its
+// mode is not ours to tighten.
 func (j *Journal) EnsureDir() error {
 	if err := os.MkdirAll(j.Dir, 0o700); err != nil {
 		return fmt.Errorf("create the journal directory: %w", err)
 	}
-	if err := os.Chmod(j.Dir, 0o700); err != nil {
-		return fmt.Errorf("restrict the journal directory %s to its owner: %w", j.Dir, err)
+	fi, err := os.Stat(j.Dir)
+	if err != nil {
+		return fmt.Errorf("read the journal directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("journal directory %s is not a directory", j.Dir)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("journal directory %s is open to other users (mode %04o): journals hold object copies; use a private directory (chmod 700 %s)", j.Dir, perm, j.Dir)
 	}
 	return nil
 }

@@ -101,21 +101,29 @@ func TestJournalLifecycle(t *testing.T) {
 	}
 }
 
-func TestJournalTightensDirectory(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "harden")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+func TestJournalDirectoryIsPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "harden", "journals")
 	if err := NewJournal(dir, "", "").EnsureDir(); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
-		t.Errorf("mode %v, want 0700", fi.Mode().Perm())
+		t.Errorf("created with mode %v, want 0700", fi.Mode().Perm())
+	}
+	shared := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := NewJournal(shared, "", "").EnsureDir()
+	if err == nil || !strings.Contains(err.Error(), "open to other users") {
+		t.Fatalf("a shared directory was accepted: %v", err)
+	}
+	if fi, _ := os.Stat(shared); fi.Mode().Perm() != 0o755 {
+		t.Errorf("a directory the journal does not own was changed to %v", fi.Mode().Perm())
 	}
 }
 
 func TestJournalNamesDoNotCollide(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "journals")
 	now := func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) }
 	var paths []string
 	for range 3 {

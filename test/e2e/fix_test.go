@@ -367,7 +367,7 @@ func TestFixConflictLeavesObjectAlone(t *testing.T) {
 	apply(t, "fix", "conflict.yaml")
 	const ns = "fix-conflict"
 	ctx := context.Background()
-	journals := t.TempDir()
+	journals := filepath.Join(t.TempDir(), "journals")
 	d := pipeDialogue(t, nil, "fix", "-n", ns, "--journal-dir", journals,
 		"--check", "rbac/cluster-admin-binding", "--check", "psa/enforce-missing")
 	touch := func(obj metav1.Object) {
@@ -477,7 +477,7 @@ func TestFixEditRevalidates(t *testing.T) {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\nsed -i -e 's/enforce: baseline/enforce: restricted/' -e 's/- Ingress/- Sideways/' \"$1\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	journals := t.TempDir()
+	journals := filepath.Join(t.TempDir(), "journals")
 	d := pipeDialogue(t, []string{"KUBE_EDITOR=" + script}, "fix", "-n", ns, "--journal-dir", journals,
 		"--check", "netpol/namespace-without-policy", "--check", "psa/enforce-missing")
 	var cur string
@@ -549,7 +549,7 @@ func TestFixDryRunYesAndPartialUndo(t *testing.T) {
 	const ns = "fix-dryrun"
 	targets := []remedy.Target{namespaceTarget(ns), networkPolicyTarget(ns, "default-deny"), networkPolicyTarget(ns, "allow-dns-egress")}
 	before := snapshot(t, targets...)
-	journals := t.TempDir()
+	journals := filepath.Join(t.TempDir(), "journals")
 	args := append([]string{"fix", "-n", ns, "--journal-dir", journals}, fixChecks...)
 
 	for _, mode := range []struct{ flag, says string }{
@@ -609,7 +609,7 @@ func TestFixDryRunYesAndPartialUndo(t *testing.T) {
 func TestFixUndoRefusesChangedObject(t *testing.T) {
 	apply(t, "fix", "undo.yaml")
 	const ns = "fix-undo"
-	journals := t.TempDir()
+	journals := filepath.Join(t.TempDir(), "journals")
 	res := mustHarden(t, "fix", "-n", ns, "--journal-dir", journals, "--check", "netpol/namespace-without-policy", "--yes")
 	if !strings.Contains(res.Stdout, "2 applied") {
 		t.Fatalf("fix --yes:\n%s", res.Stdout)
@@ -709,7 +709,7 @@ func TestPatchOutputAppliesWithKubectl(t *testing.T) {
 func TestFixSessionInATerminal(t *testing.T) {
 	apply(t, "fix", "tty.yaml")
 	const ns = "fix-tty"
-	d := ptyDialogue(t, "fix", "-n", ns, "--check", "netpol/namespace-without-policy", "--check", "psa/enforce-missing", "--journal-dir", t.TempDir())
+	d := ptyDialogue(t, "fix", "-n", ns, "--check", "netpol/namespace-without-policy", "--check", "psa/enforce-missing", "--journal-dir", filepath.Join(t.TempDir(), "journals"))
 	seg, ok := d.prompt()
 	if !ok {
 		t.Fatalf("no question in the terminal:\n%q", seg)
@@ -750,7 +750,7 @@ func TestFixYesLeavesRiskyChanges(t *testing.T) {
 	deployment := remedy.Target{APIVersion: "apps/v1", Kind: "Deployment", Namespace: ns, Name: "api"}
 	targets := []remedy.Target{namespaceTarget(ns), deployment, networkPolicyTarget(ns, "default-deny")}
 	before := snapshot(t, targets...)
-	journals := t.TempDir()
+	journals := filepath.Join(t.TempDir(), "journals")
 
 	if res := mustHarden(t, "-n", ns, "-o", "patch"); !strings.Contains(res.Stdout, "# LEFT OUT: risky") || !strings.Contains(res.Stdout, "# kind: Deployment\n") {
 		t.Errorf("-o patch does not leave the risky change out in a comment:\n%s", res.Stdout)
