@@ -1,8 +1,10 @@
 package output
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -57,13 +59,60 @@ func (s *SARIF) Print(r *finding.Report, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := log.PrettyWrite(w); err != nil {
-		return fmt.Errorf("write sarif: %w", err)
+	var raw bytes.Buffer
+	if err := log.Write(&raw); err != nil {
+		return fmt.Errorf("encode sarif: %w", err)
 	}
-	if _, err := io.WriteString(w, "\n"); err != nil {
+	var doc any
+	if err := json.Unmarshal(raw.Bytes(), &doc); err != nil {
+		return fmt.Errorf("encode sarif: %w", err)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(dropDefaults(doc)); err != nil {
 		return fmt.Errorf("write sarif: %w", err)
 	}
 	return nil
+}
+
+// sarifDefaults are the properties the library writes at their schema
+// default (-1 for "no index", empty arrays): leaving them out means the same
+// and keeps the log readable.
+var sarifDefaults = map[string]bool{"index": true, "parentIndex": true, "byteOffset": true, "charOffset": true, "id": true, "rank": true}
+
+// dropDefaults removes empty arrays (but results) and objects, and -1 in the index-like
+// properties, everywhere in a decoded SARIF document.
+func dropDefaults(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			e = dropDefaults(e)
+			switch ev := e.(type) {
+			case []any:
+				// An empty results array says the analysis found nothing; absent would say it did not run.
+				if len(ev) == 0 && k != "results" {
+					delete(t, k)
+					continue
+				}
+			case map[string]any:
+				if len(ev) == 0 {
+					delete(t, k)
+					continue
+				}
+			case float64:
+				if ev == -1 && sarifDefaults[k] {
+					delete(t, k)
+					continue
+				}
+			}
+			t[k] = e
+		}
+	case []any:
+		for i := range t {
+			t[i] = dropDefaults(t[i])
+		}
+	}
+	return v
 }
 
 func (s *SARIF) log(r *finding.Report, rules []Rule) (*sarif.Report, error) {
