@@ -514,3 +514,20 @@ func TestFileURI(t *testing.T) {
 		}
 	}
 }
+
+func TestSARIFLeavesOutDefaultsButKeepsEmptyResults(t *testing.T) {
+	p := &SARIF{Version: "v0.1.0", Rules: func() ([]Rule, error) { return testRules(), nil }}
+	for _, r := range []*finding.Report{sampleReport(), finding.NewReport(finding.Metadata{}, nil, nil, nil)} {
+		var buf bytes.Buffer
+		if err := p.Print(r, &buf); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if strings.Contains(out, ": -1") || strings.Count(out, ": []") != strings.Count(out, `"results": []`) {
+			t.Errorf("schema defaults written out:\n%s", out)
+		}
+		if !strings.Contains(out, `"results": [`) {
+			t.Errorf("no results array: an empty one says nothing was found, a missing one that nothing ran:\n%s", out)
+		}
+	}
+}
