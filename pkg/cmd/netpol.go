@@ -44,10 +44,17 @@ func newCmdCanReach(o *AuditOptions) *cobra.Command {
 			other end on the port.
 
 			SRC and DST are NAMESPACE/POD, POD (in the -n namespace), NAMESPACE/* (each
-			Running or Pending pod of the namespace) or an IP address outside the cluster.
-			PORT is a number or a container port name of the destination pod; PROTOCOL
+			Running or Pending pod of the namespace), a workload as NAMESPACE/KIND/NAME or
+			KIND/NAME (in the -n namespace), or an IP address outside the cluster. KIND is
+			deployment, statefulset, daemonset, replicaset, replicationcontroller, job or
+			cronjob, or a kubectl short name (deploy, sts, ds, rs, rc, cj); a workload stands
+			for a pod made from its template (its labels, named ports and hostNetwork), so
+			manifests that hold only controllers can be asked too. A pod in a namespace
+			named like a kind is NAMESPACE/pod/NAME.
+			PORT is a number or a container port name of the destination; PROTOCOL
 			is TCP (default), UDP or SCTP. Without --port, the ports both sides allow are
-			listed. Pod IPs are matched against ipBlock rules when the cluster reports them.
+			listed. Pod IPs are matched against ipBlock rules when the cluster reports them;
+			a workload's template has no address, so ipBlock rules never match it.
 
 			The answer is what the policies say. Whether they are enforced depends on the
 			network plugin; pods with hostNetwork are outside NetworkPolicy in most plugins.`),
@@ -59,7 +66,10 @@ func newCmdCanReach(o *AuditOptions) *cobra.Command {
 			kubectl harden netpol can-reach 'legacy/*' legacy/reports
 
 			# Can an outside address reach the reports pod on 443/TCP, from manifests
-			kubectl harden netpol can-reach 203.0.113.7 legacy/reports --port 443 -f ./deploy`),
+			kubectl harden netpol can-reach 203.0.113.7 legacy/reports --port 443 -f ./deploy
+
+			# May the etl Deployment's pods open 8080/TCP to the storefront Deployment's?
+			kubectl harden netpol can-reach analytics/deployment/etl deploy/storefront -n shop --port 8080`),
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := c.Complete(args); err != nil {
@@ -108,15 +118,17 @@ func (c *CanReachOptions) Validate() error {
 
 // Run reads pods, namespaces and policies and prints the verdicts.
 func (c *CanReachOptions) Run(cmd *cobra.Command) error {
-	inv, err := c.LoadInventory(cmd.Context(), []inventory.Kind{
-		inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies, inventory.DaemonSets,
-	})
+	// A workload endpoint needs its controllers' list besides.
+	workloads := netpol.EndpointKinds(c.src, c.dst)
+	kinds := append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies, inventory.DaemonSets}, workloads...)
+	inv, err := c.LoadInventory(cmd.Context(), kinds)
 	if err != nil {
 		return err
 	}
-	// DaemonSets only help recognise the network plugin; the rest decide the answer.
-	if err := requireKinds(inv, []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies},
-		"can-reach needs every pod, namespace and NetworkPolicy"); err != nil {
+	// DaemonSets only help recognise the network plugin (unless an endpoint
+	// names one); the rest decide the answer.
+	need := append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies}, workloads...)
+	if err := requireKinds(inv, need, "can-reach needs every pod, namespace and NetworkPolicy, and the workloads it is asked about"); err != nil {
 		return err
 	}
 	reaches, err := netpol.CanReach(inv, c.src, c.dst, c.port)

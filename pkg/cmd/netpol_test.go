@@ -56,6 +56,16 @@ func TestCanReach(t *testing.T) {
 		{[]string{"netpol-shop/web", "netpol-data/db", "--port", "80/ICMP"}, 1, "", "--port: port"},
 		{[]string{"netpol-shop/web", "netpol-data/db", "-o", "name"}, 1, "", "prints table, wide, json or yaml"},
 		{[]string{"netpol-shop/web", "netpol-data/db", "--port", "nope"}, 1, "", "has no container port named nope/TCP"},
+		// Workloads, by their pod templates: a Job in the -n namespace (its
+		// template gets the job-name label seed-egress selects), a Deployment
+		// running no pod, a hostNetwork DaemonSet.
+		{[]string{"job/seed", "netpol-data/db", "--port", "pg", "-n", "netpol-shop"}, 0,
+			"netpol-shop/job/seed  netpol-data/db  5432/TCP  no       allowed by netpol-shop/seed-egress egress[0]  denied by netpol-data/db-from-api, netpol-data/default-deny", ""},
+		{[]string{"netpol-shop/api", "netpol-data/deploy/batch", "--port", "80"}, 0,
+			"netpol-data/deployment/batch  80/TCP  no       denied by netpol-shop/api-from-web  denied by netpol-data/batch, netpol-data/default-deny", ""},
+		{[]string{"netpol-edge/ds/node-proxy", "netpol-shop/web"}, 0, "netpol-edge/daemonset/node-proxy  netpol-shop/web  none", "netpol-edge/daemonset/node-proxy uses hostNetwork"},
+		{[]string{"netpol-data/deploy/nope", "netpol-shop/web"}, 1, "", "resolve source: deployment netpol-data/nope not found"},
+		{[]string{"netpol-data/secret/x", "netpol-shop/web"}, 1, "", `SRC: endpoint "netpol-data/secret/x": unknown kind`},
 	}
 	for _, tc := range tests {
 		args := append([]string{"netpol", "can-reach", "-f", netpolFixture}, tc.args...)
@@ -76,5 +86,18 @@ func TestCanReach(t *testing.T) {
 	if list.Port != "http/TCP" || len(list.Items) != 1 || !list.Items[0].Allowed || list.Items[0].Port != "8080/TCP" ||
 		list.Items[0].Ingress.Allowing[0] != "netpol-shop/web-from-edge ingress[0]" {
 		t.Errorf("json: %s", out)
+	}
+
+	code, out, errOut = run(t, "", "netpol", "can-reach", "-f", netpolFixture, "netpol-shop/job/seed", "netpol-data/db", "--port", "5432", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	list = CanReachList{}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	if list.Source != "netpol-shop/job/seed" || len(list.Items) != 1 || list.Items[0].Source != "netpol-shop/job/seed" || list.Items[0].Allowed ||
+		!list.Items[0].Egress.Allowed || list.Items[0].Ingress.Allowed {
+		t.Errorf("json for a workload: %s", out)
 	}
 }

@@ -265,6 +265,12 @@ func TestNetpolCanReachThroughKubectl(t *testing.T) {
 		{[]string{"netpol-edge/lb", "netpol-shop/api", "--port", "9090"}, []bool{false}, "netpol-edge/lb-to-shop", "netpol-shop/api-from-web"},
 		{[]string{"netpol-shop/*", "netpol-shop/api"}, []bool{false, true}, "", "netpol-shop/api-from-web"},
 		{[]string{"203.0.113.9", "netpol-edge/lb", "--port", "443"}, []bool{true}, "", "netpol-edge/lb-public ingress[0]"},
+		// Workloads by their pod templates: live, the server's templates (the
+		// Job's with the job-name labels it adds); offline, the manifests'.
+		{[]string{"job/seed", "netpol-data/db", "-n", "netpol-shop", "--port", "pg"}, []bool{false}, "netpol-shop/seed-egress egress[0]", "netpol-data/db-from-api"},
+		{[]string{"netpol-shop/api", "netpol-data/deploy/batch", "--port", "80"}, []bool{false}, "netpol-shop/api-from-web", "netpol-data/batch"},
+		{[]string{"netpol-edge/ds/node-proxy", "netpol-bare/lonely", "--port", "80"}, []bool{true}, "", ""},
+		{[]string{"netpol-shop/job/seed", "netpol-data/deployment/batch"}, []bool{false}, "netpol-shop/seed-egress", "netpol-data/default-deny"},
 	}
 	for _, tc := range tests {
 		var runs [2]CanReachResult
@@ -305,6 +311,9 @@ func TestNetpolCanReachThroughKubectl(t *testing.T) {
 	}
 	if res := harden(t, "netpol", "can-reach", "netpol-shop/nope", "netpol-data/db"); res.Code != 1 || !strings.Contains(res.Stderr, "pod netpol-shop/nope not found") {
 		t.Errorf("unknown pod: exit %d, stderr %q", res.Code, res.Stderr)
+	}
+	if res := harden(t, "netpol", "can-reach", "netpol-shop/deploy/nope", "netpol-data/db"); res.Code != 1 || !strings.Contains(res.Stderr, "deployment netpol-shop/nope not found") {
+		t.Errorf("unknown deployment: exit %d, stderr %q", res.Code, res.Stderr)
 	}
 }
 

@@ -3,19 +3,27 @@ package netpol
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
 // Endpoint is one end of a can-reach question: a pod, every pod of a
-// namespace, or an address outside the cluster.
+// namespace, a workload's pod template, or an address outside the cluster.
 type Endpoint struct {
 	Namespace string
-	// Pod is empty when the endpoint is every pod of Namespace.
+	// Pod is empty when the endpoint is every pod of Namespace or a workload.
 	Pod string
+	// Kind is set for a workload: its kind as the API spells it (Deployment,
+	// Job, ...), and Workload its name. The endpoint stands for a pod made from
+	// its template, which is what manifests holding only controllers can answer.
+	Kind     string
+	Workload string
 	// IP is set for an address outside the cluster.
 	IP netip.Addr
 }
@@ -24,27 +32,109 @@ func (e Endpoint) String() string {
 	switch {
 	case e.IP.IsValid():
 		return e.IP.String()
+	case e.Kind != "":
+		return e.Namespace + "/" + strings.ToLower(e.Kind) + "/" + e.Workload
 	case e.Pod == "":
 		return e.Namespace + "/*"
 	}
 	return e.Namespace + "/" + e.Pod
 }
 
+// namespaceWide reports whether the endpoint stands for every pod of a namespace.
+func (e Endpoint) namespaceWide() bool {
+	return !e.IP.IsValid() && e.Pod == "" && e.Kind == ""
+}
+
+// workloadKind is a controller kind can-reach accepts, with the inventory
+// list that holds it.
+type workloadKind struct {
+	kind string
+	list inventory.Kind
+}
+
+// workloadKinds maps the names kubectl gives a kind (singular, plural, short)
+// to it. "pod" is here too so that NAMESPACE/pod/NAME can name a pod in a
+// namespace that is itself called like a kind.
+func workloadKinds() map[string]workloadKind {
+	m := map[string]workloadKind{}
+	for _, k := range []struct {
+		kind  string
+		list  inventory.Kind
+		names []string
+	}{
+		{"Pod", inventory.Pods, []string{"pod", "pods", "po"}},
+		{"Deployment", inventory.Deployments, []string{"deployment", "deployments", "deploy"}},
+		{"StatefulSet", inventory.StatefulSets, []string{"statefulset", "statefulsets", "sts"}},
+		{"DaemonSet", inventory.DaemonSets, []string{"daemonset", "daemonsets", "ds"}},
+		{"ReplicaSet", inventory.ReplicaSets, []string{"replicaset", "replicasets", "rs"}},
+		{"ReplicationController", inventory.ReplicationControllers, []string{"replicationcontroller", "replicationcontrollers", "rc"}},
+		{"Job", inventory.Jobs, []string{"job", "jobs"}},
+		{"CronJob", inventory.CronJobs, []string{"cronjob", "cronjobs", "cj"}},
+	} {
+		for _, n := range k.names {
+			m[n] = workloadKind{kind: k.kind, list: k.list}
+		}
+	}
+	return m
+}
+
+// EndpointKinds returns the inventory lists, beyond pods, namespaces and
+// policies, that the endpoints need: the controllers they name.
+func EndpointKinds(es ...Endpoint) []inventory.Kind {
+	var out []inventory.Kind
+	kinds := workloadKinds()
+	for _, e := range es {
+		if e.Kind == "" {
+			continue
+		}
+		if k := kinds[strings.ToLower(e.Kind)].list; !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // ParseEndpoint reads NAMESPACE/POD, POD (in defaultNamespace), NAMESPACE/*
-// (every pod of the namespace) or an IP address.
+// (every pod of the namespace), KIND/NAME or NAMESPACE/KIND/NAME (a workload's
+// pod template, KIND as kubectl names it: deployment, deploy, sts, ...) or an
+// IP address. A two-part name whose first part is a kind is KIND/NAME; a pod
+// in a namespace named like a kind is NAMESPACE/pod/NAME.
 func ParseEndpoint(s, defaultNamespace string) (Endpoint, error) {
 	if ip, err := netip.ParseAddr(s); err == nil {
 		return Endpoint{IP: ip}, nil
 	}
-	ns, name, hasNS := strings.Cut(s, "/")
-	if !hasNS {
-		ns, name = defaultNamespace, s
+	bad := fmt.Errorf("endpoint %q: give NAMESPACE/POD, POD, NAMESPACE/*, [NAMESPACE/]KIND/NAME or an IP address", s)
+	parts := strings.Split(s, "/")
+	kinds := workloadKinds()
+	var ns, kind, name string
+	switch len(parts) {
+	case 1:
+		ns, name = defaultNamespace, parts[0]
+	case 2:
+		if k, ok := kinds[strings.ToLower(parts[0])]; ok && parts[1] != "*" {
+			ns, kind, name = defaultNamespace, k.kind, parts[1]
+		} else {
+			ns, name = parts[0], parts[1]
+		}
+	case 3:
+		k, ok := kinds[strings.ToLower(parts[1])]
+		if !ok {
+			return Endpoint{}, fmt.Errorf("endpoint %q: unknown kind %q: give deployment, statefulset, daemonset, replicaset, replicationcontroller, job, cronjob or pod", s, parts[1])
+		}
+		ns, kind, name = parts[0], k.kind, parts[2]
+	default:
+		return Endpoint{}, bad
 	}
-	if ns == "" || name == "" || strings.Contains(name, "/") {
-		return Endpoint{}, fmt.Errorf("endpoint %q: give NAMESPACE/POD, POD, NAMESPACE/* or an IP address", s)
+	if ns == "" || name == "" || kind != "" && name == "*" {
+		return Endpoint{}, bad
 	}
-	if name == "*" {
-		name = ""
+	switch {
+	case kind == "Pod":
+		return Endpoint{Namespace: ns, Pod: name}, nil
+	case kind != "":
+		return Endpoint{Namespace: ns, Kind: kind, Workload: name}, nil
+	case name == "*":
+		return Endpoint{Namespace: ns}, nil
 	}
 	return Endpoint{Namespace: ns, Pod: name}, nil
 }
@@ -91,11 +181,11 @@ type endpointRef struct {
 // Pod IPs are matched against ipBlock peers when the inventory has them.
 func CanReach(inv *inventory.Inventory, src, dst Endpoint, port *PortQuery) ([]Reach, error) {
 	a := Analyze(inv)
-	srcs, err := a.resolve(src)
+	srcs, err := a.resolve(inv, src)
 	if err != nil {
 		return nil, fmt.Errorf("resolve source: %w", err)
 	}
-	dsts, err := a.resolve(dst)
+	dsts, err := a.resolve(inv, dst)
 	if err != nil {
 		return nil, fmt.Errorf("resolve destination: %w", err)
 	}
@@ -104,12 +194,12 @@ func CanReach(inv *inventory.Inventory, src, dst Endpoint, port *PortQuery) ([]R
 	for i := range srcs {
 		for j := range dsts {
 			s, d := &srcs[i], &dsts[j]
-			if s.iso != nil && s.iso == d.iso && (src.Pod == "" || dst.Pod == "") {
+			if s.iso != nil && s.iso == d.iso && (src.namespaceWide() || dst.namespaceWide()) {
 				continue // a pod talking to itself is not a policy question
 			}
 			r, err := a.reach(s, d, port)
 			if err != nil {
-				if dst.Pod != "" || dst.IP.IsValid() {
+				if !dst.namespaceWide() {
 					return nil, err
 				}
 				// One pod of a namespace lacking the named port answers no, not the whole question.
@@ -124,9 +214,16 @@ func CanReach(inv *inventory.Inventory, src, dst Endpoint, port *PortQuery) ([]R
 	return out, nil
 }
 
-func (a *Analysis) resolve(e Endpoint) ([]endpointRef, error) {
+func (a *Analysis) resolve(inv *inventory.Inventory, e Endpoint) ([]endpointRef, error) {
 	if e.IP.IsValid() {
 		return []endpointRef{{name: e.IP.String(), peer: Peer{IPs: []netip.Addr{e.IP}}}}, nil
+	}
+	if e.Kind != "" {
+		ref, err := a.workloadRef(inv, e)
+		if err != nil {
+			return nil, err
+		}
+		return []endpointRef{ref}, nil
 	}
 	if e.Pod != "" {
 		i, ok := a.FindPod(e.Namespace, e.Pod)
@@ -145,6 +242,42 @@ func (a *Analysis) resolve(e Endpoint) ([]endpointRef, error) {
 		return nil, fmt.Errorf("namespace %s has no Running or Pending pods", e.Namespace)
 	}
 	return out, nil
+}
+
+// workloadRef resolves a workload endpoint to a pod made from its template:
+// the template's labels (a Job's with the labels the API server adds), named
+// ports and hostNetwork, isolated by the policies whose podSelector matches
+// those labels, exactly as such a pod would be. Any listed controller can be
+// named, also a ReplicaSet a Deployment owns: its template is its pods'.
+func (a *Analysis) workloadRef(inv *inventory.Inventory, e Endpoint) (endpointRef, error) {
+	for _, c := range listControllers(inv) {
+		if c.kind != e.Kind || c.meta.Namespace != e.Namespace || c.meta.Name != e.Workload {
+			continue
+		}
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: e.Namespace, Name: e.Workload, Labels: c.labels},
+			Spec:       c.template.Spec,
+		}
+		iso := &PodIsolation{Pod: pod, Bucket: bucketOf(pod)}
+		if c.finished {
+			iso.Bucket = Inactive
+		}
+		for _, pi := range a.NamespacePolicies(e.Namespace) {
+			p := &a.Policies[pi]
+			// A malformed podSelector selects nothing, as for pods.
+			if p.SelectorError != nil || !selectorMatches(&p.Spec.PodSelector, c.labels) {
+				continue
+			}
+			if p.Types.Ingress {
+				iso.Ingress = append(iso.Ingress, pi)
+			}
+			if p.Types.Egress {
+				iso.Egress = append(iso.Egress, pi)
+			}
+		}
+		return endpointRef{name: e.String(), peer: PodPeer(pod, a.NamespaceLabels(e.Namespace)), iso: iso}, nil
+	}
+	return endpointRef{}, fmt.Errorf("%s %s/%s not found", strings.ToLower(e.Kind), e.Namespace, e.Workload)
 }
 
 func (a *Analysis) podRef(i int) endpointRef {
@@ -184,6 +317,11 @@ func (a *Analysis) reach(s, d *endpointRef, q *PortQuery) (Reach, error) {
 		case HostNetwork:
 			r.Notes = append(r.Notes, e.name+" uses hostNetwork: most CNIs do not enforce NetworkPolicy for it, and its traffic carries the node's address")
 		case Inactive:
+			if e.iso.Pod.Status.Phase == "" {
+				// Only a finished Job's template has no phase.
+				r.Notes = append(r.Notes, e.name+" has finished: it starts no more pods")
+				break
+			}
 			r.Notes = append(r.Notes, e.name+" has finished (phase "+string(e.iso.Pod.Status.Phase)+"): it sends and receives nothing")
 		}
 	}

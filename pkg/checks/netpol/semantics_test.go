@@ -331,6 +331,21 @@ func TestParseEndpointAndPort(t *testing.T) {
 		{"a/b/c", "", false},
 		{"shop/", "", false},
 		{"/web", "", false},
+		// Workloads, as kubectl names objects: KIND/NAME in the default namespace.
+		{"deploy/web", "def/deployment/web", true},
+		{"Deployment/web", "def/deployment/web", true},
+		{"shop/sts/db", "shop/statefulset/db", true},
+		{"shop/daemonsets/agent", "shop/daemonset/agent", true},
+		{"rs/web-5d8f", "def/replicaset/web-5d8f", true},
+		{"shop/job/seed", "shop/job/seed", true},
+		{"cj/report", "def/cronjob/report", true},
+		// A pod named by kind, for a namespace called like a kind; deploy/* is that namespace.
+		{"deploy/pod/web", "deploy/web", true},
+		{"deploy/*", "deploy/*", true},
+		{"shop/deploy/*", "", false},
+		{"shop/deploy/", "", false},
+		{"shop/secret/web", "", false},
+		{"a/deploy/b/c", "", false},
 	}
 	for _, e := range eps {
 		got, err := ParseEndpoint(e.in, "def")
