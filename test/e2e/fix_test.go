@@ -838,7 +838,7 @@ func TestSessionWithConstructedChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	journal := fixsession.NewJournal(t.TempDir(), "envtest", env.Config.Host)
+	journal := fixsession.NewJournal(filepath.Join(t.TempDir(), "journals"), "envtest", env.Config.Host)
 	s := &fixsession.Session{Client: client, Journal: journal, Out: &out,
 		// yes, yes, all of test/workloads (the note), then the risky change is still asked: no.
 		In: strings.NewReader("y\nyes\na\nn\n")}
