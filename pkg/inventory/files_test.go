@@ -160,3 +160,16 @@ func TestCustomKindsHaveTheirGroups(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenSecretsByAnnotation(t *testing.T) {
+	inv, err := FromFiles([]string{"testdata/multi.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv.Secrets = append(inv.Secrets, inv.Secrets[0])
+	inv.Secrets[1].Name, inv.Secrets[1].Annotations = "plain", nil
+	got := inv.TokenSecrets()
+	if len(got) != 1 || got[0].ServiceAccount != "builder" || got[0].Secret.Name != "token" {
+		t.Fatalf("token secrets: %+v", got)
+	}
+}

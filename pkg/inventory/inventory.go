@@ -313,3 +313,28 @@ type AnonymousProbe struct {
 
 // ResetMemo forgets the shared analyses, so a copied inventory recomputes them (benchmarks).
 func (inv *Inventory) ResetMemo() { inv.memo = &memoTable{} }
+
+// TokenSecret is a legacy service-account token Secret. Secrets are read as
+// metadata only, so it is told by the annotation naming its ServiceAccount,
+// not by its type.
+type TokenSecret struct {
+	Secret         *metav1.PartialObjectMetadata
+	ServiceAccount string
+	// LastUsed and InvalidSince are the dates the legacy token tracker and
+	// cleaner label the Secret with; InvalidSince set means the token no longer authenticates.
+	LastUsed, InvalidSince string
+}
+
+// TokenSecrets returns the legacy token Secrets, in inventory order.
+func (inv *Inventory) TokenSecrets() []TokenSecret {
+	var out []TokenSecret
+	for i := range inv.Secrets {
+		s := &inv.Secrets[i]
+		if sa := s.Annotations[corev1.ServiceAccountNameKey]; sa != "" {
+			out = append(out, TokenSecret{Secret: s, ServiceAccount: sa,
+				LastUsed:     s.Labels["kubernetes.io/legacy-token-last-used"],
+				InvalidSince: s.Labels["kubernetes.io/legacy-token-invalid-since"]})
+		}
+	}
+	return out
+}

@@ -323,24 +323,20 @@ func webhooksFailOpen(inv *inventory.Inventory) []finding.Finding {
 	return out
 }
 
-// legacyTokens finds token Secrets by their service-account annotation, which
-// metadata-only lists show (the Secret's type is not part of its metadata).
+// legacyTokens reports every legacy token Secret (inventory.TokenSecrets).
 func legacyTokens(inv *inventory.Inventory) []finding.Finding {
 	var out []finding.Finding
-	for _, s := range inv.Secrets {
-		sa := s.Annotations[corev1.ServiceAccountNameKey]
-		if sa == "" {
-			continue
-		}
+	for _, t := range inv.TokenSecrets() {
+		s, sa := t.Secret, t.ServiceAccount
 		msg := fmt.Sprintf("Secret %s/%s holds a non-expiring token of ServiceAccount %s/%s", s.Namespace, s.Name, s.Namespace, sa)
 		ev := map[string]any{"serviceAccount": sa}
-		if used := s.Labels["kubernetes.io/legacy-token-last-used"]; used != "" {
-			msg += ", last used " + used
-			ev["lastUsed"] = used
+		if t.LastUsed != "" {
+			msg += ", last used " + t.LastUsed
+			ev["lastUsed"] = t.LastUsed
 		}
-		if inv := s.Labels["kubernetes.io/legacy-token-invalid-since"]; inv != "" {
-			msg += ", invalidated since " + inv
-			ev["invalidSince"] = inv
+		if t.InvalidSince != "" {
+			msg += ", invalidated since " + t.InvalidSince
+			ev["invalidSince"] = t.InvalidSince
 		}
 		target := remedy.Target{APIVersion: "v1", Kind: "Secret", Namespace: s.Namespace, Name: s.Name}
 		out = append(out, finding.Finding{

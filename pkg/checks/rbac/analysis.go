@@ -123,11 +123,8 @@ func newAnalysis(inv *inventory.Inventory) *Analysis {
 		p := &inv.Pods[i]
 		a.addServiceAccount(finding.Subject{Kind: kindServiceAccount, Namespace: p.Namespace, Name: podServiceAccount(p)}, nil)
 	}
-	for i := range inv.Secrets {
-		sec := &inv.Secrets[i]
-		if name := sec.Annotations[corev1.ServiceAccountNameKey]; name != "" {
-			a.addServiceAccount(finding.Subject{Kind: kindServiceAccount, Namespace: sec.Namespace, Name: name}, nil)
-		}
+	for _, t := range inv.TokenSecrets() {
+		a.addServiceAccount(finding.Subject{Kind: kindServiceAccount, Namespace: t.Secret.Namespace, Name: t.ServiceAccount}, nil)
 	}
 	for _, list := range a.saByNamespace {
 		slices.SortFunc(list, compareSubjects)

@@ -6,15 +6,9 @@ import (
 	"slices"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
-
-// legacyTokenInvalidSince marks a legacy token Secret whose token the
-// authenticator rejects (set by the legacy token cleaner before it deletes the Secret).
-const legacyTokenInvalidSince = "kubernetes.io/legacy-token-invalid-since"
 
 // namedSA is an object through which a ServiceAccount acts: a pod that mounts
 // its token, or a legacy token Secret of it.
@@ -29,15 +23,14 @@ type namedSA struct {
 // ServiceAccount that exists (the authenticator checks it does).
 func tokenSecretsByNamespace(a *Analysis) map[string][]namedSA {
 	out := map[string][]namedSA{}
-	for i := range a.inv.Secrets {
-		s := &a.inv.Secrets[i]
-		name := s.Annotations[corev1.ServiceAccountNameKey]
-		if name == "" || s.Labels[legacyTokenInvalidSince] != "" {
+	for _, t := range a.inv.TokenSecrets() {
+		if t.InvalidSince != "" {
 			continue
 		}
-		sa := finding.Subject{Kind: kindServiceAccount, Namespace: s.Namespace, Name: name}
+		ns := t.Secret.Namespace
+		sa := finding.Subject{Kind: kindServiceAccount, Namespace: ns, Name: t.ServiceAccount}
 		if a.mayExist(sa) {
-			out[s.Namespace] = append(out[s.Namespace], namedSA{name: s.Name, sa: sa})
+			out[ns] = append(out[ns], namedSA{name: t.Secret.Name, sa: sa})
 		}
 	}
 	return out
