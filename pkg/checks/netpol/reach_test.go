@@ -118,22 +118,6 @@ func sameSide(a, b Side) bool {
 // canReachErr asks a question and returns only its error.
 func canReachErr(t *testing.T, inv *inventory.Inventory, src, dst, port string) error {
 	t.Helper()
-	s, err := ParseEndpoint(src, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := ParseEndpoint(dst, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var q *PortQuery
-	if port != "" {
-		pq, err := ParsePortQuery(port)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q = &pq
-	}
-	_, err = CanReach(inv, s, d, q)
+	_, err := ask(t, inv, "", src, dst, port)
 	return err
 }

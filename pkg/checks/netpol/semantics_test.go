@@ -17,14 +17,14 @@ func load(t testing.TB, files ...string) *inventory.Inventory {
 	return checktest.Load(t, files...)
 }
 
-// reachOne asks one pod-to-pod (or IP) question.
-func reachOne(t *testing.T, inv *inventory.Inventory, src, dst, port string) Reach {
+// ask parses a can-reach question (bare pod names live in ns) and answers it.
+func ask(t *testing.T, inv *inventory.Inventory, ns, src, dst, port string) ([]Reach, error) {
 	t.Helper()
-	s, err := ParseEndpoint(src, "default")
+	s, err := ParseEndpoint(src, ns)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := ParseEndpoint(dst, "default")
+	d, err := ParseEndpoint(dst, ns)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,13 @@ func reachOne(t *testing.T, inv *inventory.Inventory, src, dst, port string) Rea
 		}
 		q = &pq
 	}
-	rs, err := CanReach(inv, s, d, q)
+	return CanReach(inv, s, d, q)
+}
+
+// reachOne asks one pod-to-pod (or IP) question.
+func reachOne(t *testing.T, inv *inventory.Inventory, src, dst, port string) Reach {
+	t.Helper()
+	rs, err := ask(t, inv, "default", src, dst, port)
 	if err != nil {
 		t.Fatalf("can-reach %s %s %s: %v", src, dst, port, err)
 	}
