@@ -36,14 +36,8 @@ func newCmdChecks(o *AuditOptions) *cobra.Command {
 
 			# The RBAC checks, with what they read, as YAML
 			kubectl harden checks rbac -o yaml`),
-		Args: cobra.MaximumNArgs(1),
-		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			reg, err := all.Registry()
-			if err != nil {
-				return nil, cobra.ShellCompDirectiveError
-			}
-			return reg.Domains(), cobra.ShellCompDirectiveNoFileComp
-		},
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeDomains,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg, err := all.Registry()
 			if err != nil {

@@ -128,3 +128,12 @@ func commandContext(cmd *cobra.Command) context.Context {
 	}
 	return context.Background()
 }
+
+// completeDomains completes the domain arguments of checks and fix.
+func completeDomains(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	reg, err := all.Registry()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	return reg.Domains(), cobra.ShellCompDirectiveNoFileComp
+}

@@ -67,17 +67,11 @@ var fixExample = templates.Examples(`
 func newCmdFix(o *AuditOptions) *cobra.Command {
 	f := &FixOptions{AuditOptions: o, JournalDir: apply.DefaultJournalDir()}
 	cmd := &cobra.Command{
-		Use:     "fix [DOMAIN...]",
-		Short:   "Review and apply the fixes of the findings, one change at a time",
-		Long:    fixLong,
-		Example: fixExample,
-		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			reg, err := all.Registry()
-			if err != nil {
-				return nil, cobra.ShellCompDirectiveError
-			}
-			return reg.Domains(), cobra.ShellCompDirectiveNoFileComp
-		},
+		Use:               "fix [DOMAIN...]",
+		Short:             "Review and apply the fixes of the findings, one change at a time",
+		Long:              fixLong,
+		Example:           fixExample,
+		ValidArgsFunction: completeDomains,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.Complete(cmd, args); err != nil {
 				return err
