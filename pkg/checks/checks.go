@@ -24,8 +24,24 @@ type Check struct {
 	Description string // why it matters, in a sentence or two
 	Remediation string // how to fix it, in general terms
 	Controls    []finding.Control
-	Needs       []inventory.Kind
-	Run         func(inv *inventory.Inventory) []finding.Finding
+	// Needs lists every kind the check reads. Offline, the kinds that carry
+	// pod specs count as one need: any one of them present is enough.
+	Needs []inventory.Kind
+	// Range is the lowest and highest severity the check's findings take when
+	// they differ from Severity (zero: always Severity), so --fail-on is predictable.
+	Range [2]finding.Severity
+	// Cluster marks a check that judges the cluster as a whole (control plane,
+	// admission): it runs only when the input is a cluster (inventory.IsCluster).
+	Cluster bool
+	Run     func(inv *inventory.Inventory) []finding.Finding
+}
+
+// Severities returns the lowest and highest severity the check reports.
+func (c Check) Severities() (lo, hi finding.Severity) {
+	if c.Range[0] == 0 {
+		return c.Severity, c.Severity
+	}
+	return c.Range[0], c.Range[1]
 }
 
 // Registry holds checks in a stable order.
@@ -129,9 +145,11 @@ func Needs(cs []Check) []inventory.Kind {
 
 // Result is what running a set of checks produced.
 type Result struct {
-	Ran      []finding.RanCheck
-	Skipped  []finding.Skipped
-	Findings []finding.Finding
+	Ran     []finding.RanCheck
+	Skipped []finding.Skipped
+	// NotApplicable are checks that judge a cluster as a whole, given input that is not one.
+	NotApplicable []finding.Skipped
+	Findings      []finding.Finding
 }
 
 // Run runs the checks over the inventory, in parallel. A check whose needed
@@ -139,13 +157,18 @@ type Result struct {
 // reported as skipped rather than taking the run down.
 func Run(inv *inventory.Inventory, cs []Check) Result {
 	type out struct {
-		findings []finding.Finding
-		skipped  string
+		findings      []finding.Finding
+		skipped       string
+		notApplicable bool
 	}
 	results := make([]out, len(cs))
 	var wg sync.WaitGroup
 	for i, c := range cs {
-		if reason := missingReason(inv, c); reason != "" {
+		if c.Cluster && !inv.IsCluster() {
+			results[i] = out{skipped: NotACluster, notApplicable: true}
+			continue
+		}
+		if reason := MissingReason(inv, c.Needs); reason != "" {
 			results[i].skipped = reason
 			continue
 		}
@@ -163,6 +186,10 @@ func Run(inv *inventory.Inventory, cs []Check) Result {
 	wg.Wait()
 	var res Result
 	for i, c := range cs {
+		if results[i].notApplicable {
+			res.NotApplicable = append(res.NotApplicable, finding.Skipped{Check: c.ID, Reason: results[i].skipped})
+			continue
+		}
 		if results[i].skipped != "" {
 			res.Skipped = append(res.Skipped, finding.Skipped{Check: c.ID, Reason: results[i].skipped})
 			continue
@@ -173,21 +200,79 @@ func Run(inv *inventory.Inventory, cs []Check) Result {
 	return res
 }
 
-func missingReason(inv *inventory.Inventory, c Check) string {
-	var reasons []string
-	for _, k := range c.Needs {
+// NotACluster is why a check of the cluster as a whole does not apply to files.
+const NotACluster = "the input is manifests, not a cluster (no kube-system namespace; --complete says a dump is the whole cluster)"
+
+// MissingReason says why the kinds cannot all be read, or "" when they can.
+// Offline, the kinds that carry pod specs count as one: any present is enough.
+func MissingReason(inv *inventory.Inventory, needs []inventory.Kind) string {
+	var reasons, absent []string
+	byReason := map[string][]string{} // "forbidden" -> kinds, so one reason names them all
+	var order []string
+	podSpecs := podSpecKindPresent(inv)
+	for _, k := range needs {
 		if inv.Has(k) {
 			continue
 		}
-		if r, ok := inv.Missing[k]; ok && !k.IsResource() {
+		r, ok := inv.Missing[k]
+		switch {
+		case ok && r == inventory.AbsentFromInput:
+			if podSpecs && isPodSpecKind(k) {
+				continue // another kind of workload is in the input: these have none
+			}
+			absent = append(absent, k.ObjectKind())
+		case ok && !k.IsResource():
 			reasons = append(reasons, fmt.Sprintf("%s %s", k, r))
-		} else if ok {
-			reasons = append(reasons, fmt.Sprintf("cannot list %s: %s", k, r))
-		} else if !inv.Offline {
-			reasons = append(reasons, fmt.Sprintf("%s not loaded", k))
+		default:
+			if !ok {
+				r = "not loaded"
+			}
+			if _, seen := byReason[r]; !seen {
+				order = append(order, r)
+			}
+			byReason[r] = append(byReason[r], string(k))
 		}
 	}
+	for _, r := range order {
+		reasons = append(reasons, fmt.Sprintf("cannot list %s: %s", strings.Join(byReason[r], ", "), r))
+	}
+	if len(absent) > 0 {
+		reasons = append(reasons, AbsentReason(absent))
+	}
 	return strings.Join(reasons, "; ")
+}
+
+// AbsentReason says which object kinds an offline input lacks.
+func AbsentReason(objectKinds []string) string {
+	return fmt.Sprintf("no %s objects in the input", joinOr(objectKinds))
+}
+
+func joinOr(xs []string) string {
+	switch len(xs) {
+	case 0:
+		return ""
+	case 1:
+		return xs[0]
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " or " + xs[len(xs)-1]
+}
+
+func isPodSpecKind(k inventory.Kind) bool {
+	for _, p := range inventory.PodSpecKinds() {
+		if p == k {
+			return true
+		}
+	}
+	return false
+}
+
+func podSpecKindPresent(inv *inventory.Inventory) bool {
+	for _, k := range inventory.PodSpecKinds() {
+		if inv.Count(k) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // fill completes the fields a check may leave to the registry.

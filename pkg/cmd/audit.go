@@ -13,7 +13,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 
-	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/audit"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/psa"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
@@ -37,8 +37,13 @@ type AuditOptions struct {
 	Color         string
 	ServerVersion string
 	IncludeSystem bool
-	QPS           float32
-	Burst         int
+	// AllowSkipped lets --fail-on pass when checks were skipped.
+	AllowSkipped bool
+	// Complete and AssumeAbsent say what the -f input shows of the cluster.
+	Complete     bool
+	AssumeAbsent []string
+	QPS          float32
+	Burst        int
 	// Contexts and AllContexts audit several clusters at once (fleet.go).
 	Contexts    []string
 	AllContexts bool
@@ -70,7 +75,10 @@ func (o *AuditOptions) AddFlags(cmd *cobra.Command) {
 	fs.StringSliceVar(&o.Checks, "check", nil, "Run only these checks (IDs from 'kubectl harden checks', or a domain like rbac/). Repeatable")
 	fs.StringSliceVar(&o.SkipChecks, "skip-check", nil, "Do not run these checks. Repeatable")
 	fs.StringVar(&o.Severity, "severity", "info", "Show findings at or above this level: critical, high, medium, low, info")
-	fs.StringVar(&o.FailOn, "fail-on", "", "Exit with status 2 when any finding is at or above this level")
+	fs.StringVar(&o.FailOn, "fail-on", "", "Exit with status 2 when any finding is at or above this level, and with status 3 when none is but a selected check was skipped")
+	fs.BoolVar(&o.AllowSkipped, "allow-skipped", false, "With --fail-on, pass even when checks were skipped (forbidden, not served, or absent from -f input)")
+	fs.BoolVar(&o.Complete, "complete", false, "With -f, the files are the whole cluster: a kind with no object in them has none (default: such kinds are unseen and their checks skipped)")
+	fs.StringSliceVar(&o.AssumeAbsent, "assume-absent", nil, "With -f, kinds the cluster has none of although the files hold none (e.g. networkpolicies): their checks run. Repeatable")
 	fs.StringVar(&o.Color, "color", o.Color, "Colour the table: auto, always or never (auto honours NO_COLOR and a non-terminal output)")
 	fs.StringVar(&o.ServerVersion, "server-version", "", "With -f, the Kubernetes version to judge manifests at (e.g. v1.37); default the newest known")
 	fs.BoolVar(&o.IncludeSystem, "include-system", false, "Also report built-in system: roles, bindings and namespaces left at their defaults")
@@ -113,6 +121,12 @@ func (o *AuditOptions) Validate() error {
 	default:
 		return fmt.Errorf("--color must be auto, always or never, not %q", o.Color)
 	}
+	if (o.Complete || len(o.AssumeAbsent) > 0) && len(o.Filenames) == 0 {
+		return fmt.Errorf("--complete and --assume-absent apply to -f input only; a live audit lists what it needs")
+	}
+	if _, err := o.assumedAbsent(); err != nil {
+		return err
+	}
 	if o.ServerVersion != "" && len(o.Filenames) == 0 {
 		return fmt.Errorf("--server-version applies to -f input only; a live audit reads the server's version")
 	}
@@ -153,30 +167,68 @@ func (o *AuditOptions) RESTConfig() (*rest.Config, error) {
 	return cfg, nil
 }
 
-// LoadInventory reads the kinds from files (-f) or from the cluster.
-func (o *AuditOptions) LoadInventory(ctx context.Context, kinds []inventory.Kind) (*inventory.Inventory, error) {
+func (o *AuditOptions) assumedAbsent() ([]inventory.Kind, error) {
+	if len(o.AssumeAbsent) == 0 {
+		return nil, nil
+	}
+	ks, err := inventory.ParseKinds(strings.Join(o.AssumeAbsent, ","))
+	if err != nil {
+		return nil, fmt.Errorf("--assume-absent: %w (use the plural resource names of 'kubectl harden checks -o wide', e.g. networkpolicies)", err)
+	}
+	return ks, nil
+}
+
+// Loader returns what reads the audit's input: the -f files, else the cluster.
+func (o *AuditOptions) Loader() (audit.Loader, error) {
 	if len(o.Filenames) > 0 {
-		inv, err := inventory.FromFiles(o.Filenames, o.In)
+		absent, err := o.assumedAbsent()
 		if err != nil {
 			return nil, err
 		}
-		inv.ServerVersion = o.ServerVersion
-		inv.Settings.IncludeSystem = o.IncludeSystem
-		return inv, nil
+		return audit.Files{Paths: o.Filenames, Stdin: o.In, ServerVersion: o.ServerVersion,
+			Options: inventory.ReadOptions{Complete: o.Complete, AssumeAbsent: absent}}, nil
 	}
 	cfg, err := o.RESTConfig()
 	if err != nil {
 		return nil, err
 	}
-	ns := o.Namespace()
-	done := o.progress(fmt.Sprintf("listing %d kinds from %s ...", len(kinds), cfg.Host))
-	inv, err := inventory.FromCluster(ctx, cfg, inventory.LiveOptions{Kinds: kinds, Namespace: ns, Warnings: o.ErrOut})
-	done()
+	return progressLoader{o: o, next: audit.Cluster{Config: cfg, Namespace: o.Namespace()}, host: cfg.Host}, nil
+}
+
+// progressLoader shows what is being listed while a live load runs.
+type progressLoader struct {
+	o    *AuditOptions
+	next audit.Loader
+	host string
+}
+
+func (p progressLoader) Load(ctx context.Context, kinds []inventory.Kind) (*inventory.Inventory, error) {
+	done := p.o.progress(fmt.Sprintf("listing %d kinds from %s ...", len(kinds), p.host))
+	defer done()
+	return p.next.Load(ctx, kinds)
+}
+
+// LoadInventory reads the kinds from files (-f) or from the cluster, for the
+// commands that answer questions rather than audit (who-can, can-reach).
+func (o *AuditOptions) LoadInventory(ctx context.Context, kinds []inventory.Kind) (*inventory.Inventory, error) {
+	l, err := o.Loader()
+	if err != nil {
+		return nil, err
+	}
+	inv, err := l.Load(ctx, kinds)
 	if err != nil {
 		return nil, err
 	}
 	inv.Settings.IncludeSystem = o.IncludeSystem
+	o.warn(inv.Warnings)
 	return inv, nil
+}
+
+// warn prints the loader's and the audit's warnings on stderr.
+func (o *AuditOptions) warn(lines []string) {
+	for _, l := range lines {
+		fmt.Fprintf(o.ErrOut, "Warning: %s\n", l)
+	}
 }
 
 // progress shows a status line on stderr when it is a terminal, and returns the function that clears it.
@@ -189,7 +241,8 @@ func (o *AuditOptions) progress(msg string) func() {
 	return func() { fmt.Fprint(f, "\r\033[K") }
 }
 
-// Audit selects the checks, loads what they need, runs them and builds the report.
+// Audit runs the audit engine with the command line's choices and prints
+// the loader's warnings and what the audit could not see on stderr.
 func (o *AuditOptions) Audit(ctx context.Context, domains []string) (*finding.Report, *inventory.Inventory, error) {
 	reg, err := all.Registry()
 	if err != nil {
@@ -199,44 +252,47 @@ func (o *AuditOptions) Audit(ctx context.Context, domains []string) (*finding.Re
 	if err != nil {
 		return nil, nil, err
 	}
-	selected, err := reg.Select(domains, filter)
+	load, err := o.Loader()
 	if err != nil {
 		return nil, nil, err
 	}
-	kinds := checks.Needs(selected)
-	inv, err := o.LoadInventory(ctx, append(kinds, all.CoverageNeeds(domains)...))
+	cfg := audit.Config{Domains: domains, Select: filter, MinSeverity: filter.MinSeverity, Namespace: o.Namespace(),
+		IncludeSystem: o.IncludeSystem, Metadata: o.metadata()}
+	report, inv, err := audit.Run(ctx, reg, load, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	res := checks.Run(inv, selected)
-	items := filter.Apply(res.Findings)
-	if ns := o.Namespace(); ns != "" {
-		items = inNamespace(items, ns)
-	}
-	report := finding.NewReport(o.metadata(inv), res.Ran, res.Skipped, items)
-	report.Extra = all.Coverage(inv, domains)
+	o.warn(inv.Warnings)
+	o.warn(audit.Blind(report))
 	return report, inv, nil
 }
 
-// inNamespace keeps the findings about a namespace: its objects, itself, and
-// cluster-wide grants to its service accounts.
-func inNamespace(items []finding.Finding, ns string) []finding.Finding {
-	out := items[:0:0]
-	for _, f := range items {
-		if f.Resource.Namespace == ns || (f.Resource.Kind == "Namespace" && f.Resource.Name == ns) ||
-			(f.Subject != nil && f.Subject.Namespace == ns) {
-			out = append(out, f)
-		}
-	}
-	return out
+// Gate is --fail-on and --allow-skipped.
+func (o *AuditOptions) Gate() audit.Gate {
+	level, _ := finding.ParseSeverity(o.FailOn)
+	return audit.Gate{FailOn: level, AllowSkipped: o.AllowSkipped}
 }
 
-func (o *AuditOptions) metadata(inv *inventory.Inventory) finding.Metadata {
+// exitFor maps a gate outcome to the exit status (2 findings, 3 skipped checks).
+func exitFor(out audit.Outcome, skipped int) error {
+	switch out {
+	case audit.Failed:
+		return &ExitError{Code: 2}
+	case audit.Incomplete:
+		return &ExitError{Code: 3, Err: fmt.Errorf("%d selected %s skipped, so --fail-on cannot pass (see summary.skipped; --allow-skipped accepts it)",
+			skipped, map[bool]string{true: "check was", false: "checks were"}[skipped == 1])}
+	}
+	return nil
+}
+
+// metadata is what the command line knows of the report's target; the
+// engine adds the input and the server version it read.
+func (o *AuditOptions) metadata() finding.Metadata {
 	m := finding.Metadata{GeneratedAt: o.Now().UTC().Truncate(time.Second)}
-	if inv.Offline {
+	if len(o.Filenames) > 0 {
 		m.Files = o.Filenames
-		if inv.ServerVersion != "" {
-			m.Server = &finding.ServerInfo{Version: inv.ServerVersion}
+		if o.ServerVersion != "" {
+			m.Server = &finding.ServerInfo{Version: o.ServerVersion}
 		}
 		return m
 	}
@@ -246,7 +302,7 @@ func (o *AuditOptions) metadata(inv *inventory.Inventory) finding.Metadata {
 			m.Context = *o.ConfigFlags.Context
 		}
 	}
-	m.Server = &finding.ServerInfo{Version: inv.ServerVersion}
+	m.Server = &finding.ServerInfo{}
 	if cfg, err := o.ConfigFlags.ToRESTConfig(); err == nil {
 		m.Server.Host = cfg.Host
 	}
@@ -293,11 +349,5 @@ func (o *AuditOptions) RunAudit(cmd *cobra.Command, domains []string) error {
 	if err := printer.Print(report, o.Out); err != nil {
 		return err
 	}
-	if o.FailOn != "" {
-		level, _ := finding.ParseSeverity(o.FailOn)
-		if finding.AtOrAbove(report.Items, level) {
-			return &ExitError{Code: 2}
-		}
-	}
-	return nil
+	return exitFor(o.Gate().Judge(report.Summary), len(report.Summary.Skipped))
 }

@@ -1,8 +1,11 @@
 package cmd
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -12,15 +15,159 @@ import (
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/rbac"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
+// AuditorRoleOptions are the flags of `kubectl harden auditor-role`.
+type AuditorRoleOptions struct {
+	*AuditOptions
+
+	Name        string
+	WithSecrets bool
+
+	// selected are the checks the role is for, set by Complete.
+	selected []checks.Check
+	// coverage are the kinds the domains' summary tables read, set by Complete.
+	coverage []inventory.Kind
+}
+
+var auditorRoleLong = templates.LongDesc(`
+	Print the smallest ClusterRole that lets 'kubectl harden' run the selected checks:
+	get and list on the kinds the checks read, and nothing that writes. Bind it to the
+	people or CI identity that audit. The role carries the label
+	kubectl-harden.io/auditor-role=true, so the audit recognises it and reports what it
+	grants at info, with nothing to fix.
+
+	Secrets are left out by default: RBAC cannot limit list to metadata, so whoever may
+	list Secrets may read every Secret's data, although the audit itself only ever asks
+	for metadata. The checks that read Secrets (the command names them, on stderr and in
+	a comment at the top of its output) are then skipped with "cannot list secrets:
+	forbidden". --with-secrets adds get and list on secrets so that they run too: the
+	trade-off is that the role's holder can read every Secret of the cluster.`)
+
+var auditorRoleExample = templates.Examples(`
+	# The role for every check, created in the cluster (Secrets left out)
+	kubectl harden auditor-role | kubectl apply -f -
+
+	# Only what the RBAC and NetworkPolicy audits need
+	kubectl harden auditor-role rbac netpol
+
+	# With get and list on Secrets, so that the checks reading them run too
+	kubectl harden auditor-role --with-secrets --name kubectl-harden-auditor-secrets`)
+
+func newCmdAuditorRole(o *AuditOptions) *cobra.Command {
+	r := &AuditorRoleOptions{AuditOptions: o, Name: "kubectl-harden-auditor"}
+	cmd := &cobra.Command{
+		Use:     "auditor-role [DOMAIN...]",
+		Short:   "Print the minimal read-only ClusterRole an auditor needs to run the checks",
+		Long:    auditorRoleLong,
+		Example: auditorRoleExample,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := r.Complete(args); err != nil {
+				return err
+			}
+			if err := r.Validate(); err != nil {
+				return err
+			}
+			return r.Run()
+		},
+	}
+	cmd.Flags().StringVar(&r.Name, "name", r.Name, "Name of the ClusterRole")
+	cmd.Flags().BoolVar(&r.WithSecrets, "with-secrets", false,
+		"Also grant get and list on secrets, so the checks that read Secrets run; list returns Secret data, so the role's holder can read every Secret")
+	return cmd
+}
+
+// Complete selects the checks of the domains in args, as an audit of them would.
+func (r *AuditorRoleOptions) Complete(args []string) error {
+	reg, err := all.Registry()
+	if err != nil {
+		return err
+	}
+	filter, err := r.Filter()
+	if err != nil {
+		return err
+	}
+	if r.selected, err = reg.Select(args, filter); err != nil {
+		return err
+	}
+	r.coverage = all.CoverageNeeds(args)
+	return nil
+}
+
+// Validate checks the flags and the selection.
+func (r *AuditorRoleOptions) Validate() error {
+	if len(r.selected) == 0 {
+		return fmt.Errorf("no check selected")
+	}
+	if r.Name == "" {
+		return fmt.Errorf("--name must not be empty")
+	}
+	return nil
+}
+
+// Run prints the role. Without --with-secrets it says, on stderr and in a
+// comment that `kubectl apply -f -` ignores, which checks the role will not
+// run, so that an auditor does not mistake their skipping for a fault.
+func (r *AuditorRoleOptions) Run() error {
+	role := AuditorRole(r.Name, append(r.selected, checks.Check{Needs: r.coverage}), r.WithSecrets)
+	b, err := yaml.Marshal(role)
+	if err != nil {
+		return fmt.Errorf("encode ClusterRole %s: %w", r.Name, err)
+	}
+	var out bytes.Buffer
+	if need := secretChecks(r.selected); len(need) > 0 && !r.WithSecrets {
+		note := secretsNote(need)
+		fmt.Fprintln(r.ErrOut, strings.Join(note, " "))
+		for _, l := range note {
+			fmt.Fprintln(&out, "# "+l)
+		}
+	}
+	out.Write(b)
+	if _, err := r.Out.Write(out.Bytes()); err != nil {
+		return fmt.Errorf("write ClusterRole %s: %w", r.Name, err)
+	}
+	return nil
+}
+
+// secretChecks returns the IDs of the checks that read Secrets, sorted.
+func secretChecks(cs []checks.Check) []string {
+	var out []string
+	for _, c := range cs {
+		if slices.Contains(c.Needs, inventory.Secrets) {
+			out = append(out, c.ID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// secretsNote says, one sentence a line, what leaving Secrets out costs.
+func secretsNote(ids []string) []string {
+	return []string{
+		"Note: this role leaves out Secrets, since list on secrets returns their data.",
+		fmt.Sprintf("These checks will be skipped with \"cannot list secrets: forbidden\": %s.", strings.Join(ids, ", ")),
+		"To run them too, print the role with --with-secrets, whose holder can read every Secret.",
+	}
+}
+
 // AuditorRole returns the smallest ClusterRole that lets every given check
-// run: get/list on the kinds they read, nothing else, no Secret data
-// (Secrets are listed as metadata, which list allows; the plugin never asks for data).
-func AuditorRole(name string, cs []checks.Check) *rbacv1.ClusterRole {
+// run: get/list on the kinds they read, nothing else, labelled
+// rbac.AuditorRoleLabel so the audit recognises it. Secrets only withSecrets:
+// the plugin lists them as metadata, but RBAC cannot grant list for metadata
+// alone, and the role would let its holder read every Secret's data.
+func AuditorRole(name string, cs []checks.Check, withSecrets bool) *rbacv1.ClusterRole {
 	byGroup := map[string][]string{}
 	for _, k := range checks.Needs(cs) {
-		if !k.IsResource() {
+		if !k.IsResource() || (k == inventory.Secrets && !withSecrets) {
+			continue
+		}
+		if k == inventory.CustomWorkloads {
+			// One kind of the inventory, read from a resource of each workload CRD.
+			for _, gr := range inventory.CustomWorkloadResources() {
+				byGroup[gr.Group] = append(byGroup[gr.Group], gr.Resource)
+			}
 			continue
 		}
 		byGroup[k.Group()] = append(byGroup[k.Group()], string(k))
@@ -32,7 +179,7 @@ func AuditorRole(name string, cs []checks.Check) *rbacv1.ClusterRole {
 	sort.Strings(gs)
 	role := &rbacv1.ClusterRole{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
-		ObjectMeta: metav1.ObjectMeta{Name: name},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{rbac.AuditorRoleLabel: "true"}},
 	}
 	for _, g := range gs {
 		rs := byGroup[g]
@@ -40,47 +187,4 @@ func AuditorRole(name string, cs []checks.Check) *rbacv1.ClusterRole {
 		role.Rules = append(role.Rules, rbacv1.PolicyRule{APIGroups: []string{g}, Resources: rs, Verbs: []string{"get", "list"}})
 	}
 	return role
-}
-
-func newCmdAuditorRole(o *AuditOptions) *cobra.Command {
-	name := "kubectl-harden-auditor"
-	cmd := &cobra.Command{
-		Use:   "auditor-role [DOMAIN...]",
-		Short: "Print the minimal read-only ClusterRole an auditor needs to run the checks",
-		Long: templates.LongDesc(`
-			Print the smallest ClusterRole that lets 'kubectl harden' run every selected check:
-			get and list on the kinds the checks read, nothing that writes, and no Secret data
-			(Secrets are read as metadata only). Bind it to the people or CI identity that audit.`),
-		Example: templates.Examples(`
-			# The role for every check, created in the cluster
-			kubectl harden auditor-role | kubectl apply -f -
-
-			# Only what the RBAC and NetworkPolicy audits need
-			kubectl harden auditor-role rbac netpol`),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			reg, err := all.Registry()
-			if err != nil {
-				return err
-			}
-			filter, err := o.Filter()
-			if err != nil {
-				return err
-			}
-			selected, err := reg.Select(args, filter)
-			if err != nil {
-				return err
-			}
-			if len(selected) == 0 {
-				return fmt.Errorf("no check selected")
-			}
-			b, err := yaml.Marshal(AuditorRole(name, append(selected, checks.Check{Needs: all.CoverageNeeds(args)})))
-			if err != nil {
-				return err
-			}
-			_, err = o.Out.Write(b)
-			return err
-		},
-	}
-	cmd.Flags().StringVar(&name, "name", name, "Name of the ClusterRole")
-	return cmd
 }

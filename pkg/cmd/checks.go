@@ -13,9 +13,13 @@ import (
 
 // CheckInfo is one check as `kubectl harden checks -o json|yaml` prints it.
 type CheckInfo struct {
-	ID          string   `json:"id"`
-	Domain      string   `json:"domain"`
-	Severity    string   `json:"severity"`
+	ID       string `json:"id"`
+	Domain   string `json:"domain"`
+	Severity string `json:"severity"`
+	// MinSeverity and MaxSeverity bound what its findings report (a check may
+	// raise or lower a finding from its default, e.g. by what a path reaches).
+	MinSeverity string   `json:"minSeverity"`
+	MaxSeverity string   `json:"maxSeverity"`
 	Title       string   `json:"title"`
 	Description string   `json:"description,omitempty"`
 	Remediation string   `json:"remediation,omitempty"`
@@ -48,7 +52,8 @@ func newCmdChecks(o *AuditOptions) *cobra.Command {
 				if len(args) == 1 && c.Domain != args[0] {
 					continue
 				}
-				info := CheckInfo{ID: c.ID, Domain: c.Domain, Severity: c.Severity.String(), Title: c.Title,
+				lo, hi := c.Severities()
+				info := CheckInfo{ID: c.ID, Domain: c.Domain, Severity: c.Severity.String(), MinSeverity: lo.String(), MaxSeverity: hi.String(), Title: c.Title,
 					Description: c.Description, Remediation: c.Remediation, Controls: []string{}, Needs: []string{}}
 				for _, ctl := range c.Controls {
 					info.Controls = append(info.Controls, string(ctl))
@@ -70,7 +75,11 @@ func newCmdChecks(o *AuditOptions) *cobra.Command {
 			headers := []string{"ID", "DOMAIN", "SEVERITY", "CONTROLS", "TITLE"}
 			var rows [][]string
 			for _, c := range infos {
-				rows = append(rows, []string{c.ID, c.Domain, c.Severity, strings.Join(c.Controls, ","), c.Title})
+				sev := c.Severity
+				if c.MinSeverity != c.MaxSeverity {
+					sev = c.MinSeverity + ".." + c.MaxSeverity
+				}
+				rows = append(rows, []string{c.ID, c.Domain, sev, strings.Join(c.Controls, ","), c.Title})
 			}
 			return output.Columns(o.Out, headers, rows)
 		},

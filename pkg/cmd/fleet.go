@@ -19,6 +19,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/audit"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 )
@@ -209,15 +210,18 @@ func (o *AuditOptions) RunFleet(cmd *cobra.Command, domains []string) error {
 		// Each failure is already on stderr, one line per context.
 		return &ExitError{Code: 1}
 	}
-	if o.FailOn != "" {
-		level, _ := finding.ParseSeverity(o.FailOn)
-		for _, r := range reports {
-			if finding.AtOrAbove(r.Items, level) {
-				return &ExitError{Code: 2}
-			}
+	// The worst outcome of any cluster decides: findings (2) before skipped checks (3).
+	gate, worst, skipped := o.Gate(), audit.Pass, 0
+	for _, r := range reports {
+		switch out := gate.Judge(r.Summary); {
+		case out == audit.Failed:
+			worst = audit.Failed
+		case out == audit.Incomplete && worst != audit.Failed:
+			worst = audit.Incomplete
+			skipped += len(r.Summary.Skipped)
 		}
 	}
-	return nil
+	return exitFor(worst, skipped)
 }
 
 // writeContextLines copies one audit's stderr, naming its context on each line.

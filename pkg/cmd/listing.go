@@ -4,11 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
-	"strings"
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
@@ -49,15 +48,13 @@ func printList(w io.Writer, format, what string, v any) (bool, error) {
 // requireKinds fails when one of the kinds could not be read: commands that
 // answer a question (who-can, can-reach) cannot answer it from part of the cluster.
 func requireKinds(inv *inventory.Inventory, kinds []inventory.Kind, why string) error {
-	var missing []string
-	for _, k := range kinds {
-		if reason, ok := inv.Missing[k]; ok {
-			missing = append(missing, fmt.Sprintf("%s (%s)", k, reason))
-		}
-	}
-	if len(missing) == 0 {
+	reason := checks.MissingReason(inv, kinds)
+	if reason == "" {
 		return nil
 	}
-	sort.Strings(missing)
-	return fmt.Errorf("cannot list %s: %s", strings.Join(missing, ", "), why)
+	hint := ""
+	if inv.Offline {
+		hint = " (give them with -f, or say the cluster has none with --assume-absent=KIND or --complete)"
+	}
+	return fmt.Errorf("%s%s: %s", reason, hint, why)
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/apply"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/psa"
-	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 )
 
 // PSAOptions are the flags of `kubectl harden psa` beyond the audit's.
@@ -104,13 +103,7 @@ func (p *PSAOptions) Run(cmd *cobra.Command) error {
 	if err := printer.Print(report, p.Out); err != nil {
 		return err
 	}
-	if p.FailOn != "" {
-		level, _ := finding.ParseSeverity(p.FailOn)
-		if finding.AtOrAbove(report.Items, level) {
-			return &ExitError{Code: 2}
-		}
-	}
-	return nil
+	return exitFor(p.Gate().Judge(report.Summary), len(report.Summary.Skipped))
 }
 
 // dryRun asks the API server about each namespace's proposed labels.

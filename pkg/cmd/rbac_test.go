@@ -40,8 +40,15 @@ func TestWhoCanCommand(t *testing.T) {
 		},
 		{
 			name:   "nobody",
-			args:   []string{"rbac", "who-can", "delete", "nodes", "-n", "shop", "-f", filepath.Join("..", "checks", "rbac", "testdata", "checks", "clean.yaml")},
+			args:   []string{"rbac", "who-can", "delete", "nodes", "-n", "shop", "--complete", "-f", filepath.Join("..", "checks", "rbac", "testdata", "checks", "clean.yaml")},
 			stderr: []string{"No subject can delete nodes in namespace shop"},
+		},
+		{
+			// Without ClusterRoleBindings in the files, "nobody" would be a guess.
+			name:   "nobody is not said when bindings are absent",
+			args:   []string{"rbac", "who-can", "delete", "nodes", "-n", "shop", "-f", filepath.Join("..", "checks", "rbac", "testdata", "checks", "clean.yaml")},
+			code:   1,
+			stderr: []string{"no ClusterRoleBinding objects in the input", "--assume-absent"},
 		},
 		{
 			name:   "unknown resource without group",

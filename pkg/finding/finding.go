@@ -81,7 +81,20 @@ type Resource struct {
 	Name       string `json:"name"`
 }
 
+// ClusterKind is the Kind of the resource a finding about the cluster as a
+// whole (its control plane, its admission chain) is attributed to: no object
+// of the API stands for the cluster, and kube-system is not it.
+const ClusterKind = "Cluster"
+
+// ClusterResource is the resource of findings about the cluster as a whole.
+func ClusterResource() Resource {
+	return Resource{APIVersion: "kubectl-harden.io/v1alpha1", Kind: ClusterKind}
+}
+
 func (r Resource) String() string {
+	if r.Kind == ClusterKind && r.Name == "" {
+		return "cluster"
+	}
 	kind := strings.ToLower(r.Kind)
 	if r.Namespace != "" {
 		return kind + "/" + r.Namespace + "/" + r.Name

@@ -35,6 +35,45 @@ type Metadata struct {
 	Server      *ServerInfo `json:"server,omitempty"`
 	Files       []string    `json:"files,omitempty"`
 	GeneratedAt time.Time   `json:"generatedAt"`
+	// Input says what the audit saw: a check is only as good as what it read.
+	Input *Input `json:"input,omitempty"`
+}
+
+// Input is what an audit read, kind by kind.
+type Input struct {
+	// Source is "cluster" for a live API server, "files" for manifests.
+	Source string `json:"source"`
+	// Complete is set when the files were said to be the whole cluster (--complete).
+	Complete bool        `json:"complete,omitempty"`
+	Kinds    []InputKind `json:"kinds"`
+	// Unmodelled counts objects of kinds no check reads, by apiVersion/Kind.
+	Unmodelled []KindCount `json:"unmodelled,omitempty"`
+}
+
+// The status of a kind in the input.
+const (
+	InputListed        = "listed"         // live: listed from the API server
+	InputRead          = "read"           // offline: objects of the kind are in the files
+	InputAbsent        = "absent"         // offline: no object of the kind in the files, so not seen
+	InputAssumedAbsent = "assumed-absent" // offline: none in the files, and the user says the cluster has none
+	InputNone          = "none"           // offline: no pod of this kind, but workloads of other kinds are in the files
+	InputForbidden     = "forbidden"      // live: the user may not list it
+	InputNotServed     = "not-served"     // live: the API server does not serve it
+	InputUnavailable   = "unavailable"    // anything else that kept it from being read
+)
+
+// InputKind is one kind the audit needed and what became of it.
+type InputKind struct {
+	Kind   string `json:"kind"`
+	Count  int    `json:"count"`
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// KindCount is a number of objects of one apiVersion/Kind.
+type KindCount struct {
+	Kind  string `json:"kind"`
+	Count int    `json:"count"`
 }
 
 // ServerInfo describes the audited API server.
@@ -45,15 +84,19 @@ type ServerInfo struct {
 
 // Summary counts findings by severity, scores the run and lists the checks that could not run.
 type Summary struct {
-	Critical int       `json:"critical"`
-	High     int       `json:"high"`
-	Medium   int       `json:"medium"`
-	Low      int       `json:"low"`
-	Info     int       `json:"info"`
-	Score    int       `json:"score"`
-	Checks   int       `json:"checks"`
-	Failed   int       `json:"failed"`
-	Skipped  []Skipped `json:"skipped,omitempty"`
+	Critical int `json:"critical"`
+	High     int `json:"high"`
+	Medium   int `json:"medium"`
+	Low      int `json:"low"`
+	Info     int `json:"info"`
+	Score    int `json:"score"`
+	Checks   int `json:"checks"`
+	Failed   int `json:"failed"`
+	// Hidden is how many findings --severity left out of items; they still count above.
+	Hidden  int       `json:"hidden,omitempty"`
+	Skipped []Skipped `json:"skipped,omitempty"`
+	// NotApplicable are checks of the cluster as a whole that files that are not a cluster cannot answer.
+	NotApplicable []Skipped `json:"notApplicable,omitempty"`
 }
 
 // Count returns the number of findings at severity s.
@@ -187,6 +230,17 @@ func matchAny(patterns []string, id string) bool {
 		}
 	}
 	return false
+}
+
+// Shown returns the findings at or above the level, for display; the rest still count.
+func Shown(items []Finding, min Severity) []Finding {
+	out := items[:0:0]
+	for _, it := range items {
+		if it.Severity >= min {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // Apply returns the findings at or above MinSeverity whose check is wanted.

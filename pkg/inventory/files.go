@@ -39,18 +39,33 @@ func (e *DecodeError) Error() string {
 
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// FromFiles reads manifests: files, directories (recursively, *.yaml, *.yml,
-// *.json) and "-" for stdin. Documents may be multi-document YAML, JSON,
-// kind: List or a `kubectl get -A -o yaml` dump. Kinds the checks do not read
-// are ignored; a malformed document is an error naming the file and line.
-func FromFiles(paths []string, stdin io.Reader) (*Inventory, error) {
+// ReadOptions say how much the files are taken to show.
+type ReadOptions struct {
+	// Complete says the files are the whole cluster: a kind with no object in
+	// them is taken as having none, rather than as not seen.
+	Complete bool
+	// AssumeAbsent lists kinds the user says the cluster has none of.
+	AssumeAbsent []Kind
+	// AllowEmpty accepts input without any Kubernetes object (test fixtures).
+	AllowEmpty bool
+}
+
+// AbsentFromInput is the Missing reason of a kind no file holds an object of.
+const AbsentFromInput = "absent from the input"
+
+// Read reads manifests: files, directories (recursively, *.yaml, *.yml,
+// *.json, following symbolic links) and "-" for stdin. Documents may be
+// multi-document YAML, JSON, kind: List or a `kubectl get -A -o yaml` dump.
+// Objects of kinds the checks do not read are counted in Unmodelled; a
+// malformed document is an error naming the file and line, and input without
+// any object is an error naming the sources. A kind with no object in the
+// files is not seen (Missing: AbsentFromInput) unless opts say it is empty.
+// An object given twice (same kind, namespace and name) is kept once, the
+// later copy winning as with kubectl apply, with a warning naming both places.
+func Read(paths []string, stdin io.Reader, opts ReadOptions) (*Inventory, error) {
 	inv := New()
 	inv.Offline = true
-	for _, k := range allKinds {
-		if k.IsResource() {
-			inv.Loaded[k] = true
-		}
-	}
+	inv.Complete = opts.Complete
 	inv.Missing[AnonymousAccess] = "needs a live API server to probe"
 	for _, p := range paths {
 		if p == "-" {
@@ -69,9 +84,46 @@ func FromFiles(paths []string, stdin io.Reader) (*Inventory, error) {
 			}
 		}
 	}
+	if inv.objects == 0 && !opts.AllowEmpty {
+		return nil, fmt.Errorf("no Kubernetes objects in %s", describeSources(paths))
+	}
+	assumed := map[Kind]bool{}
+	for _, k := range opts.AssumeAbsent {
+		assumed[k] = true
+	}
+	for _, k := range allKinds {
+		if !k.IsResource() {
+			continue
+		}
+		if opts.Complete || assumed[k] || inv.Count(k) > 0 {
+			inv.Loaded[k] = true
+		} else {
+			inv.Missing[k] = AbsentFromInput
+		}
+	}
 	return inv, nil
 }
 
+// FromFiles reads manifests that are the whole world of a test or tool: every
+// kind without objects is taken as empty. Audits of user input use Read.
+func FromFiles(paths []string, stdin io.Reader) (*Inventory, error) {
+	return Read(paths, stdin, ReadOptions{Complete: true, AllowEmpty: true})
+}
+
+func describeSources(paths []string) string {
+	var names []string
+	for _, p := range paths {
+		if p == "-" {
+			p = "standard input"
+		}
+		names = append(names, p)
+	}
+	return strings.Join(names, ", ")
+}
+
+// expand lists the manifest files under p. Symbolic links to files and
+// directories are followed; a directory reached twice (a link loop, or two
+// links to one place) is read once.
 func expand(p string) ([]string, error) {
 	st, err := os.Stat(p)
 	if err != nil {
@@ -81,21 +133,46 @@ func expand(p string) ([]string, error) {
 		return []string{p}, nil
 	}
 	var out []string
-	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+	seen := map[string]bool{}
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		real, err := filepath.EvalSymlinks(dir)
 		if err != nil {
-			return err
+			return fmt.Errorf("read directory %s: %w", dir, err)
 		}
-		if d.IsDir() {
+		if seen[real] {
 			return nil
 		}
-		switch strings.ToLower(filepath.Ext(path)) {
-		case ".yaml", ".yml", ".json":
-			out = append(out, path)
+		seen[real] = true
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return fmt.Errorf("read directory %s: %w", dir, err)
+		}
+		for _, e := range entries {
+			path := filepath.Join(dir, e.Name())
+			isDir := e.IsDir()
+			if e.Type()&fs.ModeSymlink != 0 {
+				st, err := os.Stat(path)
+				if err != nil {
+					return fmt.Errorf("read %s: %w", path, errors.Unwrap(err))
+				}
+				isDir = st.IsDir()
+			}
+			if isDir {
+				if err := walk(path); err != nil {
+					return err
+				}
+				continue
+			}
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".yaml", ".yml", ".json":
+				out = append(out, path)
+			}
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read directory %s: %w", p, err)
+	}
+	if err := walk(p); err != nil {
+		return nil, err
 	}
 	sort.Strings(out)
 	return out, nil
@@ -209,17 +286,22 @@ func (inv *Inventory) addJSON(file string, line int, js []byte) error {
 	if err != nil {
 		return fmt.Errorf("apiVersion %q: %w", h.APIVersion, err)
 	}
+	inv.objects++
 	key, err := inv.addObject(gv.WithKind(h.Kind), js)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", h.APIVersion, h.Kind, err)
 	}
 	if key.Name != "" {
+		if prev, dup := inv.Sources[key]; dup {
+			inv.Warnings = append(inv.Warnings, fmt.Sprintf("%s is given twice (%s:%d and %s:%d); the later one is used, as kubectl apply would",
+				key, prev.File, prev.Line, file, line))
+		}
 		inv.Sources[key] = Source{File: file, Line: line}
 	}
 	return nil
 }
 
-func decodeInto[T any](js []byte, list *[]T, meta func(*T) metav1.Object) (Key, error) {
+func decodeInto[T any](inv *Inventory, kind string, js []byte, list *[]T, meta func(*T) metav1.Object) (Key, error) {
 	var obj T
 	// Unknown fields (from newer servers) are ignored; malformed values are an error.
 	if err := json.Unmarshal(js, &obj); err != nil {
@@ -227,8 +309,22 @@ func decodeInto[T any](js []byte, list *[]T, meta func(*T) metav1.Object) (Key, 
 	}
 	m := meta(&obj)
 	stripManagedFields(m)
+	key := Key{Kind: kind, Namespace: m.GetNamespace(), Name: m.GetName()}
+	put(inv, list, key, obj)
+	return key, nil
+}
+
+// put adds an object read from a file to its list; an object already read
+// under the same key is replaced in place, so the later copy wins.
+func put[T any](inv *Inventory, list *[]T, key Key, obj T) {
+	if key.Name != "" {
+		if i, dup := inv.positions[key]; dup {
+			(*list)[i] = obj
+			return
+		}
+		inv.positions[key] = len(*list)
+	}
 	*list = append(*list, obj)
-	return Key{Namespace: m.GetNamespace(), Name: m.GetName()}, nil
 }
 
 func stripManagedFields(m metav1.Object) { m.SetManagedFields(nil) }
@@ -244,62 +340,63 @@ func (inv *Inventory) addObject(gvk schema.GroupVersionKind, js []byte) (Key, er
 			return Key{}, err
 		}
 		stripManagedFields(&u)
-		list := inv.customList(k)
-		*list = append(*list, u)
-		return Key{Kind: gvk.Kind, Namespace: u.GetNamespace(), Name: u.GetName()}, nil
+		key := Key{Kind: gvk.Kind, Namespace: u.GetNamespace(), Name: u.GetName()}
+		put(inv, inv.customList(k), key, u)
+		return key, nil
 	}
 	switch gvk {
 	case corev1.SchemeGroupVersion.WithKind("Namespace"):
-		key, err = decodeInto(js, &inv.Namespaces, func(o *corev1.Namespace) metav1.Object { return o })
+		key, err = decodeInto(inv, "Namespace", js, &inv.Namespaces, func(o *corev1.Namespace) metav1.Object { return o })
 	case corev1.SchemeGroupVersion.WithKind("Pod"):
-		key, err = decodeInto(js, &inv.Pods, func(o *corev1.Pod) metav1.Object { return o })
+		key, err = decodeInto(inv, "Pod", js, &inv.Pods, func(o *corev1.Pod) metav1.Object { return o })
 	case corev1.SchemeGroupVersion.WithKind("ServiceAccount"):
-		key, err = decodeInto(js, &inv.ServiceAccounts, func(o *corev1.ServiceAccount) metav1.Object { return o })
+		key, err = decodeInto(inv, "ServiceAccount", js, &inv.ServiceAccounts, func(o *corev1.ServiceAccount) metav1.Object { return o })
 	case corev1.SchemeGroupVersion.WithKind("Secret"):
 		// Keep the metadata only, as the live loader does: Secret data never enters the inventory.
 		var pm metav1.PartialObjectMetadata
 		if err = json.Unmarshal(js, &pm); err == nil {
 			pm.ManagedFields = nil
 			pm.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}
-			inv.Secrets = append(inv.Secrets, pm)
-			key = Key{Namespace: pm.Namespace, Name: pm.Name}
+			key = Key{Kind: "Secret", Namespace: pm.Namespace, Name: pm.Name}
+			put(inv, &inv.Secrets, key, pm)
 		}
 	case corev1.SchemeGroupVersion.WithKind("ConfigMap"):
-		key, err = decodeInto(js, &inv.ConfigMaps, func(o *corev1.ConfigMap) metav1.Object { return o })
+		key, err = decodeInto(inv, "ConfigMap", js, &inv.ConfigMaps, func(o *corev1.ConfigMap) metav1.Object { return o })
 	case corev1.SchemeGroupVersion.WithKind("Node"):
-		key, err = decodeInto(js, &inv.Nodes, func(o *corev1.Node) metav1.Object { return o })
+		key, err = decodeInto(inv, "Node", js, &inv.Nodes, func(o *corev1.Node) metav1.Object { return o })
 	case corev1.SchemeGroupVersion.WithKind("PodTemplate"):
-		key, err = decodeInto(js, &inv.PodTemplates, func(o *corev1.PodTemplate) metav1.Object { return o })
+		key, err = decodeInto(inv, "PodTemplate", js, &inv.PodTemplates, func(o *corev1.PodTemplate) metav1.Object { return o })
 	case corev1.SchemeGroupVersion.WithKind("ReplicationController"):
-		key, err = decodeInto(js, &inv.ReplicationControllers, func(o *corev1.ReplicationController) metav1.Object { return o })
+		key, err = decodeInto(inv, "ReplicationController", js, &inv.ReplicationControllers, func(o *corev1.ReplicationController) metav1.Object { return o })
 	case appsv1.SchemeGroupVersion.WithKind("Deployment"):
-		key, err = decodeInto(js, &inv.Deployments, func(o *appsv1.Deployment) metav1.Object { return o })
+		key, err = decodeInto(inv, "Deployment", js, &inv.Deployments, func(o *appsv1.Deployment) metav1.Object { return o })
 	case appsv1.SchemeGroupVersion.WithKind("StatefulSet"):
-		key, err = decodeInto(js, &inv.StatefulSets, func(o *appsv1.StatefulSet) metav1.Object { return o })
+		key, err = decodeInto(inv, "StatefulSet", js, &inv.StatefulSets, func(o *appsv1.StatefulSet) metav1.Object { return o })
 	case appsv1.SchemeGroupVersion.WithKind("DaemonSet"):
-		key, err = decodeInto(js, &inv.DaemonSets, func(o *appsv1.DaemonSet) metav1.Object { return o })
+		key, err = decodeInto(inv, "DaemonSet", js, &inv.DaemonSets, func(o *appsv1.DaemonSet) metav1.Object { return o })
 	case appsv1.SchemeGroupVersion.WithKind("ReplicaSet"):
-		key, err = decodeInto(js, &inv.ReplicaSets, func(o *appsv1.ReplicaSet) metav1.Object { return o })
+		key, err = decodeInto(inv, "ReplicaSet", js, &inv.ReplicaSets, func(o *appsv1.ReplicaSet) metav1.Object { return o })
 	case batchv1.SchemeGroupVersion.WithKind("Job"):
-		key, err = decodeInto(js, &inv.Jobs, func(o *batchv1.Job) metav1.Object { return o })
+		key, err = decodeInto(inv, "Job", js, &inv.Jobs, func(o *batchv1.Job) metav1.Object { return o })
 	case batchv1.SchemeGroupVersion.WithKind("CronJob"):
-		key, err = decodeInto(js, &inv.CronJobs, func(o *batchv1.CronJob) metav1.Object { return o })
+		key, err = decodeInto(inv, "CronJob", js, &inv.CronJobs, func(o *batchv1.CronJob) metav1.Object { return o })
 	case rbacv1.SchemeGroupVersion.WithKind("Role"):
-		key, err = decodeInto(js, &inv.Roles, func(o *rbacv1.Role) metav1.Object { return o })
+		key, err = decodeInto(inv, "Role", js, &inv.Roles, func(o *rbacv1.Role) metav1.Object { return o })
 	case rbacv1.SchemeGroupVersion.WithKind("ClusterRole"):
-		key, err = decodeInto(js, &inv.ClusterRoles, func(o *rbacv1.ClusterRole) metav1.Object { return o })
+		key, err = decodeInto(inv, "ClusterRole", js, &inv.ClusterRoles, func(o *rbacv1.ClusterRole) metav1.Object { return o })
 	case rbacv1.SchemeGroupVersion.WithKind("RoleBinding"):
-		key, err = decodeInto(js, &inv.RoleBindings, func(o *rbacv1.RoleBinding) metav1.Object { return o })
+		key, err = decodeInto(inv, "RoleBinding", js, &inv.RoleBindings, func(o *rbacv1.RoleBinding) metav1.Object { return o })
 	case rbacv1.SchemeGroupVersion.WithKind("ClusterRoleBinding"):
-		key, err = decodeInto(js, &inv.ClusterRoleBindings, func(o *rbacv1.ClusterRoleBinding) metav1.Object { return o })
+		key, err = decodeInto(inv, "ClusterRoleBinding", js, &inv.ClusterRoleBindings, func(o *rbacv1.ClusterRoleBinding) metav1.Object { return o })
 	case networkingv1.SchemeGroupVersion.WithKind("NetworkPolicy"):
-		key, err = decodeInto(js, &inv.NetworkPolicies, func(o *networkingv1.NetworkPolicy) metav1.Object { return o })
+		key, err = decodeInto(inv, "NetworkPolicy", js, &inv.NetworkPolicies, func(o *networkingv1.NetworkPolicy) metav1.Object { return o })
 	case admissionregistrationv1.SchemeGroupVersion.WithKind("ValidatingWebhookConfiguration"):
-		key, err = decodeInto(js, &inv.ValidatingWebhooks, func(o *admissionregistrationv1.ValidatingWebhookConfiguration) metav1.Object { return o })
+		key, err = decodeInto(inv, "ValidatingWebhookConfiguration", js, &inv.ValidatingWebhooks, func(o *admissionregistrationv1.ValidatingWebhookConfiguration) metav1.Object { return o })
 	case admissionregistrationv1.SchemeGroupVersion.WithKind("MutatingWebhookConfiguration"):
-		key, err = decodeInto(js, &inv.MutatingWebhooks, func(o *admissionregistrationv1.MutatingWebhookConfiguration) metav1.Object { return o })
+		key, err = decodeInto(inv, "MutatingWebhookConfiguration", js, &inv.MutatingWebhooks, func(o *admissionregistrationv1.MutatingWebhookConfiguration) metav1.Object { return o })
 	default:
-		return Key{}, nil
+		// A custom workload is judged like a Deployment; anything else is counted.
+		return inv.addUnmodelled(gvk, js)
 	}
 	key.Kind = gvk.Kind
 	return key, err

@@ -52,6 +52,11 @@ const (
 	ImageValidatingPolicies Kind = "imagevalidatingpolicies" // Kyverno, policies.kyverno.io
 	ConstraintTemplates     Kind = "constrainttemplates"     // Gatekeeper, templates.gatekeeper.sh
 
+	// CustomWorkloads are custom resources that embed a pod template (Argo
+	// Rollouts, Knative Services, OpenKruise CloneSets; offline, any object
+	// of that shape): one kind, so checks need not know each tool.
+	CustomWorkloads Kind = "customworkloads"
+
 	// AnonymousAccess is not a resource: it is what the API server answers to
 	// requests without credentials, probed live (see AnonymousProbe).
 	AnonymousAccess Kind = "anonymous-access"
@@ -64,7 +69,7 @@ var allKinds = []Kind{
 	Roles, ClusterRoles, RoleBindings, ClusterRoleBindings, NetworkPolicies,
 	ValidatingWebhookConfigurations, MutatingWebhookConfigurations,
 	ClusterImagePolicies, KyvernoClusterPolicies, KyvernoPolicies, ImageValidatingPolicies, ConstraintTemplates,
-	AnonymousAccess,
+	CustomWorkloads, AnonymousAccess,
 }
 
 // AllKinds returns every kind the inventory knows.
@@ -97,6 +102,8 @@ type Inventory struct {
 	ServerVersion string
 	// Offline is set when the objects came from files, not a live server.
 	Offline bool
+	// Complete is set when the files are said to be the whole cluster.
+	Complete bool
 
 	Namespaces             []corev1.Namespace
 	Pods                   []corev1.Pod
@@ -125,6 +132,11 @@ type Inventory struct {
 	KyvernoPolicies         []unstructured.Unstructured
 	ImageValidatingPolicies []unstructured.Unstructured
 	ConstraintTemplates     []unstructured.Unstructured
+	// CustomWorkloads are the custom resources that carry a pod template, decoded to it.
+	CustomWorkloads []CustomWorkload
+	// Unmodelled counts the objects read from files whose kind no check reads,
+	// by apiVersion/Kind ("v1/Service"): they are reported, never silently dropped.
+	Unmodelled map[string]int
 	// Anonymous is what the server answered to requests without credentials (live only).
 	Anonymous *AnonymousProbe
 
@@ -136,8 +148,16 @@ type Inventory struct {
 	Sources map[Key]Source
 	// Settings are the user's choices that change what checks report.
 	Settings Settings
+	// Warnings are what the loader has to say about its input (an object given
+	// twice, a kind that could not be listed); the command prints them on stderr.
+	Warnings []string
 
-	memo *memoTable
+	objects   int         // offline: objects read, of any kind
+	positions map[Key]int // offline: where each named object is in its list, for duplicates
+	// offline: custom workloads and unmodelled objects already read, by
+	// group/Kind/namespace/name (Key has no group, and two tools may share a Kind)
+	customSeen map[string]int
+	memo       *memoTable
 }
 
 type memoTable struct {
@@ -158,7 +178,8 @@ type memoEntry struct {
 
 // New returns an empty inventory.
 func New() *Inventory {
-	return &Inventory{Loaded: map[Kind]bool{}, Missing: map[Kind]string{}, Sources: map[Key]Source{}, memo: &memoTable{}}
+	return &Inventory{Loaded: map[Kind]bool{}, Missing: map[Kind]string{}, Sources: map[Key]Source{},
+		positions: map[Key]int{}, memo: &memoTable{}, Unmodelled: map[string]int{}}
 }
 
 // Has reports whether kind k was read successfully.
@@ -337,4 +358,102 @@ func (inv *Inventory) TokenSecrets() []TokenSecret {
 		}
 	}
 	return out
+}
+
+// PodSpecKinds are the kinds whose objects carry a pod spec (a pod or a pod
+// template). Offline, a check that reads pod specs needs any one of them in
+// the input, not all: a directory of Deployments is a complete workload input.
+func PodSpecKinds() []Kind {
+	return []Kind{Pods, PodTemplates, ReplicationControllers, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, CustomWorkloads}
+}
+
+// Count returns how many objects of kind k the inventory holds.
+func (inv *Inventory) Count(k Kind) int {
+	switch k {
+	case Namespaces:
+		return len(inv.Namespaces)
+	case Pods:
+		return len(inv.Pods)
+	case ServiceAccounts:
+		return len(inv.ServiceAccounts)
+	case Secrets:
+		return len(inv.Secrets)
+	case ConfigMaps:
+		return len(inv.ConfigMaps)
+	case Nodes:
+		return len(inv.Nodes)
+	case PodTemplates:
+		return len(inv.PodTemplates)
+	case ReplicationControllers:
+		return len(inv.ReplicationControllers)
+	case Deployments:
+		return len(inv.Deployments)
+	case StatefulSets:
+		return len(inv.StatefulSets)
+	case DaemonSets:
+		return len(inv.DaemonSets)
+	case ReplicaSets:
+		return len(inv.ReplicaSets)
+	case Jobs:
+		return len(inv.Jobs)
+	case CronJobs:
+		return len(inv.CronJobs)
+	case Roles:
+		return len(inv.Roles)
+	case ClusterRoles:
+		return len(inv.ClusterRoles)
+	case RoleBindings:
+		return len(inv.RoleBindings)
+	case ClusterRoleBindings:
+		return len(inv.ClusterRoleBindings)
+	case NetworkPolicies:
+		return len(inv.NetworkPolicies)
+	case ValidatingWebhookConfigurations:
+		return len(inv.ValidatingWebhooks)
+	case MutatingWebhookConfigurations:
+		return len(inv.MutatingWebhooks)
+	case CustomWorkloads:
+		return len(inv.CustomWorkloads)
+	case AnonymousAccess:
+		if inv.Anonymous != nil {
+			return 1
+		}
+		return 0
+	}
+	if l := inv.customList(k); l != nil {
+		return len(*l)
+	}
+	return 0
+}
+
+// objectKinds names the object Kind of each built-in kind, for messages.
+var objectKinds = map[Kind]string{
+	Namespaces: "Namespace", Pods: "Pod", ServiceAccounts: "ServiceAccount", Secrets: "Secret", ConfigMaps: "ConfigMap",
+	Nodes: "Node", PodTemplates: "PodTemplate", ReplicationControllers: "ReplicationController",
+	Deployments: "Deployment", StatefulSets: "StatefulSet", DaemonSets: "DaemonSet", ReplicaSets: "ReplicaSet",
+	Jobs: "Job", CronJobs: "CronJob", Roles: "Role", ClusterRoles: "ClusterRole", RoleBindings: "RoleBinding",
+	ClusterRoleBindings: "ClusterRoleBinding", NetworkPolicies: "NetworkPolicy",
+	ValidatingWebhookConfigurations: "ValidatingWebhookConfiguration", MutatingWebhookConfigurations: "MutatingWebhookConfiguration",
+}
+
+// ObjectKind returns the object Kind of k ("NetworkPolicy" for networkpolicies).
+func (k Kind) ObjectKind() string {
+	if n, ok := objectKinds[k]; ok {
+		return n
+	}
+	if cr, ok := customResources[k]; ok {
+		return cr.kind
+	}
+	return string(k)
+}
+
+// IsCluster reports whether the inventory shows a cluster rather than a set of
+// manifests: a live server, files said to be complete, or a dump that holds
+// the kube-system namespace. Checks that judge the cluster as a whole run only then.
+func (inv *Inventory) IsCluster() bool {
+	if !inv.Offline || inv.Complete {
+		return true
+	}
+	_, ok := inv.Namespace("kube-system")
+	return ok
 }

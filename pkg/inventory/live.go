@@ -2,9 +2,8 @@ package inventory
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"sort"
 	"strings"
 	"sync"
 
@@ -24,6 +23,16 @@ import (
 	"k8s.io/client-go/rest"
 )
 
+// NotServed is the Missing reason of a kind the API server does not serve.
+const NotServed = "not served by this API server"
+
+// namespaceNotFound is the error of an audit narrowed to a namespace that does not exist.
+type namespaceNotFound struct{ name string }
+
+func (e *namespaceNotFound) Error() string {
+	return fmt.Sprintf("namespace %q not found: nothing to audit (check -n)", e.name)
+}
+
 // PageSize is how many objects one list request asks for.
 const PageSize = 500
 
@@ -32,8 +41,6 @@ type LiveOptions struct {
 	Kinds []Kind
 	// Namespace narrows namespaced kinds to one namespace; empty means all.
 	Namespace string
-	// Warnings receives one line per kind that could not be listed (forbidden, not served).
-	Warnings io.Writer
 	// Parallel is how many lists run at once; 0 means one per kind.
 	Parallel int
 	// PageSize is the limit of each list request; 0 means PageSize.
@@ -91,26 +98,20 @@ func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*I
 	}
 	wg.Wait()
 
-	var warnings []string
 	for i, k := range kinds {
 		err := errs[i]
+		var nsMissing *namespaceNotFound
 		switch {
 		case err == nil:
 			inv.Loaded[k] = true
+		case errors.As(err, &nsMissing):
+			return nil, err
 		case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
 			inv.Missing[k] = "forbidden"
-			warnings = append(warnings, fmt.Sprintf("Warning: cannot list %s%s: forbidden; checks that need it are skipped", k, l.where(k)))
 		case apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err):
-			inv.Missing[k] = "not served by this API server"
-			warnings = append(warnings, fmt.Sprintf("Warning: %s is not served by this API server; checks that need it are skipped", k))
+			inv.Missing[k] = NotServed
 		default:
 			return nil, fmt.Errorf("list %s%s: %w", k, l.where(k), err)
-		}
-	}
-	if opts.Warnings != nil {
-		sort.Strings(warnings)
-		for _, w := range warnings {
-			fmt.Fprintln(opts.Warnings, w)
 		}
 	}
 	return inv, nil
@@ -186,6 +187,8 @@ func (l *lister) list(ctx context.Context, k Kind) error {
 		return l.listCustom(ctx, k)
 	}
 	switch k {
+	case CustomWorkloads:
+		return l.listCustomWorkloads(ctx)
 	case AnonymousAccess:
 		probe, err := probeAnonymous(ctx, l.config)
 		return l.done(err, func() { l.inv.Anonymous = probe })
@@ -193,6 +196,10 @@ func (l *lister) list(ctx context.Context, k Kind) error {
 		if ns != "" {
 			// A namespace-scoped audit needs only its own namespace, and get is often allowed where list is not.
 			n, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				// The namespaces resource is always served: a 404 is the namespace itself.
+				return &namespaceNotFound{name: ns}
+			}
 			if err != nil {
 				return err
 			}

@@ -56,12 +56,20 @@ func (t *Table) severityColor(s finding.Severity) func(string) string {
 func (t *Table) Print(r *finding.Report, w io.Writer) error {
 	ew := &errWriter{w: w}
 	t.scorecard(r, ew)
-	if len(r.Items) == 0 {
+	switch {
+	case len(r.Items) == 0 && r.Summary.Hidden > 0:
+		fmt.Fprintf(ew, "\nNo findings shown: %d below --severity are hidden.\n", r.Summary.Hidden)
+	case len(r.Items) == 0 && len(r.Summary.Skipped) > 0:
+		fmt.Fprintln(ew, "\nNo findings from the checks that ran; the skipped checks above are unknown, not passed.")
+	case len(r.Items) == 0:
 		fmt.Fprintln(ew, "\nNo findings.")
-	} else if t.GroupBySubject {
+	case t.GroupBySubject:
 		t.bySubject(r.Items, ew)
-	} else {
+	default:
 		t.bySeverity(r.Items, ew)
+	}
+	if len(r.Items) > 0 && r.Summary.Hidden > 0 {
+		fmt.Fprintf(ew, "\n%d more findings below --severity are hidden (they count in the score and --fail-on).\n", r.Summary.Hidden)
 	}
 	for _, c := range r.Extra {
 		if tab, ok := c.Data.(Tabular); ok {
@@ -104,9 +112,91 @@ func (t *Table) scorecard(r *finding.Report, w io.Writer) {
 	}
 	fmt.Fprintf(w, "%s %s   %s\n", bold("SCORE  "), sc(score), strings.Join(counts, "  "))
 	fmt.Fprintf(w, "%s %d run, %d with findings, %d skipped\n", bold("CHECKS "), s.Checks, s.Failed, len(s.Skipped))
-	for _, sk := range s.Skipped {
-		fmt.Fprintf(w, "%s %s: %s\n", t.paint(color.FgYellow)("SKIPPED"), sk.Check, sk.Reason)
+	if in := m.Input; in != nil {
+		t.input(in, w)
 	}
+	// A few skipped checks are named with their reasons; many (a user who may
+	// list nothing) make one line by domain, the INPUT lines above saying why.
+	yellow := t.paint(color.FgYellow)
+	if groups := groupByReason(s.Skipped); len(groups) <= maxSkippedLines {
+		for _, g := range groups {
+			fmt.Fprintf(w, "%s %s: %s\n", yellow("SKIPPED"), strings.Join(g.checks, ", "), g.reason)
+		}
+	} else {
+		fmt.Fprintf(w, "%s %d checks (%s) for the input above: unknown, not passed; -o json lists each with its reason in summary.skipped\n",
+			yellow("SKIPPED"), len(s.Skipped), byDomain(s.Skipped))
+	}
+	for _, g := range groupByReason(s.NotApplicable) {
+		fmt.Fprintf(w, "%s %s: %s\n", bold("N/A    "), strings.Join(g.checks, ", "), g.reason)
+	}
+}
+
+// input prints what the audit could not see, one line per status.
+func (t *Table) input(in *finding.Input, w io.Writer) {
+	byStatus := map[string][]string{}
+	var order []string
+	for _, k := range in.Kinds {
+		switch k.Status {
+		case finding.InputListed, finding.InputRead, finding.InputNone:
+			continue
+		}
+		if _, ok := byStatus[k.Status]; !ok {
+			order = append(order, k.Status)
+		}
+		byStatus[k.Status] = append(byStatus[k.Status], k.Kind)
+	}
+	slices.Sort(order)
+	for _, st := range order {
+		fmt.Fprintf(w, "%s %s: %s\n", t.paint(color.Bold)("INPUT  "), st, strings.Join(byStatus[st], ", "))
+	}
+	if len(in.Unmodelled) > 0 {
+		var parts []string
+		for _, u := range in.Unmodelled {
+			parts = append(parts, fmt.Sprintf("%s %d", u.Kind, u.Count))
+		}
+		fmt.Fprintf(w, "%s not modelled (counted, not judged): %s\n", t.paint(color.Bold)("INPUT  "), strings.Join(parts, ", "))
+	}
+}
+
+// maxSkippedLines is how many reasons the table lists one by one.
+const maxSkippedLines = 5
+
+// byDomain counts checks by domain: "rbac 21, netpol 10".
+func byDomain(sk []finding.Skipped) string {
+	counts := map[string]int{}
+	var order []string
+	for _, s := range sk {
+		d, _, _ := strings.Cut(s.Check, "/")
+		if counts[d] == 0 {
+			order = append(order, d)
+		}
+		counts[d]++
+	}
+	parts := make([]string, len(order))
+	for i, d := range order {
+		parts[i] = fmt.Sprintf("%s %d", d, counts[d])
+	}
+	return strings.Join(parts, ", ")
+}
+
+type reasonGroup struct {
+	reason string
+	checks []string
+}
+
+func groupByReason(sk []finding.Skipped) []reasonGroup {
+	var out []reasonGroup
+	at := map[string]int{}
+	for _, s := range sk {
+		i, ok := at[s.Reason]
+		if !ok {
+			i = len(out)
+			at[s.Reason] = i
+			out = append(out, reasonGroup{reason: s.Reason})
+		}
+		out[i].checks = append(out[i].checks, s.Check)
+	}
+	return out
 }
 
 func (t *Table) headers() []string {

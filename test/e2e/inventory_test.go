@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -70,9 +69,8 @@ func TestLiveLoaderPaginatesAndReadsSecretsAsMetadata(t *testing.T) {
 }
 
 func TestLiveLoaderNamespaceScope(t *testing.T) {
-	var warn bytes.Buffer
 	inv, err := inventory.FromCluster(context.Background(), env.Config, inventory.LiveOptions{
-		Kinds: []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.ClusterRoleBindings}, Namespace: "legacy", Warnings: &warn})
+		Kinds: []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.ClusterRoleBindings}, Namespace: "legacy"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +82,13 @@ func TestLiveLoaderNamespaceScope(t *testing.T) {
 			t.Errorf("pod %s/%s outside the namespace", p.Namespace, p.Name)
 		}
 	}
-	if len(inv.Pods) != 2 || len(inv.ClusterRoleBindings) == 0 || strings.TrimSpace(warn.String()) != "" {
-		t.Errorf("pods %d, clusterrolebindings %d, warnings %q", len(inv.Pods), len(inv.ClusterRoleBindings), warn.String())
+	if len(inv.Pods) != 2 || len(inv.ClusterRoleBindings) == 0 || len(inv.Missing) != 0 || len(inv.Warnings) != 0 {
+		t.Errorf("pods %d, clusterrolebindings %d, missing %v, warnings %q", len(inv.Pods), len(inv.ClusterRoleBindings), inv.Missing, inv.Warnings)
+	}
+	// A namespace that does not exist is an error naming it, not a kind "not served".
+	_, err = inventory.FromCluster(context.Background(), env.Config, inventory.LiveOptions{
+		Kinds: []inventory.Kind{inventory.Namespaces, inventory.Pods}, Namespace: "no-such-namespace"})
+	if err == nil || !strings.Contains(err.Error(), `namespace "no-such-namespace" not found`) {
+		t.Errorf("missing namespace: %v", err)
 	}
 }

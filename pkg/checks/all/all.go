@@ -24,7 +24,7 @@ func Registry() (*checks.Registry, error) {
 func Coverage(inv *inventory.Inventory, domains []string) []finding.Coverage {
 	var out []finding.Coverage
 	for _, c := range coverages() {
-		if wanted(domains, c.domain) && hasAll(inv, c.needs) {
+		if wanted(domains, c.domain) && checks.MissingReason(inv, c.needs) == "" {
 			out = append(out, finding.Coverage{Domain: c.domain, Data: c.compute(inv)})
 		}
 	}
@@ -58,13 +58,4 @@ func coverages() []coverage {
 
 func wanted(domains []string, d string) bool {
 	return len(domains) == 0 || slices.Contains(domains, d)
-}
-
-func hasAll(inv *inventory.Inventory, kinds []inventory.Kind) bool {
-	for _, k := range kinds {
-		if !inv.Has(k) {
-			return false
-		}
-	}
-	return true
 }

@@ -29,11 +29,13 @@ func Checks() []checks.Check {
 	return []checks.Check{
 		{
 			ID: "cluster/apiserver-flags", Domain: Domain, Severity: finding.High,
+			Range:       [2]finding.Severity{finding.Low, finding.Critical},
 			Title:       "kube-apiserver runs with a weak setting",
 			Description: "The API server's flags decide whether anonymous requests are served, whether requests are authorized, audited and whether Secrets are encrypted at rest.",
 			Remediation: "Change the flag in the kube-apiserver static pod manifest on each control-plane node (/etc/kubernetes/manifests/kube-apiserver.yaml).",
 			Controls:    []finding.Control{"CIS-1.2", "NSA-CISA-Control-Plane", "NIST-800-53-CM-6"},
 			Needs:       []inventory.Kind{inventory.Pods},
+			Cluster:     true,
 			Run: func(inv *inventory.Inventory) []finding.Finding {
 				return componentFlags(inv, "kube-apiserver", apiserverRules)
 			},
@@ -45,6 +47,7 @@ func Checks() []checks.Check {
 			Remediation: "Change the flag in the etcd static pod manifest on each control-plane node (/etc/kubernetes/manifests/etcd.yaml).",
 			Controls:    []finding.Control{"CIS-2", "NSA-CISA-Control-Plane", "NIST-800-53-SC-8"},
 			Needs:       []inventory.Kind{inventory.Pods},
+			Cluster:     true,
 			Run:         func(inv *inventory.Inventory) []finding.Finding { return componentFlags(inv, "etcd", etcdRules) },
 		},
 		{
@@ -54,15 +57,18 @@ func Checks() []checks.Check {
 			Remediation: "Review the provider's control-plane settings (anonymous auth, authorization mode, audit logging, encryption at rest).",
 			Controls:    []finding.Control{"CIS-1.2", "NSA-CISA-Control-Plane"},
 			Needs:       []inventory.Kind{inventory.Pods},
+			Cluster:     true,
 			Run:         controlPlaneNotVisible,
 		},
 		{
 			ID: "cluster/anonymous-access", Domain: Domain, Severity: finding.Critical,
+			Range:       [2]finding.Severity{finding.Low, finding.Critical},
 			Title:       "API server answers requests without credentials",
 			Description: "With anonymous auth on, a request without credentials is served as system:anonymous; whatever RBAC grants that user or system:unauthenticated is open to anyone who can reach the API server.",
 			Remediation: "Set --anonymous-auth=false on kube-apiserver (keep it only for health checks, with an AuthenticationConfiguration anonymous section limited to /livez, /readyz and /healthz), and remove every binding to system:anonymous and system:unauthenticated.",
 			Controls:    []finding.Control{"CIS-1.2.1", "CIS-5.1.1", "NSA-CISA-Authentication", "NIST-800-53-AC-14"},
 			Needs:       []inventory.Kind{inventory.AnonymousAccess},
+			Cluster:     true,
 			Run:         anonymousAccess,
 		},
 		{
@@ -85,13 +91,15 @@ func Checks() []checks.Check {
 		},
 		{
 			ID: "cluster/image-signing-not-enforced", Domain: Domain, Severity: finding.Medium,
+			Range:       [2]finding.Severity{finding.Info, finding.Medium},
 			Title:       "Image signatures are not verified at admission",
 			Description: "Without admission control that verifies image signatures (sigstore policy-controller, Kyverno verifyImages or ImageValidatingPolicy, the ImagePolicyWebhook plugin), a tampered or untrusted image runs as readily as a signed one. Tools this audit cannot see are unknown, not passing.",
 			Remediation: "Install a verifier (sigstore policy-controller with ClusterImagePolicies and namespaces labelled policy.sigstore.dev/include=true, or Kyverno verifyImages / ImageValidatingPolicy in Enforce mode) with failurePolicy Fail.",
 			Controls:    []finding.Control{"NIST-800-190-4.1.1", "NIST-800-53-SI-7", "NSA-CISA-Supply-Chain"},
 			Needs: []inventory.Kind{inventory.Pods, inventory.Namespaces, inventory.ValidatingWebhookConfigurations, inventory.MutatingWebhookConfigurations,
 				inventory.ClusterImagePolicies, inventory.KyvernoClusterPolicies, inventory.KyvernoPolicies, inventory.ImageValidatingPolicies, inventory.ConstraintTemplates},
-			Run: imageSigningNotEnforced,
+			Cluster: true,
+			Run:     imageSigningNotEnforced,
 		},
 	}
 }
@@ -254,7 +262,7 @@ func controlPlaneNotVisible(inv *inventory.Inventory) []finding.Finding {
 	}
 	return []finding.Finding{{
 		Message:  "no kube-apiserver pod in kube-system: control-plane flags are unknown (managed or external control plane)",
-		Resource: finding.Resource{APIVersion: "v1", Kind: "Namespace", Name: "kube-system"},
+		Resource: finding.ClusterResource(),
 	}}
 }
 
@@ -266,7 +274,7 @@ func anonymousAccess(inv *inventory.Inventory) []finding.Finding {
 		return nil
 	}
 	ev := map[string]any{"GET /version": p.Version, "GET /api/v1/namespaces": p.Namespaces}
-	res := finding.Resource{APIVersion: "v1", Kind: "Namespace", Name: "kube-system"}
+	res := finding.ClusterResource()
 	switch {
 	case p.Namespaces >= 200 && p.Namespaces < 300:
 		return []finding.Finding{{

@@ -69,7 +69,7 @@ func imageSigningNotEnforced(inv *inventory.Inventory) []finding.Finding {
 		}
 		out = append(out, finding.Finding{
 			Message:  msg,
-			Resource: finding.Resource{APIVersion: "v1", Kind: "Namespace", Name: "kube-system"},
+			Resource: finding.ClusterResource(),
 		})
 	}
 	return out

@@ -69,6 +69,7 @@ func Checks() []checks.Check {
 	return []checks.Check{
 		{
 			ID: IDNamespaceWithoutPolicy, Domain: "netpol", Severity: finding.Medium,
+			Range:       [2]finding.Severity{finding.Low, finding.Medium},
 			Title:       "Namespace has no NetworkPolicy",
 			Description: "Every pod of a namespace without NetworkPolicy accepts traffic from, and sends traffic to, anything. Low for a namespace with no workload (controller or pod) whose pods run on the pod network. " + systemNamespacesDescription,
 			Remediation: "Add a default-deny NetworkPolicy for ingress and egress with a DNS allow, then allow what each workload needs; an ingress-only default deny is the gentler start.",
@@ -77,6 +78,7 @@ func Checks() []checks.Check {
 		},
 		{
 			ID: IDNoDefaultDenyIngress, Domain: "netpol", Severity: finding.Medium,
+			Range:       [2]finding.Severity{finding.Low, finding.Medium},
 			Title:       "Namespace has NetworkPolicies but no default-deny ingress",
 			Description: "Pods no policy selects for ingress accept every connection, and so will every new pod; a namespace-wide policy that admits every peer on every port is no default deny. Only namespaces that have some NetworkPolicy are judged (the others get " + IDNamespaceWithoutPolicy + "); low when no workload runs there yet. " + systemNamespacesDescription,
 			Remediation: "Add a NetworkPolicy with podSelector {} and policyTypes [Ingress] and no rules.",
@@ -125,6 +127,7 @@ func Checks() []checks.Check {
 		},
 		{
 			ID: IDPolicyAllowsAll, Domain: "netpol", Severity: finding.Medium,
+			Range:       [2]finding.Severity{finding.Low, finding.Medium},
 			Title:       "NetworkPolicy isolates pods but allows every peer",
 			Description: "A rule with no from/to, an empty peer, namespaceSelector {} or an ipBlock of 0.0.0.0/0 or ::/0 admits every peer, which undoes the isolation the policy creates. Medium when the rule also allows every port, low when it names ports. Egress rules limited to port 53 (DNS) are not reported.",
 			Remediation: "Name the peers: a podSelector, a namespaceSelector on kubernetes.io/metadata.name, or a narrow ipBlock.",
@@ -154,6 +157,7 @@ func Checks() []checks.Check {
 			Remediation: "Confirm that the cluster's network plugin enforces NetworkPolicy, or install one that does.",
 			Controls:    []finding.Control{controlCISCNI, controlNSA, controlNIST},
 			Needs:       []inventory.Kind{inventory.Pods, inventory.DaemonSets},
+			Cluster:     true,
 			Run:         cniUnknown,
 		},
 	}

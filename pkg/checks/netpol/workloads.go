@@ -1,8 +1,11 @@
 package netpol
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,9 +15,10 @@ import (
 )
 
 // Workload is what coverage and the isolation findings count: a controller
-// of the inventory (Deployment, StatefulSet, DaemonSet, CronJob, or a
-// ReplicaSet, Job or ReplicationController no listed controller owns) with
-// every pod it runs, or a pod no listed controller runs. Manifests hold
+// of the inventory (Deployment, StatefulSet, DaemonSet, CronJob, a custom
+// workload such as an Argo Rollout, or a ReplicaSet, Job or
+// ReplicationController no listed controller owns) with every pod it runs,
+// or a pod no listed controller runs. Manifests hold
 // controllers and no pods, a live cluster both: counting each workload once,
 // by the labels its pod template gives its pods, makes the two agree and keeps
 // a Deployment of thirty replicas from weighing thirty times.
@@ -41,10 +45,12 @@ func (w *Workload) Controlled() bool { return w.Kind != "Pod" }
 
 // WorkloadKinds are the controllers whose pod templates the analysis reads.
 // Live, ReplicaSets and Jobs must be listed too: they link a Deployment's and
-// a CronJob's pods to it, so that those pods are not counted a second time.
+// a CronJob's pods to it, so that those pods are not counted a second time;
+// custom workloads likewise link an Argo Rollout's ReplicaSets to it, so that
+// a live audit counts what an audit of the manifests counts.
 func WorkloadKinds() []inventory.Kind {
 	return []inventory.Kind{inventory.Deployments, inventory.StatefulSets, inventory.DaemonSets, inventory.ReplicaSets,
-		inventory.Jobs, inventory.CronJobs, inventory.ReplicationControllers}
+		inventory.Jobs, inventory.CronJobs, inventory.ReplicationControllers, inventory.CustomWorkloads}
 }
 
 // controller is an object of the inventory with a pod template.
@@ -55,42 +61,53 @@ type controller struct {
 	labels   labels.Set
 	// finished is set for a Job that has completed or failed: it starts no more pods.
 	finished bool
+	spec     int // index into inventory.PodSpecs
 	workload int // index into Analysis.Workloads of the outermost listed controller
 }
 
+// listControllers returns the objects that make pods from a template, by kind
+// (the built-in controllers, then custom workloads), each kind in inventory order.
 func listControllers(inv *inventory.Inventory) []controller {
+	specs := inventory.PodSpecs(inv)
 	var out []controller
-	add := func(kind string, m *metav1.ObjectMeta, t *corev1.PodTemplateSpec) *controller {
-		out = append(out, controller{kind: kind, meta: m, template: t, labels: labels.Set(t.Labels)})
-		return &out[len(out)-1]
-	}
-	for i := range inv.Deployments {
-		add("Deployment", &inv.Deployments[i].ObjectMeta, &inv.Deployments[i].Spec.Template)
-	}
-	for i := range inv.StatefulSets {
-		add("StatefulSet", &inv.StatefulSets[i].ObjectMeta, &inv.StatefulSets[i].Spec.Template)
-	}
-	for i := range inv.DaemonSets {
-		add("DaemonSet", &inv.DaemonSets[i].ObjectMeta, &inv.DaemonSets[i].Spec.Template)
-	}
-	for i := range inv.ReplicaSets {
-		add("ReplicaSet", &inv.ReplicaSets[i].ObjectMeta, &inv.ReplicaSets[i].Spec.Template)
-	}
-	for i := range inv.ReplicationControllers {
-		if rc := &inv.ReplicationControllers[i]; rc.Spec.Template != nil {
-			add("ReplicationController", &rc.ObjectMeta, rc.Spec.Template)
+	for i := range specs {
+		s := &specs[i]
+		if !s.Controller {
+			continue
 		}
+		c := controller{kind: s.Ref.Kind, meta: s.Meta, template: s.PodTemplate, labels: labels.Set(s.Template.Labels), spec: i}
+		if j, ok := s.Object.(*batchv1.Job); ok {
+			c.labels = jobTemplateLabels(j)
+			c.finished = jobFinished(j)
+		}
+		out = append(out, c)
 	}
-	for i := range inv.CronJobs {
-		add("CronJob", &inv.CronJobs[i].ObjectMeta, &inv.CronJobs[i].Spec.JobTemplate.Spec.Template)
-	}
-	for i := range inv.Jobs {
-		j := &inv.Jobs[i]
-		c := add("Job", &j.ObjectMeta, &j.Spec.Template)
-		c.labels = jobTemplateLabels(j)
-		c.finished = jobFinished(j)
-	}
+	slices.SortStableFunc(out, func(x, y controller) int {
+		return cmp.Compare(controllerRank(specs[x.spec].Object), controllerRank(specs[y.spec].Object))
+	})
 	return out
+}
+
+// controllerRank is the order workloads are made in, which the order of
+// Analysis.Workloads follows.
+func controllerRank(obj any) int {
+	switch obj.(type) {
+	case *appsv1.Deployment:
+		return 0
+	case *appsv1.StatefulSet:
+		return 1
+	case *appsv1.DaemonSet:
+		return 2
+	case *appsv1.ReplicaSet:
+		return 3
+	case *corev1.ReplicationController:
+		return 4
+	case *batchv1.CronJob:
+		return 5
+	case *batchv1.Job:
+		return 6
+	}
+	return 7
 }
 
 // jobTemplateLabels returns the labels a Job's pods carry. Unless the Job
@@ -120,47 +137,21 @@ func jobFinished(j *batchv1.Job) bool {
 	return false
 }
 
-// ownerKey names a controller by what an ownerReference says of it.
-type ownerKey struct{ kind, namespace, name string }
-
-// collectWorkloads finds each controller's outermost listed owner (Pod ->
-// ReplicaSet -> Deployment, Pod -> Job -> CronJob, ...), makes a Workload of
-// every controller without one and of every pod no listed controller runs,
-// and indexes the controllers' pod templates by label for the policies.
+// collectWorkloads makes a Workload of every controller no listed
+// controller owns and of every pod no listed controller runs, with the owners
+// inventory.PodSpecs resolves (Pod -> ReplicaSet -> Deployment, Pod -> Job ->
+// CronJob, ...), and indexes the controllers' pod templates by label for the policies.
 func (a *Analysis) collectWorkloads(inv *inventory.Inventory) {
+	specs := inventory.PodSpecs(inv)
 	ctrls := listControllers(inv)
-	byKey := make(map[ownerKey]int, len(ctrls))
+	ctrlOf := make(map[int]int, len(ctrls)) // index into specs -> index into ctrls
 	for i := range ctrls {
-		byKey[ownerKey{ctrls[i].kind, ctrls[i].meta.Namespace, ctrls[i].meta.Name}] = i
+		ctrlOf[ctrls[i].spec] = i
 	}
-	// owner returns the listed controller of an object, -1 when it has none.
-	owner := func(m *metav1.ObjectMeta) int {
-		ref := metav1.GetControllerOfNoCopy(m)
-		if ref == nil {
-			return -1
-		}
-		i, ok := byKey[ownerKey{ref.Kind, m.Namespace, ref.Name}]
-		// A UID mismatch is an owner deleted and recreated under the same name: not this one.
-		if !ok || ref.UID != "" && ctrls[i].meta.UID != "" && ref.UID != ctrls[i].meta.UID {
-			return -1
-		}
-		return i
-	}
-	parent := make([]int, len(ctrls))
-	for i := range ctrls {
-		parent[i] = owner(ctrls[i].meta)
-	}
-	// top returns the outermost listed controller above i. Owner chains are at
-	// most ReplicaSet -> Deployment or Job -> CronJob; one that does not end
-	// within a few steps is a cycle written into manifests, and then each
-	// controller in it stands for itself.
+	// top returns the outermost listed controller above i, or i.
 	top := func(i int) int {
-		j := i
-		for range 4 {
-			if parent[j] < 0 {
-				return j
-			}
-			j = parent[j]
+		if o := specs[ctrls[i].spec].Owner; o >= 0 {
+			return ctrlOf[o]
 		}
 		return i
 	}
@@ -184,10 +175,16 @@ func (a *Analysis) collectWorkloads(inv *inventory.Inventory) {
 			ctrls[i].workload = ctrls[t].workload
 		}
 	}
+	podSpec := make([]int, len(a.Pods)) // index into a.Pods -> index into specs
+	for j := range specs {
+		if specs[j].Pod {
+			podSpec[specs[j].Index] = j
+		}
+	}
 	for i := range a.Pods {
 		p := a.Pods[i].Pod
-		if c := owner(&p.ObjectMeta); c >= 0 {
-			w := &a.Workloads[ctrls[top(c)].workload]
+		if o := specs[podSpec[i]].Owner; o >= 0 {
+			w := &a.Workloads[ctrls[ctrlOf[o]].workload]
 			w.Pods = append(w.Pods, i)
 			continue
 		}

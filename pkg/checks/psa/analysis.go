@@ -6,12 +6,13 @@ import (
 	"strings"
 	"sync"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/pod-security-admission/api"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
@@ -120,18 +121,18 @@ type Proposal struct {
 // subject is one pod spec the analysis judges: a Pod's, or a template's.
 type subject struct {
 	Object
-	uid      types.UID
 	meta     *metav1.ObjectMeta
 	spec     *corev1.PodSpec
 	metaPath *field.Path
 	specPath *field.Path
-	owners   []metav1.OwnerReference
 	pod      bool
-	// canPatch says a change to the template reaches future pods (false for
-	// Pods, whose spec is immutable, and Jobs, whose template is).
+	// canPatch says the plugin may offer a change to the template (false for
+	// Pods, whose spec is immutable, Jobs, whose template is, and custom
+	// workloads, whose schema decides how a patch's lists merge).
 	canPatch bool
-	parent   *subject
-	judged   map[api.Version]*[2]judgement // [baseline, restricted]
+	// custom is set for a custom resource carrying a pod template (an Argo Rollout).
+	custom bool
+	judged map[api.Version]*[2]judgement // [baseline, restricted]
 }
 
 // workload is a top-level subject and the subjects it owns.
@@ -181,13 +182,9 @@ const (
 	WarnVersionLabel    = api.WarnVersionLabel
 )
 
-// podSpecKinds are the kinds whose pod specs the analysis reads.
-func podSpecKinds() []inventory.Kind {
-	return []inventory.Kind{
-		inventory.Pods, inventory.PodTemplates, inventory.ReplicationControllers, inventory.Deployments,
-		inventory.StatefulSets, inventory.DaemonSets, inventory.ReplicaSets, inventory.Jobs, inventory.CronJobs,
-	}
-}
+// podSpecKinds are the kinds whose pod specs the analysis reads: every kind
+// that carries one, custom workloads included.
+func podSpecKinds() []inventory.Kind { return inventory.PodSpecKinds() }
 
 // Needs are the kinds the full analysis reads.
 func Needs() []inventory.Kind {
@@ -217,14 +214,13 @@ func analyze(inv *inventory.Inventory) *Analysis {
 	} else if ev.newest.Older(a.server) {
 		a.Notes = append(a.Notes, fmt.Sprintf("the server (%s) is newer than the plugin's Pod Security policy (%s): checks added since are not evaluated", a.server, ev.newest))
 	}
-	for _, k := range podSpecKinds() {
-		if !inv.Has(k) {
-			a.complete = false
-		}
+	// Offline, a kind of workload absent from manifests that hold others is none, not unknown.
+	if checks.MissingReason(inv, podSpecKinds()) != "" {
+		a.complete = false
 	}
 
-	a.collect(inv)
-	a.link()
+	specs := inventory.PodSpecs(inv)
+	a.link(a.collect(specs), specs)
 	for _, n := range inv.NamespaceNames() {
 		a.namespace(n)
 	}
@@ -265,106 +261,65 @@ func (a *Analysis) namespace(name string) *nsState {
 	return st
 }
 
-// collect indexes every pod spec in the inventory.
-func (a *Analysis) collect(inv *inventory.Inventory) {
-	tmpl := field.NewPath("spec", "template")
-	add := func(apiVersion, kind string, m *metav1.ObjectMeta, meta *metav1.ObjectMeta, spec *corev1.PodSpec, metaPath, specPath *field.Path, canPatch bool) {
+// collect makes a subject of every pod spec in the inventory, in the order
+// of inventory.PodSpecs.
+func (a *Analysis) collect(specs []inventory.PodSpec) []*subject {
+	subjects := make([]*subject, len(specs))
+	for i := range specs {
+		ps := &specs[i]
+		_, custom := ps.Object.(*inventory.CustomWorkload)
+		_, job := ps.Object.(*batchv1.Job)
 		s := &subject{
-			Object:   Object{APIVersion: apiVersion, Kind: kind, Namespace: namespaceOf(m.Namespace), Name: m.Name},
-			uid:      m.UID,
-			meta:     meta,
-			spec:     defaulted(spec, kind == "Pod"),
-			metaPath: metaPath,
-			specPath: specPath,
-			owners:   m.OwnerReferences,
-			pod:      kind == "Pod",
-			canPatch: canPatch,
+			Object:   Object{APIVersion: ps.Ref.APIVersion, Kind: ps.Ref.Kind, Namespace: namespaceOf(ps.Ref.Namespace), Name: ps.Ref.Name},
+			meta:     ps.Template,
+			spec:     defaulted(ps.Spec, ps.Pod),
+			metaPath: fieldPath(ps.MetaPath),
+			specPath: fieldPath(ps.Path),
+			pod:      ps.Pod,
+			canPatch: !ps.Pod && !job && !custom,
+			custom:   custom,
 			judged:   map[api.Version]*[2]judgement{},
 		}
-		a.byKey[inventory.Key{Kind: kind, Namespace: s.Namespace, Name: s.Name}] = s
-		st := a.namespace(s.Namespace)
+		subjects[i] = s
+		// Verdict finds objects by Kind: a custom resource sharing a Kind and
+		// name with a built-in object (a Kruise StatefulSet) leaves it the key.
+		k := inventory.Key{Kind: s.Kind, Namespace: s.Namespace, Name: s.Name}
+		if _, taken := a.byKey[k]; !taken || !custom {
+			a.byKey[k] = s
+		}
 		if s.pod {
+			st := a.namespace(s.Namespace)
 			st.pods = append(st.pods, s)
 		}
 	}
-	for i := range inv.Pods {
-		o := &inv.Pods[i]
-		add("v1", "Pod", &o.ObjectMeta, &o.ObjectMeta, &o.Spec, field.NewPath("metadata"), field.NewPath("spec"), false)
-	}
-	for i := range inv.PodTemplates {
-		o := &inv.PodTemplates[i]
-		add("v1", "PodTemplate", &o.ObjectMeta, &o.Template.ObjectMeta, &o.Template.Spec, field.NewPath("template", "metadata"), field.NewPath("template", "spec"), true)
-	}
-	for i := range inv.ReplicationControllers {
-		o := &inv.ReplicationControllers[i]
-		if o.Spec.Template == nil {
-			continue
-		}
-		add("v1", "ReplicationController", &o.ObjectMeta, &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, tmpl.Child("metadata"), tmpl.Child("spec"), true)
-	}
-	for i := range inv.Deployments {
-		o := &inv.Deployments[i]
-		add("apps/v1", "Deployment", &o.ObjectMeta, &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, tmpl.Child("metadata"), tmpl.Child("spec"), true)
-	}
-	for i := range inv.StatefulSets {
-		o := &inv.StatefulSets[i]
-		add("apps/v1", "StatefulSet", &o.ObjectMeta, &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, tmpl.Child("metadata"), tmpl.Child("spec"), true)
-	}
-	for i := range inv.DaemonSets {
-		o := &inv.DaemonSets[i]
-		add("apps/v1", "DaemonSet", &o.ObjectMeta, &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, tmpl.Child("metadata"), tmpl.Child("spec"), true)
-	}
-	for i := range inv.ReplicaSets {
-		o := &inv.ReplicaSets[i]
-		add("apps/v1", "ReplicaSet", &o.ObjectMeta, &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, tmpl.Child("metadata"), tmpl.Child("spec"), true)
-	}
-	for i := range inv.Jobs {
-		o := &inv.Jobs[i]
-		add("batch/v1", "Job", &o.ObjectMeta, &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec, tmpl.Child("metadata"), tmpl.Child("spec"), false)
-	}
-	jt := field.NewPath("spec", "jobTemplate", "spec", "template")
-	for i := range inv.CronJobs {
-		o := &inv.CronJobs[i]
-		add("batch/v1", "CronJob", &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template.ObjectMeta, &o.Spec.JobTemplate.Spec.Template.Spec, jt.Child("metadata"), jt.Child("spec"), true)
-	}
+	return subjects
 }
 
-// ownerKinds are the controllers whose pods and children are counted under them.
-func ownerKind(kind string) bool {
-	switch kind {
-	case "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController":
-		return true
-	}
-	return false
+// fieldPath parses a dotted field path such as spec.template.spec.
+func fieldPath(p string) *field.Path {
+	parts := strings.Split(p, ".")
+	return field.NewPath(parts[0], parts[1:]...)
 }
 
-// link sets each subject's parent from its controller owner reference (or
-// its only owner), and groups the subjects of each namespace into workloads.
-func (a *Analysis) link() {
-	keys := make([]inventory.Key, 0, len(a.byKey))
-	for k := range a.byKey {
-		keys = append(keys, k)
+// link groups the subjects of each namespace into workloads: each subject
+// under the outermost controller inventory.PodSpecs finds above it (a Pod
+// under its ReplicaSet's Deployment, an Argo Rollout's ReplicaSets and pods
+// under the Rollout), the same owners every domain counts by.
+func (a *Analysis) link(subjects []*subject, specs []inventory.PodSpec) {
+	names := make([]string, len(subjects))
+	order := make([]int, len(subjects))
+	for i, s := range subjects {
+		names[i] = inventory.Key{Kind: s.Kind, Namespace: s.Namespace, Name: s.Name}.String()
+		order[i] = i
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-	for _, k := range keys {
-		s := a.byKey[k]
-		ref := controllerRef(s.owners)
-		if ref == nil || !ownerKind(ref.Kind) {
-			continue
-		}
-		p, ok := a.byKey[inventory.Key{Kind: ref.Kind, Namespace: s.Namespace, Name: ref.Name}]
-		if ok && (ref.UID == "" || p.uid == "" || ref.UID == p.uid) && p != s {
-			s.parent = p
-		}
-	}
+	// Members in name order, so that a workload's blockers come out the same from any input order.
+	sort.SliceStable(order, func(x, y int) bool { return names[order[x]] < names[order[y]] })
 	tops := map[*subject]*workload{}
-	for _, k := range keys {
-		s := a.byKey[k]
+	for _, i := range order {
+		s := subjects[i]
 		top := s
-		// Owner chains are at most Pod -> ReplicaSet -> Deployment; the bound
-		// keeps a malformed cycle in manifests from looping.
-		for i := 0; i < 4 && top.parent != nil; i++ {
-			top = top.parent
+		if o := specs[i].Owner; o >= 0 {
+			top = subjects[o]
 		}
 		w, ok := tops[top]
 		if !ok {
@@ -380,18 +335,6 @@ func (a *Analysis) link() {
 			w.pods++
 		}
 	}
-}
-
-func controllerRef(refs []metav1.OwnerReference) *metav1.OwnerReference {
-	for i := range refs {
-		if refs[i].Controller != nil && *refs[i].Controller {
-			return &refs[i]
-		}
-	}
-	if len(refs) == 1 {
-		return &refs[0]
-	}
-	return nil
 }
 
 // resolve maps a label's "latest" to the version the server means by it.

@@ -21,6 +21,7 @@ type violationKind struct {
 	description string
 	remediation string
 	severity    finding.Severity
+	severities  [2]finding.Severity // when findings can differ from severity (see checks.Check.Range)
 	upstream    []string
 	controls    []finding.Control
 }
@@ -49,7 +50,7 @@ func violationKinds() []violationKind {
 			description: "A hostPort opens the port on the node's address, outside Service and NetworkPolicy control.",
 			remediation: "Remove ports[].hostPort and expose the container through a Service.",
 			controls:    []finding.Control{"CIS-5.2.13", nsaPodSecurity, nist190}},
-		{id: "psa/capabilities", severity: finding.Low, upstream: []string{"capabilities_baseline", "capabilities_restricted"},
+		{id: "psa/capabilities", severity: finding.Low, severities: [2]finding.Severity{finding.Low, finding.High}, upstream: []string{"capabilities_baseline", "capabilities_restricted"},
 			title:       "Container keeps or adds Linux capabilities",
 			description: "Capabilities beyond the default set (SYS_ADMIN, NET_ADMIN, ...) break container isolation; the restricted level also wants ALL dropped.",
 			remediation: "Set securityContext.capabilities.drop: [ALL] and add back only NET_BIND_SERVICE if needed.",
@@ -87,7 +88,7 @@ func violationChecks(needs []inventory.Kind) []checks.Check {
 	for _, k := range violationKinds() {
 		out = append(out, checks.Check{
 			ID: k.id, Domain: Domain, Severity: k.severity, Title: k.title, Description: k.description,
-			Remediation: k.remediation, Controls: k.controls, Needs: needs, Run: run(k.id),
+			Remediation: k.remediation, Controls: k.controls, Needs: needs, Range: k.severities, Run: run(k.id),
 		})
 	}
 	return out
@@ -415,7 +416,10 @@ func (a *Analysis) restrictedRemediation(w *workload, v api.Version, vs []Violat
 		return &remedy.Remediation{Summary: summary, Changes: []remedy.Change{c}}
 	}
 	summary := fixFields(vs)
-	if !top.canPatch {
+	switch {
+	case top.custom:
+		summary += fmt.Sprintf(" Change %s of %s by hand: how its custom resource merges container lists is not known here, so no patch is offered.", top.specPath, top.Object)
+	case !top.canPatch:
 		summary += fmt.Sprintf(" A %s's pod spec cannot be changed in place: recreate it with the fields set.", top.Kind)
 	}
 	return &remedy.Remediation{Summary: summary}

@@ -39,6 +39,7 @@ func Checks() []checks.Check {
 	cs := []checks.Check{
 		{
 			ID: "psa/enforce-missing", Domain: Domain, Severity: finding.Medium,
+			Range:       [2]finding.Severity{finding.Medium, finding.High},
 			Title:       "Namespace has no Pod Security enforce label",
 			Description: "Without pod-security.kubernetes.io/enforce the namespace falls back to the cluster default, privileged unless the admission configuration says otherwise: any pod, privileged or with host access, is admitted.",
 			Remediation: "Label the namespace in stages: warn and audit at restricted first, then enforce the strictest level its workloads already satisfy, versions pinned to the server's minor.",

@@ -2,8 +2,10 @@ package rbac
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -34,6 +36,10 @@ type Grant struct {
 	Role *Role
 	// Default is set when the binding and this subject are part of the built-in policy.
 	Default bool
+	// Auditor is set when the role is the recognised kubectl-harden auditor
+	// role and the subject is not a broad group: what the grant gives is the
+	// access the audit asked for, reported at info with nothing to fix.
+	Auditor bool
 }
 
 // AppliesIn reports whether the grant applies to a request in namespace ns
@@ -77,6 +83,10 @@ type Analysis struct {
 	defaults        *defaults
 	caps            *capabilityIndex
 	escalation      *escalationGraph
+
+	// auditorRoles are the roles labelled AuditorRoleLabel, with why the audit
+	// does not recognise one as the auditor role (empty when it does).
+	auditorRoles map[*Role]string
 }
 
 // Analyze returns the analysis of inv, built once per inventory and shared by every check.
@@ -93,6 +103,7 @@ func newAnalysis(inv *inventory.Inventory) *Analysis {
 		serviceAccounts: map[finding.Subject]*corev1.ServiceAccount{},
 		saByNamespace:   map[string][]finding.Subject{},
 		listed:          map[string]bool{},
+		auditorRoles:    map[*Role]string{},
 		inv:             inv,
 	}
 	defs, err := loadDefaults()
@@ -103,10 +114,16 @@ func newAnalysis(inv *inventory.Inventory) *Analysis {
 	}
 	defs.markDefaultRules(a.roles)
 	a.defaults = defs
+	for _, r := range a.roles {
+		if why, labelled := auditorRoleVerdict(r); labelled {
+			a.auditorRoles[r] = why
+		}
+	}
 	for _, b := range a.Bindings {
 		role := a.Role(b)
 		for i := range b.Subjects {
 			g := &Grant{Binding: b, Index: i, Subject: subjectOf(b, b.Subjects[i]), Role: role, Default: defs.defaultSubject(b, i)}
+			g.Auditor = a.isAuditorRole(role) && !isBroadGroup(g.Subject)
 			a.Grants = append(a.Grants, g)
 			a.bySubject[g.Subject] = append(a.bySubject[g.Subject], g)
 			if g.Subject.Kind == kindServiceAccount && g.Subject.Namespace != "" {
@@ -134,6 +151,74 @@ func newAnalysis(inv *inventory.Inventory) *Analysis {
 	a.caps = newCapabilityIndex(a)
 	a.escalation = newEscalationGraph(a)
 	return a
+}
+
+// AuditorRoleLabel marks the ClusterRole `kubectl harden auditor-role`
+// prints. With the value "true", on a ClusterRole whose rules only read, the
+// audit reports what the role gives its subjects at info: it is the access
+// the audit itself asks for (and, with --with-secrets, Secret reads chosen
+// knowingly). The label alone recognises nothing: see auditorRoleVerdict.
+const AuditorRoleLabel = "kubectl-harden.io/auditor-role"
+
+// readOnlyVerbs are the verbs an auditor role may hold.
+var readOnlyVerbs = []string{"get", "list", "watch"}
+
+// auditorRoleVerdict says whether r is labelled as the auditor role and, if
+// so, why the audit does not recognise it (empty when it does). Anyone who may
+// write a ClusterRole can set a label, so only rules that cannot write, grow or
+// reach past the API are trusted: get, list and watch on named resources, no
+// wildcard (it grants what the API adds later), no subresource (get
+// nodes/proxy reaches the kubelet, which can exec), nonResourceURLs with get
+// only, and no aggregation (another role's labels would choose the rules).
+func auditorRoleVerdict(r *Role) (why string, labelled bool) {
+	if r.Meta == nil || r.Meta.Labels[AuditorRoleLabel] != "true" {
+		return "", false
+	}
+	not := func(reason string) string {
+		return fmt.Sprintf("%s is labelled %s but %s, so it is judged like any other role", r, AuditorRoleLabel, reason)
+	}
+	switch {
+	case r.Kind != kindClusterRole:
+		return not("is not a ClusterRole"), true
+	case r.Aggregation != nil && len(r.Aggregation.ClusterRoleSelectors) > 0:
+		return not("is aggregated (its rules come from the roles it selects)"), true
+	}
+	for _, rule := range r.Rules {
+		where := fmt.Sprintf("rules[%d] is %s", rule.Index, formatRule(rule.PolicyRule))
+		allowed := readOnlyVerbs
+		if len(rule.NonResourceURLs) > 0 {
+			allowed = []string{"get"}
+		}
+		for _, v := range rule.Verbs {
+			if !slices.Contains(allowed, v) {
+				return not("is not read-only: " + where), true
+			}
+		}
+		wild := slices.Contains(rule.APIGroups, rbacv1.APIGroupAll) || slices.ContainsFunc(rule.Resources, func(res string) bool {
+			return res == rbacv1.ResourceAll || strings.Contains(res, "/")
+		}) || slices.ContainsFunc(rule.NonResourceURLs, func(u string) bool { return strings.HasSuffix(u, "*") })
+		if wild {
+			return not("has a wildcard or subresource: " + where), true
+		}
+	}
+	return "", true
+}
+
+// isAuditorRole reports whether r is the recognised kubectl-harden auditor role.
+func (a *Analysis) isAuditorRole(r *Role) bool {
+	why, labelled := a.auditorRoles[r]
+	return r != nil && labelled && why == ""
+}
+
+// auditorLabelIgnored says why a role labelled as the auditor role is judged
+// as usual, for the messages of its findings; empty for any other role.
+func (a *Analysis) auditorLabelIgnored(r *Role) string { return a.auditorRoles[r] }
+
+// isBroadGroup reports whether s stands for many identities (anonymous, all
+// users, all service accounts): such a grant is never the auditor's, whatever its role.
+func isBroadGroup(s finding.Subject) bool {
+	_, _, ok := broadGroup(s)
+	return ok
 }
 
 // addServiceAccount records a service account; obj, when known, is the listed object.

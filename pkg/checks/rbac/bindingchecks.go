@@ -208,7 +208,7 @@ func wildcardRules(inv *inventory.Inventory, opts Options) []finding.Finding {
 		if len(bindings) == 0 {
 			sev, usedBy = finding.Low, "not bound yet"
 		}
-		out = append(out, finding.Finding{
+		f := finding.Finding{
 			Severity: sev,
 			Message:  fmt.Sprintf("%s has %d wildcard rule(s), %s: it will also grant resources and verbs added later", r, len(rules), usedBy),
 			Resource: finding.Resource{APIVersion: rbacAPIVersion, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name},
@@ -216,7 +216,10 @@ func wildcardRules(inv *inventory.Inventory, opts Options) []finding.Finding {
 			Remediation: &remedy.Remediation{
 				Summary: fmt.Sprintf("List the verbs, API groups and resources %s needs instead of *.", r),
 			},
-		})
+		}
+		// A wildcard keeps a role from being recognised as the auditor role, whatever its label: say so.
+		a.noteIgnoredAuditorLabel(&f, r)
+		out = append(out, f)
 	}
 	return out
 }

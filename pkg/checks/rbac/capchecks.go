@@ -136,7 +136,39 @@ func (a *Analysis) capabilityFinding(h grantHit, flagged []int) finding.Finding 
 	}
 	f.Evidence["requests"] = reqs
 	f.Remediation = a.bindingRemedy(g, flagged, h.held)
+	a.judgeAuditorRole(&f, g)
 	return f
+}
+
+// judgeAuditorRole is where a finding about what one grant gives learns that
+// the grant is the kubectl-harden auditor role's. Recognised, the access is
+// the one the audit asked for (with --with-secrets, Secret reads chosen
+// knowingly): the finding stays, so the report still says what the role
+// allows, but at info and with no change for fix or -o patch to make, since
+// taking the auditor out of its own binding would blind the next audit. A
+// role that only carries the label keeps its finding, which says why.
+func (a *Analysis) judgeAuditorRole(f *finding.Finding, g *Grant) {
+	if !g.Auditor {
+		a.noteIgnoredAuditorLabel(f, g.Role)
+		return
+	}
+	f.Severity = finding.Info
+	f.Message += fmt.Sprintf(": expected, %s is the read-only kubectl-harden auditor role (label %s=true)", g.Role, AuditorRoleLabel)
+	f.Evidence["auditorRole"] = g.Role.String()
+	f.Remediation = &remedy.Remediation{
+		Summary: fmt.Sprintf("Nothing to change for the audit: this is what %s gives the auditor %s. "+
+			"If the auditor should not read Secret data, apply `kubectl harden auditor-role` again without --with-secrets; "+
+			"the checks that read Secrets are then skipped.", g.Role, g.Subject),
+	}
+}
+
+// noteIgnoredAuditorLabel says in a finding caused by role r that r carries
+// the auditor label but is not trusted as the auditor role, and why.
+func (a *Analysis) noteIgnoredAuditorLabel(f *finding.Finding, r *Role) {
+	if why := a.auditorLabelIgnored(r); why != "" {
+		f.Message += ": " + why
+		f.Evidence["auditorRole"] = why
+	}
 }
 
 // grantEvidence names the binding, the role, where it applies, and the rules that matter.

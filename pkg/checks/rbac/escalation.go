@@ -51,6 +51,8 @@ type escAction struct {
 	parts []escPart
 	// system is set when the grants' rules doing this are all built-in.
 	system bool
+	// auditor is set when every grant doing this is of the recognised auditor role.
+	auditor bool
 }
 
 // escPart is one request of an action, for confirming it, and the grant that allows it.
@@ -177,7 +179,7 @@ func newEscalationGraph(a *Analysis) *escalationGraph {
 							continue
 						}
 						if act == nil {
-							act = &escAction{label: h.label() + " " + gr.Scope(), system: allSystem(gr, h.rules),
+							act = &escAction{label: h.label() + " " + gr.Scope(), system: allSystem(gr, h.rules), auditor: gr.Auditor,
 								parts: []escPart{{request: h.requests(gr)[0], grant: gr}}}
 						}
 						g.nodes[n].edges = append(g.nodes[n].edges, escEdge{to: to, act: act})
@@ -427,16 +429,26 @@ func escalationFindings(a *Analysis, opts Options) []finding.Finding {
 			continue
 		}
 		held := g.held(n)
-		best, bestEdge := finding.Severity(0), -1
-		for ei, e := range node.edges {
-			if e.act == nil || (e.act.system && !opts.IncludeSystem) {
-				continue
-			}
-			if v := g.nodes[e.to].value; v > best {
-				best, bestEdge = v, ei
-			}
+		// counts says which first steps make a path: not built-in ones (unless
+		// asked), and those of the auditor role only when no other step leads
+		// further, so that its expected reach never hides another path.
+		var expected bool
+		counts := func(e escEdge) bool {
+			return e.act != nil && (!e.act.system || opts.IncludeSystem) && e.act.auditor == expected
 		}
-		if bestEdge < 0 || best <= held {
+		best, bestEdge := finding.Severity(0), -1
+		for _, expected = range []bool{false, true} {
+			for ei, e := range node.edges {
+				if v := g.nodes[e.to].value; counts(e) && v > best {
+					best, bestEdge = v, ei
+				}
+			}
+			if bestEdge >= 0 && best > held {
+				break
+			}
+			best, bestEdge = 0, -1
+		}
+		if bestEdge < 0 {
 			continue
 		}
 		e := node.edges[bestEdge]
@@ -444,7 +456,7 @@ func escalationFindings(a *Analysis, opts Options) []finding.Finding {
 		path := renderPath(s, steps, last)
 		var also []string
 		for ei, o := range node.edges {
-			if ei == bestEdge || o.act == nil || (o.act.system && !opts.IncludeSystem) || g.nodes[o.to].value != best {
+			if ei == bestEdge || !counts(o) || g.nodes[o.to].value != best {
 				continue
 			}
 			if len(also) == maxListed {
@@ -465,7 +477,7 @@ func escalationFindings(a *Analysis, opts Options) []finding.Finding {
 		if len(also) > 0 {
 			ev["otherPaths"] = also
 		}
-		out = append(out, finding.Finding{
+		f := finding.Finding{
 			Severity: best,
 			Message:  path,
 			Resource: first.Binding.Resource(),
@@ -476,7 +488,13 @@ func escalationFindings(a *Analysis, opts Options) []finding.Finding {
 					s, steps[0].action, first.Binding),
 				Changes: []remedy.Change{removeSubject(first.Binding, []int{first.Index})},
 			},
-		})
+		}
+		if expected {
+			a.judgeAuditorRole(&f, first)
+		} else {
+			a.noteIgnoredAuditorLabel(&f, first.Role)
+		}
+		out = append(out, f)
 	}
 	return out
 }

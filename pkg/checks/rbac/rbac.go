@@ -55,6 +55,7 @@ func NewChecks(opts Options) []checks.Check {
 	return []checks.Check{
 		{
 			ID: "rbac/cluster-admin-binding", Domain: Domain, Severity: finding.Critical,
+			Range:       [2]finding.Severity{finding.High, finding.Critical},
 			Title:       "Subject bound to cluster-admin",
 			Description: "cluster-admin allows every verb on every resource; a subject bound to it cluster-wide controls the cluster, and in a namespace controls everything there.",
 			Remediation: "Bind the subject to a role that grants only what it needs, then remove it from the cluster-admin binding.",
@@ -79,6 +80,7 @@ func NewChecks(opts Options) []checks.Check {
 		},
 		{
 			ID: "rbac/impersonate", Domain: Domain, Severity: finding.High,
+			Range:       [2]finding.Severity{finding.Medium, finding.Critical},
 			Title:       "Subject can impersonate",
 			Description: "impersonate lets a subject act as other users, groups or service accounts; impersonating any group includes system:masters, which bypasses RBAC.",
 			Remediation: "Remove impersonate, or limit it to named users or service accounts with resourceNames.",
@@ -111,6 +113,7 @@ func NewChecks(opts Options) []checks.Check {
 		},
 		{
 			ID: "rbac/pod-create", Domain: Domain, Severity: finding.Medium,
+			Range:       [2]finding.Severity{finding.Medium, finding.High},
 			Title:       "Subject can create or change pods",
 			Description: "Creating pods or writing any pod controller runs code as any ServiceAccount of the namespace with its Secrets mounted; changing a pod's image runs code as its ServiceAccount.",
 			Remediation: "Limit pod and workload writes to the namespaces and subjects that deploy, and enforce Pod Security admission there.",
@@ -119,6 +122,7 @@ func NewChecks(opts Options) []checks.Check {
 		},
 		{
 			ID: checkSecretsRead, Domain: Domain, Severity: finding.Medium,
+			Range:       [2]finding.Severity{finding.Info, finding.High},
 			Title:       "Subject can read Secrets",
 			Description: "get, list and watch on secrets return their data, ServiceAccount tokens included; list and watch return every Secret at once.",
 			Remediation: "Remove get, list and watch on secrets, or limit get to named Secrets.",
@@ -130,6 +134,7 @@ func NewChecks(opts Options) []checks.Check {
 			// be listed it alone is skipped, and the escalation paths through
 			// existing token Secrets are left out while the other checks still run.
 			ID: "rbac/token-secret-read", Domain: Domain, Severity: finding.Medium,
+			Range:       [2]finding.Severity{finding.Info, finding.High},
 			Title:       "Subject can read ServiceAccount token Secrets",
 			Description: "A legacy token Secret (type kubernetes.io/service-account-token) holds a token that does not expire: whoever reads it holds its ServiceAccount's permissions until the Secret is deleted, even after losing access to Secrets.",
 			Remediation: "Delete legacy token Secrets that are not used (the label kubernetes.io/legacy-token-last-used says when one was), use TokenRequest tokens instead, and remove get, list and watch on secrets where not needed.",
@@ -138,6 +143,7 @@ func NewChecks(opts Options) []checks.Check {
 		},
 		{
 			ID: checkSecretsWrite, Domain: Domain, Severity: finding.Low,
+			Range:       [2]finding.Severity{finding.Low, finding.Medium},
 			Title:       "Subject can write Secrets",
 			Description: "Creating a Secret of type kubernetes.io/service-account-token makes the API server fill it with a token of any ServiceAccount of the namespace; updating Secrets changes credentials workloads trust.",
 			Remediation: "Remove create, update and patch on secrets where not needed.",
@@ -194,6 +200,7 @@ func NewChecks(opts Options) []checks.Check {
 		},
 		{
 			ID: "rbac/broad-group-grant", Domain: Domain, Severity: finding.High,
+			Range:       [2]finding.Severity{finding.Medium, finding.Critical},
 			Title:       "Role granted to anonymous, all users or all service accounts",
 			Description: "Bindings to system:anonymous, system:unauthenticated, system:authenticated or system:serviceaccounts give the role to everyone in them; the built-in ones give discovery only.",
 			Remediation: "Bind the users or ServiceAccounts that need the role instead of the group.",
@@ -226,6 +233,7 @@ func NewChecks(opts Options) []checks.Check {
 		},
 		{
 			ID: "rbac/automount-token", Domain: Domain, Severity: finding.Medium,
+			Range:       [2]finding.Severity{finding.Medium, finding.Critical},
 			Title:       "Token of a powerful ServiceAccount mounted in pods",
 			Description: "A pod with a mounted token holds its ServiceAccount's permissions: anyone who gets into the pod does too.",
 			Remediation: "Set automountServiceAccountToken: false where the token is not needed, and narrow the ServiceAccount's permissions.",
@@ -234,6 +242,7 @@ func NewChecks(opts Options) []checks.Check {
 		},
 		{
 			ID: "rbac/system-masters", Domain: Domain, Severity: finding.Info,
+			Range:       [2]finding.Severity{finding.Info, finding.Low},
 			Title:       "Group system:masters bypasses RBAC",
 			Description: "The API server allows every request of a member of system:masters before RBAC is asked. Membership comes from credentials (a client certificate with O=system:masters), not from any object, so no audit through the API can list the members; a binding naming the group grants them nothing more.",
 			Remediation: "Keep system:masters credentials (such as kubeadm's super-admin.conf) offline for break-glass use, and give people and automation identities bound to roles.",
@@ -242,6 +251,7 @@ func NewChecks(opts Options) []checks.Check {
 		},
 		{
 			ID: "rbac/escalation-path", Domain: Domain, Severity: finding.High,
+			Range:       [2]finding.Severity{finding.Info, finding.Critical},
 			Title:       "Subject can become a more powerful identity",
 			Description: "A subject that can impersonate a ServiceAccount, mint or read its token (a token request, or a token Secret it creates or reads), or run a pod as it holds its permissions too.",
 			Remediation: "Cut the first step of the path: remove the permission that lets the subject become the other identity.",

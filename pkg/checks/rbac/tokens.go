@@ -105,9 +105,10 @@ func (m tokenMint) action() *escAction {
 		parts[0], parts[1] = parts[1], parts[0]
 	}
 	return &escAction{
-		label:  fmt.Sprintf("mint a token Secret (create, %s secrets) %s", m.read.verb, scope),
-		parts:  parts,
-		system: allSystem(m.create.Grant, m.create.held.rules) && allSystem(m.read.Grant, m.read.held.rules),
+		label:   fmt.Sprintf("mint a token Secret (create, %s secrets) %s", m.read.verb, scope),
+		parts:   parts,
+		system:  allSystem(m.create.Grant, m.create.held.rules) && allSystem(m.read.Grant, m.read.held.rules),
+		auditor: m.create.Auditor && m.read.Auditor,
 	}
 }
 
@@ -304,6 +305,7 @@ func tokenSecretReaders(inv *inventory.Inventory, opts Options) []finding.Findin
 			unused += fmt.Sprintf(" and %d more", more)
 		}
 		f.Remediation.Summary += " Delete the token Secrets that are not used: " + unused + "."
+		a.judgeAuditorRole(&f, g)
 		out = append(out, f)
 	}
 	return out

@@ -2,15 +2,17 @@
 // Admission does not cover: resource limits, image pinning, writable root
 // filesystems, Secrets in environment variables and the default namespace.
 // Each pod spec is judged once: at its controller's template when the
-// controller is in the inventory, else at the pod.
+// controller is in the inventory (custom workloads such as Argo Rollouts
+// included), else at the pod.
 package workload
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
@@ -23,6 +25,7 @@ const Domain = "workload"
 var workloadKinds = []inventory.Kind{
 	inventory.Pods, inventory.Deployments, inventory.StatefulSets, inventory.DaemonSets,
 	inventory.ReplicaSets, inventory.Jobs, inventory.CronJobs, inventory.ReplicationControllers,
+	inventory.CustomWorkloads,
 }
 
 // Checks returns the workload checks.
@@ -84,72 +87,53 @@ type Spec struct {
 	Path string
 }
 
-// Specs returns every pod spec once: controllers' templates, and pods whose
-// controller is not in the inventory. Computed once per run.
+// Specs returns every pod spec once: controllers' and custom workloads'
+// templates, and pods whose controller is not in the inventory, by the owner
+// rule every domain shares (inventory.PodSpecs). Computed once per run.
 func Specs(inv *inventory.Inventory) []Spec {
 	return inv.Memo("workload/specs", func() any { return specs(inv) }).([]Spec)
 }
 
 func specs(inv *inventory.Inventory) []Spec {
 	var out []Spec
-	have := map[string]bool{} // kind/namespace/name of controllers whose template is judged
-	add := func(apiVersion, kind string, m *metav1.ObjectMeta, spec *corev1.PodSpec, path string) {
-		have[kind+"/"+m.Namespace+"/"+m.Name] = true
-		out = append(out, Spec{Resource: finding.Resource{APIVersion: apiVersion, Kind: kind, Namespace: m.Namespace, Name: m.Name}, Spec: spec, Path: path})
-	}
-	owned := func(m *metav1.ObjectMeta) bool {
-		for _, o := range m.OwnerReferences {
-			if o.Controller != nil && *o.Controller && have[o.Kind+"/"+m.Namespace+"/"+o.Name] {
-				return true
-			}
+	for _, s := range inventory.PodSpecs(inv) {
+		switch {
+		case s.Owner >= 0:
+			continue // judged at the template of the controller that makes it
+		case s.Mirror:
+			continue // mirror pods belong to the node, the cluster checks read them
+		case s.Ref.Kind == "PodTemplate":
+			continue // a PodTemplate runs nothing by itself
 		}
-		return false
+		out = append(out, Spec{Resource: finding.Resource{APIVersion: s.Ref.APIVersion, Kind: s.Ref.Kind, Namespace: s.Ref.Namespace, Name: s.Ref.Name},
+			Spec: s.Spec, Path: s.Path})
 	}
-	// Outermost controllers first, so their children can be recognised as owned.
-	for i := range inv.CronJobs {
-		c := &inv.CronJobs[i]
-		add("batch/v1", "CronJob", &c.ObjectMeta, &c.Spec.JobTemplate.Spec.Template.Spec, "spec.jobTemplate.spec.template.spec")
-	}
-	for i := range inv.Deployments {
-		d := &inv.Deployments[i]
-		add("apps/v1", "Deployment", &d.ObjectMeta, &d.Spec.Template.Spec, "spec.template.spec")
-	}
-	for i := range inv.Jobs {
-		if j := &inv.Jobs[i]; !owned(&j.ObjectMeta) {
-			add("batch/v1", "Job", &j.ObjectMeta, &j.Spec.Template.Spec, "spec.template.spec")
-		} else {
-			have["Job/"+j.Namespace+"/"+j.Name] = true
-		}
-	}
-	for i := range inv.ReplicaSets {
-		if r := &inv.ReplicaSets[i]; !owned(&r.ObjectMeta) {
-			add("apps/v1", "ReplicaSet", &r.ObjectMeta, &r.Spec.Template.Spec, "spec.template.spec")
-		} else {
-			have["ReplicaSet/"+r.Namespace+"/"+r.Name] = true
-		}
-	}
-	for i := range inv.StatefulSets {
-		s := &inv.StatefulSets[i]
-		add("apps/v1", "StatefulSet", &s.ObjectMeta, &s.Spec.Template.Spec, "spec.template.spec")
-	}
-	for i := range inv.DaemonSets {
-		d := &inv.DaemonSets[i]
-		add("apps/v1", "DaemonSet", &d.ObjectMeta, &d.Spec.Template.Spec, "spec.template.spec")
-	}
-	for i := range inv.ReplicationControllers {
-		r := &inv.ReplicationControllers[i]
-		if r.Spec.Template != nil {
-			add("v1", "ReplicationController", &r.ObjectMeta, &r.Spec.Template.Spec, "spec.template.spec")
-		}
-	}
-	for i := range inv.Pods {
-		p := &inv.Pods[i]
-		if owned(&p.ObjectMeta) || p.Annotations[corev1.MirrorPodAnnotationKey] != "" {
-			continue // judged at its controller; mirror pods belong to the node, the cluster checks read them
-		}
-		out = append(out, Spec{Resource: finding.Resource{APIVersion: "v1", Kind: "Pod", Namespace: p.Namespace, Name: p.Name}, Spec: &p.Spec, Path: "spec"})
-	}
+	// Controllers by kind (custom workloads after the built-in ones), then pods.
+	slices.SortStableFunc(out, func(x, y Spec) int { return cmp.Compare(kindRank(x.Resource), kindRank(y.Resource)) })
 	return out
+}
+
+// kindRank orders the specs: outermost controllers first, pods last.
+func kindRank(r finding.Resource) int {
+	switch r.Kind {
+	case "CronJob":
+		return 0
+	case "Deployment":
+		return 1
+	case "Job":
+		return 2
+	case "ReplicaSet":
+		return 3
+	case "StatefulSet":
+		return 4
+	case "DaemonSet":
+		return 5
+	case "ReplicationController":
+		return 6
+	case "Pod":
+		return 8
+	}
+	return 7 // custom workloads
 }
 
 // systemNamespace reports namespaces run by the platform, judged only with --include-system.

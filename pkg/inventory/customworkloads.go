@@ -1,0 +1,276 @@
+package inventory
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+)
+
+// CustomWorkload is a custom resource that carries a pod template: its
+// controller makes pods from it, so it is judged like a Deployment's.
+type CustomWorkload struct {
+	APIVersion        string `json:"apiVersion"`
+	Kind              string `json:"kind"`
+	metav1.ObjectMeta `json:"metadata"`
+	// Path is the field path of the pod spec in the object:
+	// spec.template.spec, or spec.jobTemplate.spec.template.spec.
+	Path string `json:"path"`
+	// Template is the pod template at the path's parent, decoded as a core
+	// PodTemplateSpec: fields the tool adds around the pod spec (Knative's
+	// containerConcurrency, timeoutSeconds, ...) are left out.
+	Template corev1.PodTemplateSpec `json:"template"`
+}
+
+// knownWorkload is a custom resource kind known to carry a pod template, and
+// how the live loader finds it.
+type knownWorkload struct {
+	group, kind, resource string
+	// versions are tried in order; the first one discovery serves is listed.
+	versions []string
+}
+
+// knownWorkloads are the custom workloads listed from a live server. Each
+// keeps its template at spec.template; Knative's spec.template.spec is a
+// RevisionSpec, a core PodSpec inlined with fields of its own.
+var knownWorkloads = []knownWorkload{
+	{group: "argoproj.io", kind: "Rollout", resource: "rollouts", versions: []string{"v1alpha1"}},
+	{group: "serving.knative.dev", kind: "Service", resource: "services", versions: []string{"v1", "v1beta1"}},
+	{group: "apps.kruise.io", kind: "CloneSet", resource: "clonesets", versions: []string{"v1alpha1"}},
+}
+
+// CustomWorkloadResources are the API resources the live loader lists for
+// CustomWorkloads, so that an auditor role can grant exactly them.
+func CustomWorkloadResources() []schema.GroupResource {
+	out := make([]schema.GroupResource, 0, len(knownWorkloads))
+	for _, w := range knownWorkloads {
+		out = append(out, schema.GroupResource{Group: w.group, Resource: w.resource})
+	}
+	return out
+}
+
+func isKnownWorkload(group, kind string) bool {
+	for _, w := range knownWorkloads {
+		if w.group == group && w.kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// workloadShape is the part of a custom resource that says whether it carries
+// a pod template, and where.
+type workloadShape struct {
+	Metadata metav1.ObjectMeta `json:"metadata"`
+	Spec     struct {
+		Template    json.RawMessage `json:"template"`
+		JobTemplate struct {
+			Spec struct {
+				Template json.RawMessage `json:"template"`
+			} `json:"spec"`
+		} `json:"jobTemplate"`
+	} `json:"spec"`
+}
+
+// hasContainers reports whether raw is an object with a spec.containers list:
+// the shape of a pod template, whatever else the object holds.
+func hasContainers(raw json.RawMessage) bool {
+	if len(raw) == 0 {
+		return false
+	}
+	var probe struct {
+		Spec struct {
+			Containers []json.RawMessage `json:"containers"`
+		} `json:"spec"`
+	}
+	return json.Unmarshal(raw, &probe) == nil && probe.Spec.Containers != nil
+}
+
+// decodeCustomWorkload reads an object as a custom workload. ok is false when
+// it has no pod template at spec.template or spec.jobTemplate.spec.template;
+// err is set when it has one that does not decode as a pod template.
+func decodeCustomWorkload(gvk schema.GroupVersionKind, js []byte) (cw CustomWorkload, ok bool, err error) {
+	var shape workloadShape
+	if err := json.Unmarshal(js, &shape); err != nil {
+		return CustomWorkload{}, false, err
+	}
+	raw, path := shape.Spec.Template, "spec.template.spec"
+	if !hasContainers(raw) {
+		raw, path = shape.Spec.JobTemplate.Spec.Template, "spec.jobTemplate.spec.template.spec"
+		if !hasContainers(raw) {
+			return CustomWorkload{}, false, nil
+		}
+	}
+	cw = CustomWorkload{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, ObjectMeta: shape.Metadata, Path: path}
+	if err := json.Unmarshal(raw, &cw.Template); err != nil {
+		return CustomWorkload{}, true, fmt.Errorf("%s: %w", path[:len(path)-len(".spec")], err)
+	}
+	stripManagedFields(&cw.ObjectMeta)
+	stripManagedFields(&cw.Template.ObjectMeta)
+	return cw, true, nil
+}
+
+// addUnmodelled takes an object of a kind addObject does not model: a custom
+// workload when it carries a pod template, else a count in Unmodelled. A
+// known workload kind (a Rollout) whose template does not decode is an error
+// like any malformed object; for other kinds the shape was only a guess, and
+// the object is counted instead.
+func (inv *Inventory) addUnmodelled(gvk schema.GroupVersionKind, js []byte) (Key, error) {
+	cw, ok, err := decodeCustomWorkload(gvk, js)
+	if err != nil && isKnownWorkload(gvk.Group, gvk.Kind) {
+		return Key{}, err
+	}
+	if inv.customSeen == nil {
+		inv.customSeen = map[string]int{}
+	}
+	if ok && err == nil {
+		key := Key{Kind: gvk.Kind, Namespace: cw.Namespace, Name: cw.Name}
+		seen := gvk.Group + "/" + key.String()
+		prev, dup := inv.customSeen[seen]
+		switch {
+		case key.Name != "" && dup && prev >= 0:
+			// Given twice: the later copy wins, as with kubectl apply.
+			inv.CustomWorkloads[prev] = cw
+		default:
+			if key.Name != "" && dup {
+				// An earlier copy without a template was counted as unmodelled.
+				inv.uncount(gvk)
+			}
+			if key.Name != "" {
+				inv.customSeen[seen] = len(inv.CustomWorkloads)
+			}
+			inv.CustomWorkloads = append(inv.CustomWorkloads, cw)
+		}
+		if modelledKind(gvk.Kind) {
+			// Sources has no group: a Kruise StatefulSet's line must not
+			// replace that of an apps/v1 StatefulSet of the same name.
+			return Key{}, nil
+		}
+		return key, nil
+	}
+
+	// Counted once per object; a later copy of a custom workload without its
+	// template leaves the earlier one in place.
+	var meta struct {
+		Metadata struct {
+			Namespace string `json:"namespace"`
+			Name      string `json:"name"`
+		} `json:"metadata"`
+	}
+	_ = json.Unmarshal(js, &meta) // a kind not modelled is not judged malformed
+	if n := meta.Metadata.Name; n != "" {
+		seen := gvk.Group + "/" + Key{Kind: gvk.Kind, Namespace: meta.Metadata.Namespace, Name: n}.String()
+		if _, dup := inv.customSeen[seen]; dup {
+			return Key{}, nil
+		}
+		inv.customSeen[seen] = -1
+	}
+	if inv.Unmodelled == nil {
+		inv.Unmodelled = map[string]int{}
+	}
+	inv.Unmodelled[unmodelledKey(gvk)]++
+	return Key{}, nil
+}
+
+// modelledKind reports whether a Kind is also that of a kind the inventory
+// models (StatefulSet), whatever its group.
+func modelledKind(kind string) bool {
+	for _, k := range allKinds {
+		if k.ObjectKind() == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func (inv *Inventory) uncount(gvk schema.GroupVersionKind) {
+	k := unmodelledKey(gvk)
+	if inv.Unmodelled[k]--; inv.Unmodelled[k] <= 0 {
+		delete(inv.Unmodelled, k)
+	}
+}
+
+// unmodelledKey is "apiVersion/Kind": v1/Service, example.com/v1/Widget.
+func unmodelledKey(gvk schema.GroupVersionKind) string {
+	if gv := gvk.GroupVersion().String(); gv != "" {
+		return gv + "/" + gvk.Kind
+	}
+	return gvk.Kind
+}
+
+// listCustomWorkloads lists the known custom workloads the server serves.
+// Discovery says what is served: a tool that is not installed has none,
+// which is no error. A forbidden list is an error, as for built-in kinds, so
+// the checks that need the kind are skipped rather than run blind.
+func (l *lister) listCustomWorkloads(ctx context.Context) error {
+	var out []CustomWorkload
+	for _, w := range knownWorkloads {
+		res, served, err := l.servedResource(w)
+		if err != nil {
+			return err
+		}
+		if !served {
+			continue
+		}
+		gvr := schema.GroupVersionResource{Group: w.group, Version: res.Version, Resource: w.resource}
+		nri := l.dc.Resource(gvr)
+		var ri dynamic.ResourceInterface = nri
+		if res.Namespaced {
+			ri = nri.Namespace(l.ns)
+		}
+		items, err := listPages(ctx, l.pageSize, ri.List, func(l *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
+			return l.Items, l.GetContinue()
+		}, func(o *unstructured.Unstructured) metav1.Object { return o })
+		if apierrors.IsNotFound(err) {
+			continue // its CRD was deleted since discovery answered
+		}
+		if err != nil {
+			return fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
+		}
+		for i := range items {
+			u := &items[i]
+			js, err := u.MarshalJSON()
+			if err != nil {
+				return fmt.Errorf("read %s %s/%s: %w", w.kind, u.GetNamespace(), u.GetName(), err)
+			}
+			cw, ok, err := decodeCustomWorkload(u.GroupVersionKind(), js)
+			if err != nil {
+				return fmt.Errorf("read %s %s/%s: %w", w.kind, u.GetNamespace(), u.GetName(), err)
+			}
+			// A Rollout with a workloadRef has no template of its own: the
+			// Deployment it refers to is judged instead.
+			if ok {
+				out = append(out, cw)
+			}
+		}
+	}
+	return l.set(func() { l.inv.CustomWorkloads = out })
+}
+
+// servedResource returns the first of a known workload's versions that
+// discovery serves its resource at, with whether it is namespaced.
+func (l *lister) servedResource(w knownWorkload) (res metav1.APIResource, served bool, err error) {
+	for _, v := range w.versions {
+		gv := schema.GroupVersion{Group: w.group, Version: v}.String()
+		list, err := l.cs.Discovery().ServerResourcesForGroupVersion(gv)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return metav1.APIResource{}, false, fmt.Errorf("discover %s: %w", gv, err)
+		}
+		for _, r := range list.APIResources {
+			if r.Name == w.resource {
+				r.Version = v
+				return r, true, nil
+			}
+		}
+	}
+	return metav1.APIResource{}, false, nil
+}
