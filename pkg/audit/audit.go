@@ -186,6 +186,10 @@ func describeInput(inv *inventory.Inventory, kinds []inventory.Kind) *finding.In
 		in.Kinds = append(in.Kinds, ik)
 	}
 	sort.Slice(in.Kinds, func(i, j int) bool { return in.Kinds[i].Kind < in.Kinds[j].Kind })
+	for kind, n := range inv.Unmodelled {
+		in.Unmodelled = append(in.Unmodelled, finding.KindCount{Kind: kind, Count: n})
+	}
+	sort.Slice(in.Unmodelled, func(i, j int) bool { return in.Unmodelled[i].Kind < in.Unmodelled[j].Kind })
 	return in
 }
 

@@ -150,6 +150,27 @@ func TestDumpMissingKindsSkipsChecks(t *testing.T) {
 	}
 }
 
+func TestUnmodelledKindsAreCounted(t *testing.T) {
+	in := "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n---\n" +
+		"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\n---\n" +
+		"apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\n"
+	code, out, errOut := run(t, in, "-f", "-", "-o", "json", "--allow-skipped")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errOut)
+	}
+	got := map[string]int{}
+	for _, k := range report(t, out).Metadata.Input.Unmodelled {
+		got[k.Kind] = k.Count
+	}
+	if got["v1/Service"] != 2 || got["example.com/v1/Widget"] != 1 {
+		t.Errorf("metadata.input.unmodelled = %v", got)
+	}
+	_, out, _ = run(t, in, "-f", "-")
+	if !strings.Contains(out, "not modelled (counted, not judged): example.com/v1/Widget 1, v1/Service 2") {
+		t.Errorf("the table does not count them:\n%s", out)
+	}
+}
+
 func TestSeverityFiltersDisplayOnly(t *testing.T) {
 	_, all, _ := run(t, "", "-f", demo, "-o", "json")
 	_, critical, _ := run(t, "", "-f", demo, "-o", "json", "--severity", "critical")
