@@ -40,10 +40,10 @@ type AuditOptions struct {
 	// AllowSkipped lets --fail-on pass when checks were skipped.
 	AllowSkipped bool
 	// Complete and AssumeAbsent say what the -f input shows of the cluster.
-	Complete     bool
-	AssumeAbsent []string
-	QPS          float32
-	Burst        int
+	CompleteInput bool
+	AssumeAbsent  []string
+	QPS           float32
+	Burst         int
 	// Contexts and AllContexts audit several clusters at once (fleet.go).
 	Contexts    []string
 	AllContexts bool
@@ -62,36 +62,6 @@ func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
 		QPS:         50,
 		Burst:       100,
 		Now:         time.Now,
-	}
-}
-
-// AddFlags registers the audit flags on cmd, persistent so every subcommand has them.
-func (o *AuditOptions) AddFlags(cmd *cobra.Command) {
-	fs := cmd.PersistentFlags()
-	o.ConfigFlags.AddFlags(fs)
-	fs.StringVarP(&o.Output, "output", "o", o.Output, "Output format: "+strings.Join(output.Formats(), ", "))
-	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Audit manifests instead of a cluster: files, directories (recursive) or - for stdin. Repeatable")
-	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit every namespace (the default unless -n is given)")
-	fs.StringSliceVar(&o.Checks, "check", nil, "Run only these checks (IDs from 'kubectl harden checks', or a domain like rbac/). Repeatable")
-	fs.StringSliceVar(&o.SkipChecks, "skip-check", nil, "Do not run these checks. Repeatable")
-	fs.StringVar(&o.Severity, "severity", "info", "Show findings at or above this level: critical, high, medium, low, info")
-	fs.StringVar(&o.FailOn, "fail-on", "", "Exit with status 2 when any finding is at or above this level, and with status 3 when none is but a selected check was skipped")
-	fs.BoolVar(&o.AllowSkipped, "allow-skipped", false, "With --fail-on, pass even when checks were skipped (forbidden, not served, or absent from -f input)")
-	fs.BoolVar(&o.Complete, "complete", false, "With -f, the files are the whole cluster: a kind with no object in them has none (default: such kinds are unseen and their checks skipped)")
-	fs.StringSliceVar(&o.AssumeAbsent, "assume-absent", nil, "With -f, kinds the cluster has none of although the files hold none (e.g. networkpolicies): their checks run. Repeatable")
-	fs.StringVar(&o.Color, "color", o.Color, "Colour the table: auto, always or never (auto honours NO_COLOR and a non-terminal output)")
-	fs.StringVar(&o.ServerVersion, "server-version", "", "With -f, the Kubernetes version to judge manifests at (e.g. v1.37); default the newest known")
-	fs.BoolVar(&o.IncludeSystem, "include-system", false, "Also report built-in system: roles, bindings and namespaces left at their defaults")
-	fs.Float32Var(&o.QPS, "qps", o.QPS, "Requests per second to the API server")
-	fs.IntVar(&o.Burst, "burst", o.Burst, "Burst of requests to the API server")
-	o.addFleetFlags(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"table", "wide", "json", "yaml", "name", "sarif", "patch", "jsonpath=", "go-template="}, cobra.ShellCompDirectiveNoFileComp
-	})
-	for _, f := range []string{"severity", "fail-on"} {
-		_ = cmd.RegisterFlagCompletionFunc(f, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			return []string{"critical", "high", "medium", "low", "info"}, cobra.ShellCompDirectiveNoFileComp
-		})
 	}
 }
 
@@ -121,7 +91,7 @@ func (o *AuditOptions) Validate() error {
 	default:
 		return fmt.Errorf("--color must be auto, always or never, not %q", o.Color)
 	}
-	if (o.Complete || len(o.AssumeAbsent) > 0) && len(o.Filenames) == 0 {
+	if (o.CompleteInput || len(o.AssumeAbsent) > 0) && len(o.Filenames) == 0 {
 		return fmt.Errorf("--complete and --assume-absent apply to -f input only; a live audit lists what it needs")
 	}
 	if _, err := o.assumedAbsent(); err != nil {
@@ -186,7 +156,7 @@ func (o *AuditOptions) Loader() (audit.Loader, error) {
 			return nil, err
 		}
 		return audit.Files{Paths: o.Filenames, Stdin: o.In, ServerVersion: o.ServerVersion,
-			Options: inventory.ReadOptions{Complete: o.Complete, AssumeAbsent: absent}}, nil
+			Options: inventory.ReadOptions{Complete: o.CompleteInput, AssumeAbsent: absent}}, nil
 	}
 	cfg, err := o.RESTConfig()
 	if err != nil {

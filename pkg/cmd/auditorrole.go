@@ -73,6 +73,7 @@ func newCmdAuditorRole(o *AuditOptions) *cobra.Command {
 			return r.Run()
 		},
 	}
+	o.addSelectFlags(cmd)
 	cmd.Flags().StringVar(&r.Name, "name", r.Name, "Name of the ClusterRole")
 	cmd.Flags().BoolVar(&r.WithSecrets, "with-secrets", false,
 		"Also grant get and list on secrets, so the checks that read Secrets run; list returns Secret data, so the role's holder can read every Secret")

@@ -28,7 +28,7 @@ type CheckInfo struct {
 }
 
 func newCmdChecks(o *AuditOptions) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "checks [DOMAIN]",
 		Short: "List the checks: ID, domain, severity and CIS/NSA/NIST controls",
 		Long: templates.LongDesc(`
@@ -84,4 +84,6 @@ func newCmdChecks(o *AuditOptions) *cobra.Command {
 			return output.Columns(o.Out, headers, rows)
 		},
 	}
+	o.addOutputFlag(cmd, listFormats)
+	return cmd
 }

@@ -116,3 +116,41 @@ func TestHelpSaysKubectlHarden(t *testing.T) {
 		}
 	}
 }
+
+// Each command takes only the flags that mean something to it.
+func TestFlagsOnlyWhereTheyMeanSomething(t *testing.T) {
+	for _, args := range [][]string{
+		{"version", "-o", "json"},
+		{"version", "--fail-on", "critical"},
+		{"rbac", "who-can", "get", "pods", "--severity", "bogus"},
+		{"checks", "--fail-on", "high"},
+		{"auditor-role", "--fail-on", "high"},
+		{"netpol", "can-reach", "a/b", "c/d", "--check", "rbac/"},
+	} {
+		code, _, errOut := run(t, "", args...)
+		if code != 1 || !strings.Contains(errOut, "unknown") {
+			t.Errorf("%v: exit %d %q, want an unknown-flag error", args, code, errOut)
+		}
+	}
+	for cmd, want := range map[string][]string{
+		"":        {"--fail-on", "--allow-skipped", "--complete", "--severity", "--context"},
+		"rbac":    {"--fail-on", "--check"},
+		"fix":     {"--check", "--yes", "--context"},
+		"checks":  {"--output"},
+		"version": {"--context"},
+	} {
+		_, out, _ := run(t, "", strings.Fields(cmd+" --help")...)
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("kubectl harden %s --help lacks %s", cmd, w)
+			}
+		}
+		if cmd == "fix" || cmd == "checks" || cmd == "version" {
+			for _, not := range []string{"--fail-on string", "--filename strings", "--contexts strings"} {
+				if strings.Contains(out, not) {
+					t.Errorf("kubectl harden %s --help shows %s", cmd, not)
+				}
+			}
+		}
+	}
+}

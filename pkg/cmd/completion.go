@@ -30,9 +30,6 @@ func registerCompletions(cmd *cobra.Command, o *AuditOptions) {
 	// binary, not `kubectl harden`; under kubectl the shim is the way, so the
 	// command stays available but out of the help.
 	cmd.CompletionOptions.HiddenDefaultCmd = true
-	for _, flag := range []string{"check", "skip-check"} {
-		_ = cmd.RegisterFlagCompletionFunc(flag, o.completeCheckIDs)
-	}
 	_ = cmd.RegisterFlagCompletionFunc("namespace", o.completeNamespaces)
 	_ = cmd.RegisterFlagCompletionFunc("context", o.completeKubeconfig(func(c *clientcmdapi.Config) []string { return slices.Collect(maps.Keys(c.Contexts)) }))
 	_ = cmd.RegisterFlagCompletionFunc("cluster", o.completeKubeconfig(func(c *clientcmdapi.Config) []string { return slices.Collect(maps.Keys(c.Clusters)) }))

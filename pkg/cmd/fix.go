@@ -83,6 +83,11 @@ func newCmdFix(o *AuditOptions) *cobra.Command {
 		},
 	}
 	cmdutil.AddDryRunFlag(cmd)
+	o.addSelectFlags(cmd)
+	o.addRefusedFlags(cmd, "filename", "output", "contexts")
+	o.addSeverityFlag(cmd)
+	o.addColorFlag(cmd)
+	cmd.Flags().BoolVar(&o.IncludeSystem, "include-system", false, "Also fix built-in system: roles, bindings and namespaces left at their defaults")
 	cmd.Flags().BoolVar(&f.Yes, "yes", false, "Apply every change the server's dry-run accepts without asking (risky changes only with --include-risky)")
 	cmd.Flags().BoolVar(&f.IncludeRisky, "include-risky", false, "With --yes or [a]ll, also apply changes marked risky (they alter workloads, not only policy)")
 	cmd.Flags().StringVar(&f.JournalDir, "journal-dir", f.JournalDir, "Directory of the fix journals")

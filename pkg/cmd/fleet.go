@@ -31,7 +31,7 @@ const fleetParallel = 4
 
 // addFleetFlags registers --contexts and --all-contexts.
 func (o *AuditOptions) addFleetFlags(cmd *cobra.Command) {
-	fs := cmd.PersistentFlags()
+	fs := cmd.Flags()
 	fs.StringSliceVar(&o.Contexts, "contexts", nil, "Audit each of these kubeconfig contexts, in parallel, with one report per cluster. Repeatable")
 	fs.BoolVar(&o.AllContexts, "all-contexts", false, "Audit every context of the kubeconfig, in parallel, with one report per cluster")
 	_ = cmd.RegisterFlagCompletionFunc("contexts", o.completeKubeconfig(func(c *clientcmdapi.Config) []string { return slices.Collect(maps.Keys(c.Contexts)) }))

@@ -82,6 +82,9 @@ func newCmdCanReach(o *AuditOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&c.Port, "port", "", "The destination port: NUMBER or NAME, with /TCP, /UDP or /SCTP (default TCP)")
+	o.addOutputFlag(cmd, listFormats)
+	o.addInputFlags(cmd)
+	o.addRefusedFlags(cmd, "contexts")
 	return cmd
 }
 

@@ -36,7 +36,7 @@ type WhoCanList struct {
 
 func newCmdWhoCan(o *AuditOptions) *cobra.Command {
 	w := &WhoCanOptions{AuditOptions: o}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "who-can VERB RESOURCE[/SUBRESOURCE] [NAME]",
 		Short: "List every subject RBAC allows a request, and the binding that allows it",
 		Long: templates.LongDesc(`
@@ -72,6 +72,11 @@ func newCmdWhoCan(o *AuditOptions) *cobra.Command {
 			return w.Run(cmd)
 		},
 	}
+	o.addOutputFlag(cmd, listFormats)
+	o.addInputFlags(cmd)
+	o.addRefusedFlags(cmd, "contexts")
+	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Any namespace (the default unless -n is given)")
+	return cmd
 }
 
 // Complete reads the arguments and the namespace.

@@ -100,7 +100,8 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help' for usage.", err, c.CommandPath())
 	})
-	o.AddFlags(cmd)
+	o.addConnectionFlags(cmd)
+	o.addAuditFlags(cmd)
 	cmd.PersistentPreRunE = o.rejectFleetOutsideAudits
 	registerCompletions(cmd, o)
 	addKlogVerbosity(cmd)
@@ -132,7 +133,7 @@ func addKlogVerbosity(cmd *cobra.Command) {
 
 // newCmdDomain is an audit restricted to one domain's checks.
 func newCmdDomain(o *AuditOptions, domain, short string) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   domain,
 		Short: short,
 		Long: templates.LongDesc(short + `.
@@ -149,4 +150,6 @@ func newCmdDomain(o *AuditOptions, domain, short string) *cobra.Command {
 			return o.RunAudit(cmd, []string{domain})
 		},
 	}
+	o.addAuditFlags(cmd)
+	return cmd
 }

@@ -57,6 +57,7 @@ func newCmdUndo(o *AuditOptions) *cobra.Command {
 	cmd.Flags().StringVar(&u.Journal, "journal", "", "The journal of the session to undo (default: the newest in --journal-dir)")
 	cmd.Flags().StringVar(&u.JournalDir, "journal-dir", u.JournalDir, "Directory of the fix journals")
 	cmd.Flags().IntVar(&u.Last, "last", 0, "Undo only the N most recent changes (default: all)")
+	o.addRefusedFlags(cmd, "filename", "contexts")
 	cmd.Flags().BoolVar(&u.Force, "force", false, "Restore objects even where they changed since the fix, losing those changes")
 	return cmd
 }
