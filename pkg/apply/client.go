@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/restmapper"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy/render"
 )
 
 // Client sends changes to the API server and collects the warnings the
@@ -144,7 +145,7 @@ func (c *Client) send(ctx context.Context, ch remedy.Change, live *unstructured.
 		if ch.Object == nil {
 			return resp, fmt.Errorf("apply %s: the change has no object", ch.Target)
 		}
-		obj := remedy.Clean(ch.Object)
+		obj := render.Clean(ch.Object)
 		if live != nil {
 			obj.SetResourceVersion(live.GetResourceVersion())
 		}
@@ -153,7 +154,7 @@ func (c *Client) send(ctx context.Context, ch remedy.Change, live *unstructured.
 		if live == nil {
 			return resp, fmt.Errorf("patch %s: it does not exist", ch.Target)
 		}
-		body, perr := remedy.WithResourceVersion(ch, live.GetResourceVersion())
+		body, perr := render.WithResourceVersion(ch, live.GetResourceVersion())
 		if perr != nil {
 			return resp, perr
 		}

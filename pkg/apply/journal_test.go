@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy/render"
 )
 
 func TestJournalLifecycle(t *testing.T) {
@@ -76,7 +77,7 @@ func TestJournalLifecycle(t *testing.T) {
 		t.Errorf("states %v", got)
 	}
 	first := entries[0]
-	if !remedy.Equal(first.Old, obj["before"]) || first.Old.GetResourceVersion() != "10" {
+	if !render.Equal(first.Old, obj["before"]) || first.Old.GetResourceVersion() != "10" {
 		t.Errorf("the old object is not journaled as read: %v", first.Old)
 	}
 	if len(entries[1].New.GetManagedFields()) != 0 || entries[1].New.GetResourceVersion() != "11" {

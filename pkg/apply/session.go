@@ -16,6 +16,7 @@ import (
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy/render"
 )
 
 // Item is one change to review, with the findings it fixes. Several findings
@@ -141,14 +142,14 @@ func (s *Session) prepare(ctx context.Context, ch remedy.Change) *step {
 		return st
 	}
 	if s.DryRun == DryRunClient {
-		st.proposed, st.err = remedy.Preview(live, ch)
+		st.proposed, st.err = render.Preview(live, ch)
 	} else {
 		var resp Response
 		resp, st.err = s.Client.DryRun(ctx, ch, live)
 		st.proposed, st.warnings, st.takesOver = resp.Object, resp.Warnings, resp.TakesOver
 		st.rejected = st.err != nil && !IsConflict(st.err)
 	}
-	if st.err == nil && ch.Action != remedy.Delete && live != nil && remedy.Equal(live, st.proposed) {
+	if st.err == nil && ch.Action != remedy.Delete && live != nil && render.Equal(live, st.proposed) {
 		st.unchanged = true
 	}
 	return st
@@ -357,7 +358,7 @@ func (s *Session) ask(ctx context.Context, in *answers, p painter, st *step) (by
 // edit opens the editor on the change and returns the edited change; false
 // when the edit was cancelled or did not parse (the reason is printed).
 func (s *Session) edit(p painter, ch remedy.Change) (remedy.Change, bool) {
-	body, err := ch.YAML()
+	body, err := render.YAML(ch)
 	if err != nil {
 		fmt.Fprintln(s.Out, p.red(err.Error()))
 		return ch, false
@@ -465,10 +466,10 @@ func (s *Session) show(p painter, n, total int, it Item, st *step) {
 		proposed := st.proposed
 		if st.rejected && s.DryRun != DryRunClient {
 			// The server answered nothing; show what the change asks for.
-			proposed, _ = remedy.Preview(st.live, ch)
+			proposed, _ = render.Preview(st.live, ch)
 		}
 		if proposed != nil || ch.Action == remedy.Delete {
-			if _, err := remedy.Diff(w, st.live, proposed, remedy.DiffOptions{From: "live", To: "proposed", Color: s.Color}); err != nil {
+			if _, err := render.Diff(w, st.live, proposed, render.DiffOptions{From: "live", To: "proposed", Color: s.Color}); err != nil {
 				fmt.Fprintln(w, p.red(err.Error()))
 			}
 		}
@@ -523,7 +524,7 @@ func (s *Session) detail(p painter, it Item, st *step) {
 			}
 		}
 	}
-	body, err := st.change.YAML()
+	body, err := render.YAML(st.change)
 	if err != nil {
 		fmt.Fprintln(w, p.red(err.Error()))
 		return

@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy/render"
 )
 
 // UndoOptions select what undo restores.
@@ -73,12 +74,12 @@ func undoOne(ctx context.Context, c *Client, e Entry, opts UndoOptions) UndoResu
 	if e.State == Pending {
 		// The journal does not say whether the change was made: the live
 		// object does. Neither old nor new means someone else changed it.
-		after := remedy.Equal(live, e.New)
+		after := render.Equal(live, e.New)
 		if e.Action == remedy.Delete {
 			after = live == nil
 		}
 		switch {
-		case remedy.Equal(live, e.Old):
+		case render.Equal(live, e.Old):
 			r.Restored, r.Message = true, "was never applied: nothing to undo"
 			return r
 		case after:
@@ -105,7 +106,7 @@ func undoOne(ctx context.Context, c *Client, e Entry, opts UndoOptions) UndoResu
 		}
 		r.Restored, r.Message = true, "deleted (the fix created it)"
 	case live == nil:
-		obj := remedy.Clean(e.Old)
+		obj := render.Clean(e.Old)
 		if _, err := c.create(ctx, obj, e.Target); err != nil {
 			r.Err = err
 			return r
@@ -114,7 +115,7 @@ func undoOne(ctx context.Context, c *Client, e Entry, opts UndoOptions) UndoResu
 	default:
 		// Replace the whole object with the old one, conditional on the
 		// version just read: a change made meanwhile makes this fail.
-		obj := remedy.Clean(e.Old)
+		obj := render.Clean(e.Old)
 		obj.SetResourceVersion(live.GetResourceVersion())
 		obj.SetUID(live.GetUID())
 		if _, err := c.update(ctx, obj, e.Target); err != nil {
@@ -143,7 +144,7 @@ func changedSince(e Entry, live *unstructured.Unstructured) string {
 	if e.New == nil {
 		return "" // the outcome line was not written; nothing to compare with
 	}
-	if live.GetResourceVersion() == e.New.GetResourceVersion() || remedy.Equal(live, e.New) {
+	if live.GetResourceVersion() == e.New.GetResourceVersion() || render.Equal(live, e.New) {
 		return ""
 	}
 	return fmt.Sprintf("changed (resourceVersion %s, the journal recorded %s after the fix)", live.GetResourceVersion(), e.New.GetResourceVersion())

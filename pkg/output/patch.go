@@ -9,6 +9,7 @@ import (
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy/render"
 )
 
 // Patch prints every remediation change of a report as a multi-document YAML
@@ -101,12 +102,12 @@ func patchDocument(w io.Writer, g *patchGroup) error {
 		fmt.Fprintf(w, "# May break: %s\n", oneLine(b))
 	}
 	if ch.Action == remedy.Delete {
-		fmt.Fprintf(w, "# kubectl apply does not delete. To delete it, run:\n#   %s\n", remedy.KubectlDelete(ch.Target))
+		fmt.Fprintf(w, "# kubectl apply does not delete. To delete it, run:\n#   %s\n", render.KubectlDelete(ch.Target))
 		return nil
 	}
-	obj, ok := remedy.ApplyObject(ch)
+	obj, ok := render.ApplyObject(ch)
 	if !ok {
-		cmd, err := remedy.KubectlPatch(ch)
+		cmd, err := render.KubectlPatch(ch)
 		if err != nil {
 			return err
 		}

@@ -101,3 +101,20 @@ func NewMergePatch(description string, t Target, resourceVersion string, patch m
 	}
 	return Change{Action: Patch, Description: description, Target: t, PatchType: types.MergePatchType, Patch: b, ResourceVersion: resourceVersion}, nil
 }
+
+// Key identifies what a change does, whatever finding proposed it: findings
+// that share a change (every subject of one binding, every pod of one
+// namespace) show and apply it once.
+func (c Change) Key() string {
+	b, err := json.Marshal(struct {
+		A Action
+		T Target
+		O *unstructured.Unstructured
+		P json.RawMessage
+	}{c.Action, c.Target, c.Object, c.Patch})
+	if err != nil {
+		// An object that does not encode cannot be sent either; keep it apart.
+		return fmt.Sprintf("%s %s %p", c.Action, c.Target, c.Object)
+	}
+	return string(b)
+}

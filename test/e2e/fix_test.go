@@ -21,6 +21,7 @@ import (
 	fixsession "github.com/kubectl-harden/kubectl-harden/pkg/apply"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy/render"
 )
 
 // The checks whose remedies the fix tests drive: a RoleBinding deletion, the
@@ -59,9 +60,9 @@ func snapshot(t *testing.T, targets ...remedy.Target) []*unstructured.Unstructur
 func sameObjects(t *testing.T, what string, targets []remedy.Target, want, got []*unstructured.Unstructured) {
 	t.Helper()
 	for i, tg := range targets {
-		if !remedy.Equal(want[i], got[i]) {
-			a, _ := remedy.ToYAML(want[i])
-			b, _ := remedy.ToYAML(got[i])
+		if !render.Equal(want[i], got[i]) {
+			a, _ := render.ToYAML(want[i])
+			b, _ := render.ToYAML(got[i])
 			t.Errorf("%s: %s differs\nwant:\n%s\ngot:\n%s", what, tg, a, b)
 		}
 	}
@@ -340,7 +341,7 @@ func TestFixSessionAppliesAndUndoRestores(t *testing.T) {
 	var states []string
 	for _, e := range entries {
 		states = append(states, string(e.State))
-		if e.Action == remedy.Delete && e.State == fixsession.Pending && !remedy.Equal(e.Old, before[1]) {
+		if e.Action == remedy.Delete && e.State == fixsession.Pending && !render.Equal(e.Old, before[1]) {
 			t.Errorf("journaled RoleBinding is not the one deleted: %v", e.Old)
 		}
 		if e.Context == "" || strings.TrimSuffix(e.Server, "/") != strings.TrimSuffix(env.Config.Host, "/") {

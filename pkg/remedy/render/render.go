@@ -1,4 +1,8 @@
-package remedy
+// Package render shows a remediation change to a person and prepares it for
+// the API server: YAML, the client-side preview, a coloured diff, the
+// kubectl command lines. It is apart from package remedy so that the report
+// model (finding, remedy) imports API types only.
+package render
 
 import (
 	"encoding/json"
@@ -15,6 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 )
 
 // serverMetadata lists the metadata fields the API server sets on its own.
@@ -71,17 +77,17 @@ func ToYAML(obj *unstructured.Unstructured) ([]byte, error) {
 
 // YAML renders what the change sends: the object of an apply, the body of a
 // patch, or the target of a delete.
-func (c Change) YAML() ([]byte, error) {
+func YAML(c remedy.Change) ([]byte, error) {
 	switch c.Action {
-	case Apply:
+	case remedy.Apply:
 		return ToYAML(c.Object)
-	case Patch:
+	case remedy.Patch:
 		b, err := yaml.JSONToYAML(c.Patch)
 		if err != nil {
 			return nil, fmt.Errorf("render the patch of %s as YAML: %w", c.Target, err)
 		}
 		return b, nil
-	case Delete:
+	case remedy.Delete:
 		b, err := yaml.Marshal(c.Target)
 		if err != nil {
 			return nil, fmt.Errorf("render %s as YAML: %w", c.Target, err)
@@ -96,14 +102,14 @@ func (c Change) YAML() ([]byte, error) {
 // An apply is merged like a JSON merge patch, which is what server-side
 // apply does for maps and scalars; lists may merge differently on the
 // server, so the session prefers the server's dry-run answer when it can ask.
-func Preview(live *unstructured.Unstructured, c Change) (*unstructured.Unstructured, error) {
+func Preview(live *unstructured.Unstructured, c remedy.Change) (*unstructured.Unstructured, error) {
 	switch c.Action {
-	case Delete:
+	case remedy.Delete:
 		if live == nil {
 			return nil, fmt.Errorf("%s does not exist", c.Target)
 		}
 		return nil, nil
-	case Apply:
+	case remedy.Apply:
 		if c.Object == nil {
 			return nil, fmt.Errorf("apply %s: the change has no object", c.Target)
 		}
@@ -115,7 +121,7 @@ func Preview(live *unstructured.Unstructured, c Change) (*unstructured.Unstructu
 			return nil, fmt.Errorf("encode the object of %s: %w", c.Target, err)
 		}
 		return patchObject(live, types.MergePatchType, patch, c.Target)
-	case Patch:
+	case remedy.Patch:
 		if live == nil {
 			return nil, fmt.Errorf("%s does not exist", c.Target)
 		}
@@ -124,7 +130,7 @@ func Preview(live *unstructured.Unstructured, c Change) (*unstructured.Unstructu
 	return nil, fmt.Errorf("change to %s: unknown action %q", c.Target, c.Action)
 }
 
-func patchObject(live *unstructured.Unstructured, pt types.PatchType, patch []byte, t Target) (*unstructured.Unstructured, error) {
+func patchObject(live *unstructured.Unstructured, pt types.PatchType, patch []byte, t remedy.Target) (*unstructured.Unstructured, error) {
 	orig, err := json.Marshal(live.Object)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", t, err)
@@ -155,23 +161,6 @@ func patchObject(live *unstructured.Unstructured, pt types.PatchType, patch []by
 		return nil, fmt.Errorf("patch %s: %w", t, err)
 	}
 	return &unstructured.Unstructured{Object: m}, nil
-}
-
-// Key identifies what a change does, whatever finding proposed it: findings
-// that share a change (every subject of one binding, every pod of one
-// namespace) show and apply it once.
-func (c Change) Key() string {
-	b, err := json.Marshal(struct {
-		A Action
-		T Target
-		O *unstructured.Unstructured
-		P json.RawMessage
-	}{c.Action, c.Target, c.Object, c.Patch})
-	if err != nil {
-		// An object that does not encode cannot be sent either; keep it apart.
-		return fmt.Sprintf("%s %s %p", c.Action, c.Target, c.Object)
-	}
-	return string(b)
 }
 
 // DiffOptions name the two sides of a diff and say whether to colour it.
@@ -270,14 +259,14 @@ func lines(b []byte) []string {
 // it: deletes, JSON patches, and patches that remove fields (null values) or
 // set lists (a merge patch replaces a list; apply merges keyed lists) or
 // carry strategic-merge directives.
-func ApplyObject(c Change) (*unstructured.Unstructured, bool) {
+func ApplyObject(c remedy.Change) (*unstructured.Unstructured, bool) {
 	switch c.Action {
-	case Apply:
+	case remedy.Apply:
 		if c.Object == nil {
 			return nil, false
 		}
 		return Clean(c.Object), true
-	case Patch:
+	case remedy.Patch:
 		if c.PatchType != types.MergePatchType && c.PatchType != types.StrategicMergePatchType && c.PatchType != "" {
 			return nil, false
 		}
@@ -320,13 +309,13 @@ func applyExpressible(v any) bool {
 }
 
 // KubectlDelete is the kubectl command that deletes the change's target.
-func KubectlDelete(t Target) string {
+func KubectlDelete(t remedy.Target) string {
 	return "kubectl delete " + t.String()
 }
 
-// KubectlPatch is the kubectl command that sends a Patch change, with its
+// KubectlPatch is the kubectl command that sends a remedy.Patch change, with its
 // resourceVersion precondition when it has one, quoted for a POSIX shell.
-func KubectlPatch(c Change) (string, error) {
+func KubectlPatch(c remedy.Change) (string, error) {
 	body := c.Patch
 	if c.ResourceVersion != "" {
 		var err error
@@ -348,7 +337,7 @@ func KubectlPatch(c Change) (string, error) {
 // WithResourceVersion returns the patch with the resourceVersion precondition
 // added: metadata.resourceVersion for merge patches, a test operation for a
 // JSON patch. The server then refuses the patch if the object changed.
-func WithResourceVersion(c Change, rv string) ([]byte, error) {
+func WithResourceVersion(c remedy.Change, rv string) ([]byte, error) {
 	return withResourceVersion(c.PatchType, c.Patch, rv)
 }
 

@@ -1,4 +1,4 @@
-package remedy
+package render
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -129,10 +131,10 @@ func TestDiffColor(t *testing.T) {
 	}
 }
 
-func mustPatch(t *testing.T, pt types.PatchType, patch string) Change {
+func mustPatch(t *testing.T, pt types.PatchType, patch string) remedy.Change {
 	t.Helper()
-	return Change{Action: Patch, PatchType: pt, Patch: json.RawMessage(patch),
-		Target: Target{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding", Namespace: "ci", Name: "deployer"}}
+	return remedy.Change{Action: remedy.Patch, PatchType: pt, Patch: json.RawMessage(patch),
+		Target: remedy.Target{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding", Namespace: "ci", Name: "deployer"}}
 }
 
 func TestPreview(t *testing.T) {
@@ -145,14 +147,14 @@ func TestPreview(t *testing.T) {
 		map[string]any{"kind": "ServiceAccount", "name": "deployer", "namespace": "ci"},
 		map[string]any{"kind": "User", "name": "alice", "apiGroup": "rbac.authorization.k8s.io"},
 	}
-	labels := NewApply("label shop", map[string]any{
+	labels := remedy.NewApply("label shop", map[string]any{
 		"apiVersion": "v1", "kind": "Namespace",
 		"metadata": map[string]any{"name": "shop", "labels": map[string]any{"pod-security.kubernetes.io/enforce": "baseline"}},
 	})
 	tests := []struct {
 		name    string
 		live    *unstructured.Unstructured
-		change  Change
+		change  remedy.Change
 		check   func(t *testing.T, got *unstructured.Unstructured)
 		wantErr string
 	}{
@@ -195,8 +197,8 @@ func TestPreview(t *testing.T) {
 		},
 		{
 			name: "strategic merge patch of a built-in kind", live: live,
-			change: Change{Action: Patch, PatchType: types.StrategicMergePatchType, Patch: json.RawMessage(`{"metadata":{"labels":{"team":null}}}`),
-				Target: Target{APIVersion: "v1", Kind: "Namespace", Name: "shop"}},
+			change: remedy.Change{Action: remedy.Patch, PatchType: types.StrategicMergePatchType, Patch: json.RawMessage(`{"metadata":{"labels":{"team":null}}}`),
+				Target: remedy.Target{APIVersion: "v1", Kind: "Namespace", Name: "shop"}},
 			check: func(t *testing.T, got *unstructured.Unstructured) {
 				if _, ok := got.GetLabels()["team"]; ok {
 					t.Errorf("label team not removed: %v", got.GetLabels())
@@ -205,7 +207,7 @@ func TestPreview(t *testing.T) {
 		},
 		{
 			name: "delete proposes nothing", live: binding,
-			change: NewDelete("delete", Target{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding", Namespace: "ci", Name: "deployer"}, "77"),
+			change: remedy.NewDelete("delete", remedy.Target{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding", Namespace: "ci", Name: "deployer"}, "77"),
 			check: func(t *testing.T, got *unstructured.Unstructured) {
 				if got != nil {
 					t.Errorf("got %v", got.Object)
@@ -214,7 +216,7 @@ func TestPreview(t *testing.T) {
 		},
 		{
 			name:    "delete of a missing object",
-			change:  NewDelete("delete", Target{APIVersion: "v1", Kind: "Namespace", Name: "gone"}, ""),
+			change:  remedy.NewDelete("delete", remedy.Target{APIVersion: "v1", Kind: "Namespace", Name: "gone"}, ""),
 			wantErr: "namespace/gone does not exist",
 		},
 		{
@@ -246,28 +248,28 @@ func TestPreview(t *testing.T) {
 }
 
 func TestApplyObject(t *testing.T) {
-	target := Target{APIVersion: "v1", Kind: "ServiceAccount", Namespace: "ci", Name: "deployer"}
+	target := remedy.Target{APIVersion: "v1", Kind: "ServiceAccount", Namespace: "ci", Name: "deployer"}
 	tests := []struct {
 		name   string
-		change Change
+		change remedy.Change
 		want   string // YAML of the apply object; empty when apply cannot express the change
 	}{
 		{
 			name: "apply object without server metadata",
-			change: NewApply("", map[string]any{"apiVersion": "v1", "kind": "Namespace",
+			change: remedy.NewApply("", map[string]any{"apiVersion": "v1", "kind": "Namespace",
 				"metadata": map[string]any{"name": "x", "resourceVersion": "5", "labels": map[string]any{"a": "b"}}}),
 			want: "apiVersion: v1\nkind: Namespace\nmetadata:\n  labels:\n    a: b\n  name: x\n",
 		},
 		{
 			name:   "merge patch of scalars becomes a partial object",
-			change: Change{Action: Patch, Target: target, PatchType: types.MergePatchType, Patch: json.RawMessage(`{"automountServiceAccountToken":false,"metadata":{"resourceVersion":"9"}}`)},
+			change: remedy.Change{Action: remedy.Patch, Target: target, PatchType: types.MergePatchType, Patch: json.RawMessage(`{"automountServiceAccountToken":false,"metadata":{"resourceVersion":"9"}}`)},
 			want:   "apiVersion: v1\nautomountServiceAccountToken: false\nkind: ServiceAccount\nmetadata:\n  name: deployer\n  namespace: ci\n",
 		},
-		{name: "a list may merge differently", change: Change{Action: Patch, Target: target, PatchType: types.MergePatchType, Patch: json.RawMessage(`{"secrets":[]}`)}},
-		{name: "a null removes a field", change: Change{Action: Patch, Target: target, PatchType: types.MergePatchType, Patch: json.RawMessage(`{"metadata":{"labels":{"a":null}}}`)}},
-		{name: "strategic directive", change: Change{Action: Patch, Target: target, PatchType: types.StrategicMergePatchType, Patch: json.RawMessage(`{"$patch":"replace"}`)}},
-		{name: "JSON patch", change: Change{Action: Patch, Target: target, PatchType: types.JSONPatchType, Patch: json.RawMessage(`[]`)}},
-		{name: "delete", change: NewDelete("", target, "1")},
+		{name: "a list may merge differently", change: remedy.Change{Action: remedy.Patch, Target: target, PatchType: types.MergePatchType, Patch: json.RawMessage(`{"secrets":[]}`)}},
+		{name: "a null removes a field", change: remedy.Change{Action: remedy.Patch, Target: target, PatchType: types.MergePatchType, Patch: json.RawMessage(`{"metadata":{"labels":{"a":null}}}`)}},
+		{name: "strategic directive", change: remedy.Change{Action: remedy.Patch, Target: target, PatchType: types.StrategicMergePatchType, Patch: json.RawMessage(`{"$patch":"replace"}`)}},
+		{name: "JSON patch", change: remedy.Change{Action: remedy.Patch, Target: target, PatchType: types.JSONPatchType, Patch: json.RawMessage(`[]`)}},
+		{name: "delete", change: remedy.NewDelete("", target, "1")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,8 +292,8 @@ func TestApplyObject(t *testing.T) {
 }
 
 func TestKubectlCommands(t *testing.T) {
-	crb := Target{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding", Name: "ci-deployer-admin"}
-	np := Target{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy", Namespace: "shop", Name: "web"}
+	crb := remedy.Target{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding", Name: "ci-deployer-admin"}
+	np := remedy.Target{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy", Namespace: "shop", Name: "web"}
 	if got, want := KubectlDelete(crb), "kubectl delete clusterrolebinding.rbac.authorization.k8s.io/ci-deployer-admin"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -299,21 +301,21 @@ func TestKubectlCommands(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	tests := []struct {
-		change Change
+		change remedy.Change
 		want   string
 	}{
 		{
-			change: Change{Action: Patch, Target: np, PatchType: types.MergePatchType, ResourceVersion: "12",
+			change: remedy.Change{Action: remedy.Patch, Target: np, PatchType: types.MergePatchType, ResourceVersion: "12",
 				Patch: json.RawMessage(`{"metadata":{"annotations":{"why":"it's safer"}}}`)},
 			want: `kubectl patch networkpolicy.networking.k8s.io/web -n shop --type=merge -p '{"metadata":{"annotations":{"why":"it'\''s safer"},"resourceVersion":"12"}}'`,
 		},
 		{
-			change: Change{Action: Patch, Target: np, PatchType: types.JSONPatchType, ResourceVersion: "12",
+			change: remedy.Change{Action: remedy.Patch, Target: np, PatchType: types.JSONPatchType, ResourceVersion: "12",
 				Patch: json.RawMessage(`[{"op":"remove","path":"/spec/ingress/0"}]`)},
 			want: `kubectl patch networkpolicy.networking.k8s.io/web -n shop --type=json -p '[{"op":"test","path":"/metadata/resourceVersion","value":"12"},{"op":"remove","path":"/spec/ingress/0"}]'`,
 		},
 		{
-			change: Change{Action: Patch, Target: np, PatchType: types.StrategicMergePatchType, Patch: json.RawMessage(`{"spec":{}}`)},
+			change: remedy.Change{Action: remedy.Patch, Target: np, PatchType: types.StrategicMergePatchType, Patch: json.RawMessage(`{"spec":{}}`)},
 			want:   `kubectl patch networkpolicy.networking.k8s.io/web -n shop --type=strategic -p '{"spec":{}}'`,
 		},
 	}
@@ -329,22 +331,22 @@ func TestKubectlCommands(t *testing.T) {
 }
 
 func TestChangeYAML(t *testing.T) {
-	target := Target{APIVersion: "v1", Kind: "Namespace", Name: "shop"}
-	patch, err := NewMergePatch("", target, "3", map[string]any{"metadata": map[string]any{"labels": map[string]any{"a": "b"}}})
+	target := remedy.Target{APIVersion: "v1", Kind: "Namespace", Name: "shop"}
+	patch, err := remedy.NewMergePatch("", target, "3", map[string]any{"metadata": map[string]any{"labels": map[string]any{"a": "b"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		change Change
+		change remedy.Change
 		want   string
 	}{
-		{change: NewApply("", map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "shop", "uid": "u"}}),
+		{change: remedy.NewApply("", map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "shop", "uid": "u"}}),
 			want: "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"},
 		{change: patch, want: "metadata:\n  labels:\n    a: b\n"},
-		{change: NewDelete("", target, "3"), want: "apiVersion: v1\nkind: Namespace\nname: shop\n"},
+		{change: remedy.NewDelete("", target, "3"), want: "apiVersion: v1\nkind: Namespace\nname: shop\n"},
 	}
 	for _, tt := range tests {
-		b, err := tt.change.YAML()
+		b, err := YAML(tt.change)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,7 +354,7 @@ func TestChangeYAML(t *testing.T) {
 			t.Errorf("%s: got\n%s\nwant\n%s", tt.change.Action, b, tt.want)
 		}
 	}
-	if _, err := (Change{Action: "rename", Target: target}).YAML(); err == nil {
+	if _, err := YAML(remedy.Change{Action: "rename", Target: target}); err == nil {
 		t.Error("an unknown action rendered")
 	}
 }
