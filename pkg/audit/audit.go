@@ -18,6 +18,7 @@ import (
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory/live"
 )
 
 // Loader reads the kinds an audit needs.
@@ -52,7 +53,7 @@ type Cluster struct {
 
 // Load lists the kinds from the server.
 func (c Cluster) Load(ctx context.Context, kinds []inventory.Kind) (*inventory.Inventory, error) {
-	return inventory.FromCluster(ctx, c.Config, inventory.LiveOptions{Kinds: kinds, Namespace: c.Namespace})
+	return live.FromCluster(ctx, c.Config, live.LiveOptions{Kinds: kinds, Namespace: c.Namespace})
 }
 
 // Config is what the command line decided about one audit.

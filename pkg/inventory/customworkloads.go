@@ -1,16 +1,12 @@
 package inventory
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic"
 )
 
 // CustomWorkload is a custom resource that carries a pod template: its
@@ -28,21 +24,24 @@ type CustomWorkload struct {
 	Template corev1.PodTemplateSpec `json:"template"`
 }
 
-// knownWorkload is a custom resource kind known to carry a pod template, and
+// KnownWorkload is a custom resource kind known to carry a pod template, and
 // how the live loader finds it.
-type knownWorkload struct {
-	group, kind, resource string
-	// versions are tried in order; the first one discovery serves is listed.
-	versions []string
+type KnownWorkload struct {
+	Group, Kind, Resource string
+	// Versions are tried in order; the first one discovery serves is listed.
+	Versions []string
 }
+
+// KnownWorkloads returns the custom workloads a live audit lists.
+func KnownWorkloads() []KnownWorkload { return append([]KnownWorkload(nil), knownWorkloads...) }
 
 // knownWorkloads are the custom workloads listed from a live server. Each
 // keeps its template at spec.template; Knative's spec.template.spec is a
 // RevisionSpec, a core PodSpec inlined with fields of its own.
-var knownWorkloads = []knownWorkload{
-	{group: "argoproj.io", kind: "Rollout", resource: "rollouts", versions: []string{"v1alpha1"}},
-	{group: "serving.knative.dev", kind: "Service", resource: "services", versions: []string{"v1", "v1beta1"}},
-	{group: "apps.kruise.io", kind: "CloneSet", resource: "clonesets", versions: []string{"v1alpha1"}},
+var knownWorkloads = []KnownWorkload{
+	{Group: "argoproj.io", Kind: "Rollout", Resource: "rollouts", Versions: []string{"v1alpha1"}},
+	{Group: "serving.knative.dev", Kind: "Service", Resource: "services", Versions: []string{"v1", "v1beta1"}},
+	{Group: "apps.kruise.io", Kind: "CloneSet", Resource: "clonesets", Versions: []string{"v1alpha1"}},
 }
 
 // CustomWorkloadResources are the API resources the live loader lists for
@@ -50,14 +49,14 @@ var knownWorkloads = []knownWorkload{
 func CustomWorkloadResources() []schema.GroupResource {
 	out := make([]schema.GroupResource, 0, len(knownWorkloads))
 	for _, w := range knownWorkloads {
-		out = append(out, schema.GroupResource{Group: w.group, Resource: w.resource})
+		out = append(out, schema.GroupResource{Group: w.Group, Resource: w.Resource})
 	}
 	return out
 }
 
 func isKnownWorkload(group, kind string) bool {
 	for _, w := range knownWorkloads {
-		if w.group == group && w.kind == kind {
+		if w.Group == group && w.Kind == kind {
 			return true
 		}
 	}
@@ -95,7 +94,7 @@ func hasContainers(raw json.RawMessage) bool {
 // decodeCustomWorkload reads an object as a custom workload. ok is false when
 // it has no pod template at spec.template or spec.jobTemplate.spec.template;
 // err is set when it has one that does not decode as a pod template.
-func decodeCustomWorkload(gvk schema.GroupVersionKind, js []byte) (cw CustomWorkload, ok bool, err error) {
+func DecodeCustomWorkload(gvk schema.GroupVersionKind, js []byte) (cw CustomWorkload, ok bool, err error) {
 	var shape workloadShape
 	if err := json.Unmarshal(js, &shape); err != nil {
 		return CustomWorkload{}, false, err
@@ -122,7 +121,7 @@ func decodeCustomWorkload(gvk schema.GroupVersionKind, js []byte) (cw CustomWork
 // like any malformed object; for other kinds the shape was only a guess, and
 // the object is counted instead.
 func (inv *Inventory) addUnmodelled(gvk schema.GroupVersionKind, js []byte) (Key, error) {
-	cw, ok, err := decodeCustomWorkload(gvk, js)
+	cw, ok, err := DecodeCustomWorkload(gvk, js)
 	if err != nil && isKnownWorkload(gvk.Group, gvk.Kind) {
 		return Key{}, err
 	}
@@ -202,75 +201,4 @@ func unmodelledKey(gvk schema.GroupVersionKind) string {
 		return gv + "/" + gvk.Kind
 	}
 	return gvk.Kind
-}
-
-// listCustomWorkloads lists the known custom workloads the server serves.
-// Discovery says what is served: a tool that is not installed has none,
-// which is no error. A forbidden list is an error, as for built-in kinds, so
-// the checks that need the kind are skipped rather than run blind.
-func (l *lister) listCustomWorkloads(ctx context.Context) error {
-	var out []CustomWorkload
-	for _, w := range knownWorkloads {
-		res, served, err := l.servedResource(w)
-		if err != nil {
-			return err
-		}
-		if !served {
-			continue
-		}
-		gvr := schema.GroupVersionResource{Group: w.group, Version: res.Version, Resource: w.resource}
-		nri := l.dc.Resource(gvr)
-		var ri dynamic.ResourceInterface = nri
-		if res.Namespaced {
-			ri = nri.Namespace(l.ns)
-		}
-		items, err := listPages(ctx, l.pageSize, ri.List, func(l *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
-			return l.Items, l.GetContinue()
-		}, func(o *unstructured.Unstructured) metav1.Object { return o })
-		if apierrors.IsNotFound(err) {
-			continue // its CRD was deleted since discovery answered
-		}
-		if err != nil {
-			return fmt.Errorf("list %s: %w", gvr.GroupResource(), err)
-		}
-		for i := range items {
-			u := &items[i]
-			js, err := u.MarshalJSON()
-			if err != nil {
-				return fmt.Errorf("read %s %s/%s: %w", w.kind, u.GetNamespace(), u.GetName(), err)
-			}
-			cw, ok, err := decodeCustomWorkload(u.GroupVersionKind(), js)
-			if err != nil {
-				return fmt.Errorf("read %s %s/%s: %w", w.kind, u.GetNamespace(), u.GetName(), err)
-			}
-			// A Rollout with a workloadRef has no template of its own: the
-			// Deployment it refers to is judged instead.
-			if ok {
-				out = append(out, cw)
-			}
-		}
-	}
-	return l.set(func() { l.inv.CustomWorkloads = out })
-}
-
-// servedResource returns the first of a known workload's versions that
-// discovery serves its resource at, with whether it is namespaced.
-func (l *lister) servedResource(w knownWorkload) (res metav1.APIResource, served bool, err error) {
-	for _, v := range w.versions {
-		gv := schema.GroupVersion{Group: w.group, Version: v}.String()
-		list, err := l.cs.Discovery().ServerResourcesForGroupVersion(gv)
-		if apierrors.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return metav1.APIResource{}, false, fmt.Errorf("discover %s: %w", gv, err)
-		}
-		for _, r := range list.APIResources {
-			if r.Name == w.resource {
-				r.Version = v
-				return r, true, nil
-			}
-		}
-	}
-	return metav1.APIResource{}, false, nil
 }

@@ -457,3 +457,30 @@ func (inv *Inventory) IsCluster() bool {
 	_, ok := inv.Namespace("kube-system")
 	return ok
 }
+
+// NotServed is the Missing reason of a kind the API server does not serve.
+const NotServed = "not served by this API server"
+
+// clusterScoped kinds are listed cluster-wide even when a namespace is given.
+var clusterScoped = map[Kind]bool{
+	Namespaces: true, Nodes: true, ClusterRoles: true, ClusterRoleBindings: true,
+	ValidatingWebhookConfigurations: true, MutatingWebhookConfigurations: true,
+	ClusterImagePolicies: true, KyvernoClusterPolicies: true, ImageValidatingPolicies: true, ConstraintTemplates: true,
+}
+
+// ClusterScoped reports whether the kind's objects are cluster-scoped.
+func (k Kind) ClusterScoped() bool { return clusterScoped[k] }
+
+// CustomResource says how a kind served by a CRD is found: the versions to
+// try, preferred first, and its object Kind; ok is false for built-in kinds.
+func CustomResource(k Kind) (versions []string, kind string, ok bool) {
+	cr, ok := customResources[k]
+	return cr.versions, cr.kind, ok
+}
+
+// SetCustom stores the custom resources of kind k as read from a server.
+func (inv *Inventory) SetCustom(k Kind, items []unstructured.Unstructured) {
+	if l := inv.customList(k); l != nil {
+		*l = items
+	}
+}

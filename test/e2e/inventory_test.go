@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory/live"
 )
 
 // TestLiveLoaderPaginatesAndReadsSecretsAsMetadata lists with a page size of
@@ -28,11 +29,11 @@ func TestLiveLoaderPaginatesAndReadsSecretsAsMetadata(t *testing.T) {
 		}
 	}
 	kinds := []inventory.Kind{inventory.Namespaces, inventory.Secrets, inventory.RoleBindings, inventory.ClusterRoles}
-	small, err := inventory.FromCluster(ctx, env.Config, inventory.LiveOptions{Kinds: kinds, PageSize: 2})
+	small, err := live.FromCluster(ctx, env.Config, live.LiveOptions{Kinds: kinds, PageSize: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	big, err := inventory.FromCluster(ctx, env.Config, inventory.LiveOptions{Kinds: kinds})
+	big, err := live.FromCluster(ctx, env.Config, live.LiveOptions{Kinds: kinds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestLiveLoaderPaginatesAndReadsSecretsAsMetadata(t *testing.T) {
 }
 
 func TestLiveLoaderNamespaceScope(t *testing.T) {
-	inv, err := inventory.FromCluster(context.Background(), env.Config, inventory.LiveOptions{
+	inv, err := live.FromCluster(context.Background(), env.Config, live.LiveOptions{
 		Kinds: []inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.ClusterRoleBindings}, Namespace: "legacy"})
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +87,7 @@ func TestLiveLoaderNamespaceScope(t *testing.T) {
 		t.Errorf("pods %d, clusterrolebindings %d, missing %v, warnings %q", len(inv.Pods), len(inv.ClusterRoleBindings), inv.Missing, inv.Warnings)
 	}
 	// A namespace that does not exist is an error naming it, not a kind "not served".
-	_, err = inventory.FromCluster(context.Background(), env.Config, inventory.LiveOptions{
+	_, err = live.FromCluster(context.Background(), env.Config, live.LiveOptions{
 		Kinds: []inventory.Kind{inventory.Namespaces, inventory.Pods}, Namespace: "no-such-namespace"})
 	if err == nil || !strings.Contains(err.Error(), `namespace "no-such-namespace" not found`) {
 		t.Errorf("missing namespace: %v", err)

@@ -17,7 +17,7 @@ import (
 	applypkg "github.com/kubectl-harden/kubectl-harden/pkg/apply"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/psa"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
-	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory/live"
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 )
 
@@ -87,7 +87,7 @@ func serverWarnings(t *testing.T, ns string, labels map[string]string, want []st
 // same reasons, in the server's own words.
 func TestPSAPredictionsMatchServerDryRun(t *testing.T) {
 	apply(t, "psa", "live")
-	inv, err := inventory.FromCluster(context.Background(), env.Config, inventory.LiveOptions{Kinds: psa.Needs()})
+	inv, err := live.FromCluster(context.Background(), env.Config, live.LiveOptions{Kinds: psa.Needs()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,8 @@
-package inventory
+// Package live reads an inventory from a live API server: paginated,
+// parallel, protobuf, only the kinds asked for, inventory.Secrets as metadata only. It
+// is the only part of the inventory that talks to the network, kept apart so
+// that the checks, which import package inventory, are provably client-free.
+package live
 
 import (
 	"context"
@@ -21,10 +25,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
-)
 
-// NotServed is the Missing reason of a kind the API server does not serve.
-const NotServed = "not served by this API server"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+)
 
 // namespaceNotFound is the error of an audit narrowed to a namespace that does not exist.
 type namespaceNotFound struct{ name string }
@@ -38,7 +41,7 @@ const PageSize = 500
 
 // LiveOptions says what to read from an API server.
 type LiveOptions struct {
-	Kinds []Kind
+	Kinds []inventory.Kind
 	// Namespace narrows namespaced kinds to one namespace; empty means all.
 	Namespace string
 	// Parallel is how many lists run at once; 0 means one per kind.
@@ -49,10 +52,10 @@ type LiveOptions struct {
 
 // FromCluster lists the needed kinds from the API server, in parallel and
 // paginated, asking for protobuf. managedFields are dropped as objects arrive
-// and Secrets are listed as metadata only. A forbidden or unserved kind is
+// and inventory.Secrets are listed as metadata only. A forbidden or unserved kind is
 // recorded in Missing (the checks that need it are skipped) and the run goes on;
 // any other error (server unreachable, timeouts) fails the load.
-func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*Inventory, error) {
+func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*inventory.Inventory, error) {
 	cfg := rest.CopyConfig(config)
 	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	cfg.ContentType = "application/vnd.kubernetes.protobuf"
@@ -68,7 +71,7 @@ func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*I
 	if err != nil {
 		return nil, fmt.Errorf("create dynamic client: %w", err)
 	}
-	inv := New()
+	inv := inventory.New()
 	v, err := cs.Discovery().ServerVersion()
 	if err != nil {
 		return nil, fmt.Errorf("contact API server %s: %w", config.Host, err)
@@ -109,7 +112,7 @@ func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*I
 		case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
 			inv.Missing[k] = "forbidden"
 		case apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err):
-			inv.Missing[k] = NotServed
+			inv.Missing[k] = inventory.NotServed
 		default:
 			return nil, fmt.Errorf("list %s%s: %w", k, l.where(k), err)
 		}
@@ -117,9 +120,9 @@ func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*I
 	return inv, nil
 }
 
-func dedupe(ks []Kind) []Kind {
-	seen := map[Kind]bool{}
-	var out []Kind
+func dedupe(ks []inventory.Kind) []inventory.Kind {
+	seen := map[inventory.Kind]bool{}
+	var out []inventory.Kind
 	for _, k := range ks {
 		if !seen[k] {
 			seen[k] = true
@@ -137,18 +140,11 @@ type lister struct {
 	ns       string
 	pageSize int64
 	mu       sync.Mutex
-	inv      *Inventory
+	inv      *inventory.Inventory
 }
 
-// clusterScoped kinds are listed cluster-wide even when a namespace is given.
-var clusterScoped = map[Kind]bool{
-	Namespaces: true, Nodes: true, ClusterRoles: true, ClusterRoleBindings: true,
-	ValidatingWebhookConfigurations: true, MutatingWebhookConfigurations: true,
-	ClusterImagePolicies: true, KyvernoClusterPolicies: true, ImageValidatingPolicies: true, ConstraintTemplates: true,
-}
-
-func (l *lister) where(k Kind) string {
-	if l.ns != "" && !clusterScoped[k] {
+func (l *lister) where(k inventory.Kind) string {
+	if l.ns != "" && !k.ClusterScoped() {
 		return " in namespace " + l.ns
 	}
 	return ""
@@ -181,18 +177,18 @@ func listPages[T any, L any](ctx context.Context, pageSize int64, list func(cont
 	}
 }
 
-func (l *lister) list(ctx context.Context, k Kind) error {
+func (l *lister) list(ctx context.Context, k inventory.Kind) error {
 	cs, ns := l.cs, l.ns
-	if _, ok := customResources[k]; ok {
+	if _, _, ok := inventory.CustomResource(k); ok {
 		return l.listCustom(ctx, k)
 	}
 	switch k {
-	case CustomWorkloads:
+	case inventory.CustomWorkloads:
 		return l.listCustomWorkloads(ctx)
-	case AnonymousAccess:
+	case inventory.AnonymousAccess:
 		probe, err := probeAnonymous(ctx, l.config)
 		return l.done(err, func() { l.inv.Anonymous = probe })
-	case Namespaces:
+	case inventory.Namespaces:
 		if ns != "" {
 			// A namespace-scoped audit needs only its own namespace, and get is often allowed where list is not.
 			n, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
@@ -208,13 +204,13 @@ func (l *lister) list(ctx context.Context, k Kind) error {
 		}
 		v, err := listPages(ctx, l.pageSize, cs.CoreV1().Namespaces().List, func(l *corev1.NamespaceList) ([]corev1.Namespace, string) { return l.Items, l.Continue }, func(o *corev1.Namespace) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Namespaces = v })
-	case Pods:
+	case inventory.Pods:
 		v, err := listPages(ctx, l.pageSize, cs.CoreV1().Pods(ns).List, func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue }, func(o *corev1.Pod) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Pods = v })
-	case ServiceAccounts:
+	case inventory.ServiceAccounts:
 		v, err := listPages(ctx, l.pageSize, cs.CoreV1().ServiceAccounts(ns).List, func(l *corev1.ServiceAccountList) ([]corev1.ServiceAccount, string) { return l.Items, l.Continue }, func(o *corev1.ServiceAccount) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ServiceAccounts = v })
-	case Secrets:
+	case inventory.Secrets:
 		// Metadata only: the server never sends Secret data to us.
 		res := corev1.SchemeGroupVersion.WithResource("secrets")
 		v, err := listPages(ctx, l.pageSize, func(ctx context.Context, o metav1.ListOptions) (*metav1.PartialObjectMetadataList, error) {
@@ -223,63 +219,63 @@ func (l *lister) list(ctx context.Context, k Kind) error {
 			return l.Items, l.Continue
 		}, func(o *metav1.PartialObjectMetadata) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Secrets = v })
-	case ConfigMaps:
+	case inventory.ConfigMaps:
 		v, err := listPages(ctx, l.pageSize, cs.CoreV1().ConfigMaps(ns).List, func(l *corev1.ConfigMapList) ([]corev1.ConfigMap, string) { return l.Items, l.Continue }, func(o *corev1.ConfigMap) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ConfigMaps = v })
-	case Nodes:
+	case inventory.Nodes:
 		v, err := listPages(ctx, l.pageSize, cs.CoreV1().Nodes().List, func(l *corev1.NodeList) ([]corev1.Node, string) { return l.Items, l.Continue }, func(o *corev1.Node) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Nodes = v })
-	case PodTemplates:
+	case inventory.PodTemplates:
 		v, err := listPages(ctx, l.pageSize, cs.CoreV1().PodTemplates(ns).List, func(l *corev1.PodTemplateList) ([]corev1.PodTemplate, string) { return l.Items, l.Continue }, func(o *corev1.PodTemplate) metav1.Object { return o })
 		return l.done(err, func() { l.inv.PodTemplates = v })
-	case ReplicationControllers:
+	case inventory.ReplicationControllers:
 		v, err := listPages(ctx, l.pageSize, cs.CoreV1().ReplicationControllers(ns).List, func(l *corev1.ReplicationControllerList) ([]corev1.ReplicationController, string) {
 			return l.Items, l.Continue
 		}, func(o *corev1.ReplicationController) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ReplicationControllers = v })
-	case Deployments:
+	case inventory.Deployments:
 		v, err := listPages(ctx, l.pageSize, cs.AppsV1().Deployments(ns).List, func(l *appsv1.DeploymentList) ([]appsv1.Deployment, string) { return l.Items, l.Continue }, func(o *appsv1.Deployment) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Deployments = v })
-	case StatefulSets:
+	case inventory.StatefulSets:
 		v, err := listPages(ctx, l.pageSize, cs.AppsV1().StatefulSets(ns).List, func(l *appsv1.StatefulSetList) ([]appsv1.StatefulSet, string) { return l.Items, l.Continue }, func(o *appsv1.StatefulSet) metav1.Object { return o })
 		return l.done(err, func() { l.inv.StatefulSets = v })
-	case DaemonSets:
+	case inventory.DaemonSets:
 		v, err := listPages(ctx, l.pageSize, cs.AppsV1().DaemonSets(ns).List, func(l *appsv1.DaemonSetList) ([]appsv1.DaemonSet, string) { return l.Items, l.Continue }, func(o *appsv1.DaemonSet) metav1.Object { return o })
 		return l.done(err, func() { l.inv.DaemonSets = v })
-	case ReplicaSets:
+	case inventory.ReplicaSets:
 		v, err := listPages(ctx, l.pageSize, cs.AppsV1().ReplicaSets(ns).List, func(l *appsv1.ReplicaSetList) ([]appsv1.ReplicaSet, string) { return l.Items, l.Continue }, func(o *appsv1.ReplicaSet) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ReplicaSets = v })
-	case Jobs:
+	case inventory.Jobs:
 		v, err := listPages(ctx, l.pageSize, cs.BatchV1().Jobs(ns).List, func(l *batchv1.JobList) ([]batchv1.Job, string) { return l.Items, l.Continue }, func(o *batchv1.Job) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Jobs = v })
-	case CronJobs:
+	case inventory.CronJobs:
 		v, err := listPages(ctx, l.pageSize, cs.BatchV1().CronJobs(ns).List, func(l *batchv1.CronJobList) ([]batchv1.CronJob, string) { return l.Items, l.Continue }, func(o *batchv1.CronJob) metav1.Object { return o })
 		return l.done(err, func() { l.inv.CronJobs = v })
-	case Roles:
+	case inventory.Roles:
 		v, err := listPages(ctx, l.pageSize, cs.RbacV1().Roles(ns).List, func(l *rbacv1.RoleList) ([]rbacv1.Role, string) { return l.Items, l.Continue }, func(o *rbacv1.Role) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Roles = v })
-	case ClusterRoles:
+	case inventory.ClusterRoles:
 		v, err := listPages(ctx, l.pageSize, cs.RbacV1().ClusterRoles().List, func(l *rbacv1.ClusterRoleList) ([]rbacv1.ClusterRole, string) { return l.Items, l.Continue }, func(o *rbacv1.ClusterRole) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ClusterRoles = v })
-	case RoleBindings:
+	case inventory.RoleBindings:
 		v, err := listPages(ctx, l.pageSize, cs.RbacV1().RoleBindings(ns).List, func(l *rbacv1.RoleBindingList) ([]rbacv1.RoleBinding, string) { return l.Items, l.Continue }, func(o *rbacv1.RoleBinding) metav1.Object { return o })
 		return l.done(err, func() { l.inv.RoleBindings = v })
-	case ClusterRoleBindings:
+	case inventory.ClusterRoleBindings:
 		v, err := listPages(ctx, l.pageSize, cs.RbacV1().ClusterRoleBindings().List, func(l *rbacv1.ClusterRoleBindingList) ([]rbacv1.ClusterRoleBinding, string) {
 			return l.Items, l.Continue
 		}, func(o *rbacv1.ClusterRoleBinding) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ClusterRoleBindings = v })
-	case NetworkPolicies:
+	case inventory.NetworkPolicies:
 		v, err := listPages(ctx, l.pageSize, cs.NetworkingV1().NetworkPolicies(ns).List, func(l *networkingv1.NetworkPolicyList) ([]networkingv1.NetworkPolicy, string) {
 			return l.Items, l.Continue
 		}, func(o *networkingv1.NetworkPolicy) metav1.Object { return o })
 		return l.done(err, func() { l.inv.NetworkPolicies = v })
-	case ValidatingWebhookConfigurations:
+	case inventory.ValidatingWebhookConfigurations:
 		v, err := listPages(ctx, l.pageSize, cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().List, func(l *admissionregistrationv1.ValidatingWebhookConfigurationList) ([]admissionregistrationv1.ValidatingWebhookConfiguration, string) {
 			return l.Items, l.Continue
 		}, func(o *admissionregistrationv1.ValidatingWebhookConfiguration) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ValidatingWebhooks = v })
-	case MutatingWebhookConfigurations:
+	case inventory.MutatingWebhookConfigurations:
 		v, err := listPages(ctx, l.pageSize, cs.AdmissionregistrationV1().MutatingWebhookConfigurations().List, func(l *admissionregistrationv1.MutatingWebhookConfigurationList) ([]admissionregistrationv1.MutatingWebhookConfiguration, string) {
 			return l.Items, l.Continue
 		}, func(o *admissionregistrationv1.MutatingWebhookConfiguration) metav1.Object { return o })
@@ -292,12 +288,12 @@ func (l *lister) list(ctx context.Context, k Kind) error {
 // server serves. When none is served the tool is not installed: the kind is
 // read and empty, so checks report what its absence means. Forbidden stays an
 // error, as for built-in kinds: RBAC is checked before the resource is looked up.
-func (l *lister) listCustom(ctx context.Context, k Kind) error {
-	cr := customResources[k]
-	for _, version := range cr.versions {
+func (l *lister) listCustom(ctx context.Context, k inventory.Kind) error {
+	versions, _, _ := inventory.CustomResource(k)
+	for _, version := range versions {
 		nri := l.dc.Resource(schema.GroupVersionResource{Group: k.Group(), Version: version, Resource: string(k)})
 		var ri dynamic.ResourceInterface = nri
-		if !clusterScoped[k] {
+		if !k.ClusterScoped() {
 			ri = nri.Namespace(l.ns)
 		}
 		v, err := listPages(ctx, l.pageSize, ri.List, func(l *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
@@ -306,7 +302,7 @@ func (l *lister) listCustom(ctx context.Context, k Kind) error {
 		if apierrors.IsNotFound(err) {
 			continue
 		}
-		return l.done(err, func() { *l.inv.customList(k) = v })
+		return l.done(err, func() { l.inv.SetCustom(k, v) })
 	}
 	return nil
 }
@@ -327,7 +323,7 @@ func (l *lister) set(set func()) error {
 
 // probeAnonymous sends two requests without credentials and records the
 // status codes. Only a failure to reach the server is an error.
-func probeAnonymous(ctx context.Context, config *rest.Config) (*AnonymousProbe, error) {
+func probeAnonymous(ctx context.Context, config *rest.Config) (*inventory.AnonymousProbe, error) {
 	cfg := rest.AnonymousClientConfig(config)
 	cfg.ContentType, cfg.AcceptContentTypes = "application/json", "application/json"
 	cs, err := kubernetes.NewForConfig(cfg)
@@ -346,7 +342,7 @@ func probeAnonymous(ctx context.Context, config *rest.Config) (*AnonymousProbe, 
 		}
 		return code, nil
 	}
-	var p AnonymousProbe
+	var p inventory.AnonymousProbe
 	if p.Version, err = status("/version", nil); err != nil {
 		return nil, err
 	}
