@@ -336,15 +336,16 @@ type Permission struct {
 // when it is denied). system:masters is allowed everything by the authorizer
 // before RBAC is asked, which no binding shows; Allows answers for RBAC only.
 func (a *Analysis) Allows(s finding.Subject, req Request) []Permission {
-	want := req.policyRule()
 	var out []Permission
 	for _, h := range a.GrantsOf(s) {
-		out = append(out, allowedBy(h, req, want)...)
+		if r, ok := requestFor(req, h.Binding, false); ok {
+			out = append(out, allowedBy(h, r)...)
+		}
 	}
 	return out
 }
 
-func allowedBy(h Held, req Request, want rbacv1.PolicyRule) []Permission {
+func allowedBy(h Held, req Request) []Permission {
 	if h.Role == nil {
 		return nil
 	}
@@ -357,7 +358,7 @@ func allowedBy(h Held, req Request, want rbacv1.PolicyRule) []Permission {
 	}
 	var out []Permission
 	for i := range h.Role.Rules {
-		if ruleAllows(h.Role.Rules[i].PolicyRule, want) {
+		if ruleAllows(h.Role.Rules[i].PolicyRule, req) {
 			out = append(out, Permission{Held: h, Rule: &h.Role.Rules[i]})
 		}
 	}

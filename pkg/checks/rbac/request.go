@@ -2,10 +2,10 @@ package rbac
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/component-helpers/auth/rbac/validation"
 )
 
 // Request is what a subject asks the authorizer to allow, as in a SubjectAccessReview.
@@ -51,24 +51,58 @@ func (r Request) resource() string {
 	return r.Resource
 }
 
-// policyRule is the request written as the narrowest rule that allows it, for validation.Covers.
-func (r Request) policyRule() rbacv1.PolicyRule {
-	if r.Path != "" {
-		return rbacv1.PolicyRule{Verbs: []string{r.Verb}, NonResourceURLs: []string{r.Path}}
+// ruleAllows reports whether one rule allows the request, exactly as the API
+// server's RBAC authorizer decides (plugin/pkg/auth/authorizer/rbac RuleAllows):
+// verb and group exact or *; resource exact, *, or */SUB for a subresource
+// (pods/* is no wildcard); resourceNames compared with the request's name,
+// which is "" for a request without one, so resourceNames [""] allows list,
+// watch, create and deletecollection; non-resource URLs exact, *, or a prefix
+// ending in *. validation.Covers, which answers whether one rule set covers
+// another, differs on resourceNames [""] and is not used for requests.
+func ruleAllows(rule rbacv1.PolicyRule, req Request) bool {
+	if !matchesOrStar(rule.Verbs, req.Verb) {
+		return false
 	}
-	pr := rbacv1.PolicyRule{Verbs: []string{r.Verb}, APIGroups: []string{r.Group}, Resources: []string{r.resource()}}
-	if r.Name != "" {
-		pr.ResourceNames = []string{r.Name}
+	if req.Path != "" {
+		for _, u := range rule.NonResourceURLs {
+			if u == "*" || u == req.Path || (strings.HasSuffix(u, "*") && strings.HasPrefix(req.Path, strings.TrimSuffix(u, "*"))) {
+				return true
+			}
+		}
+		return false
 	}
-	return pr
+	if !matchesOrStar(rule.APIGroups, req.Group) {
+		return false
+	}
+	combined := req.resource()
+	resourceOK := false
+	for _, r := range rule.Resources {
+		if r == rbacv1.ResourceAll || r == combined || (req.Subresource != "" && r == "*/"+req.Subresource) {
+			resourceOK = true
+			break
+		}
+	}
+	if !resourceOK {
+		return false
+	}
+	if len(rule.ResourceNames) == 0 {
+		return true
+	}
+	for _, n := range rule.ResourceNames {
+		if n == req.Name {
+			return true
+		}
+	}
+	return false
 }
 
-// ruleAllows reports whether one rule allows the request, with the API
-// server's matching: verb and group exact or *, resource exact, * or */sub,
-// resourceNames restricting only named requests, non-resource URLs exact or by trailing *.
-func ruleAllows(rule rbacv1.PolicyRule, want rbacv1.PolicyRule) bool {
-	ok, _ := validation.Covers([]rbacv1.PolicyRule{rule}, []rbacv1.PolicyRule{want})
-	return ok
+func matchesOrStar(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == "*" || v == x {
+			return true
+		}
+	}
+	return false
 }
 
 // ruleAllowsSomeName reports whether a rule allows verb on group/resource for
@@ -80,19 +114,31 @@ func ruleAllowsSomeName(rule rbacv1.PolicyRule, verb, group, resource string) (o
 	if len(rule.NonResourceURLs) > 0 && len(rule.Resources) == 0 {
 		return false, nil
 	}
-	want := rbacv1.PolicyRule{Verbs: []string{verb}, APIGroups: []string{group}, Resources: []string{resource}}
-	if len(rule.ResourceNames) == 0 {
-		return ruleAllows(rule, want), nil
-	}
-	if !requestHasName(verb, resource) {
-		return false, nil
-	}
+	res, sub, _ := strings.Cut(resource, "/")
+	req := Request{Verb: verb, Group: group, Resource: res, Subresource: sub}
 	unnamed := rule
 	unnamed.ResourceNames = nil
-	if !ruleAllows(unnamed, want) {
+	if !ruleAllows(unnamed, req) {
 		return false, nil
 	}
-	return true, rule.ResourceNames
+	if len(rule.ResourceNames) == 0 {
+		return true, nil
+	}
+	if !requestHasName(verb, resource) {
+		// The request carries the name "": only resourceNames [""] allows it, and then for every object.
+		return slices.Contains(rule.ResourceNames, ""), nil
+	}
+	if verb == "escalate" && slices.Contains(rule.ResourceNames, "") {
+		// escalate is asked on create with the request's name, which is "":
+		// "" among the names lets its holder create any role with any rules.
+		return true, nil
+	}
+	for _, n := range rule.ResourceNames {
+		if n != "" {
+			names = append(names, n)
+		}
+	}
+	return len(names) > 0, names
 }
 
 // requestHasName reports whether a request with this verb on this resource carries an object name.

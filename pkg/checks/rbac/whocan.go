@@ -62,18 +62,11 @@ func (a *Analysis) WhoCan(req Request) []Access {
 		if g.Role == nil {
 			continue
 		}
-		r := req
-		if anywhere {
-			// A RoleBinding grants in its own namespace; a ClusterRoleBinding in every one.
-			r.Namespace = g.Binding.Namespace
-			if g.Binding.ClusterWide() {
-				r.Namespace = ""
-			}
-			if !g.Binding.ClusterWide() && req.Path == "" && clusterScopedResource(req.Group, req.Resource) {
-				continue
-			}
+		r, ok := requestFor(req, g.Binding, anywhere)
+		if !ok {
+			continue
 		}
-		perms := allowedBy(Held{Grant: g}, r, r.policyRule())
+		perms := allowedBy(Held{Grant: g}, r)
 		if len(perms) == 0 {
 			continue
 		}
@@ -96,6 +89,47 @@ func ruleWhere(r *Rule) string {
 	return fmt.Sprintf("rules[%d]", r.Index)
 }
 
+// requestFor is the request as the API server sees it for one binding: the
+// namespace RequestInfo gives it, and whether the binding can grant it at all.
+// anywhere asks for "in some namespace": a RoleBinding answers for its own.
+//   - A cluster-scoped resource is requested outside any namespace, whatever
+//     -n says: only a ClusterRoleBinding grants it.
+//   - /api/v1/namespaces/N is a request in namespace N, so a RoleBinding in N
+//     grants get/update/patch/delete of N itself; list, watch, create and
+//     deletecollection of namespaces are on the collection, cluster-scoped.
+func requestFor(req Request, b *Binding, anywhere bool) (Request, bool) {
+	r := req
+	if r.Path != "" {
+		return r, true // non-resource URLs: allowedBy keeps ClusterRoleBindings only
+	}
+	if r.Group == "" && r.Resource == "namespaces" {
+		if !requestHasName(r.Verb, r.resource()) {
+			r.Namespace, r.Name = "", ""
+			return r, b.ClusterWide()
+		}
+		switch {
+		case r.Name != "":
+			r.Namespace = r.Name
+		case b.ClusterWide():
+			r.Namespace = ""
+		default:
+			r.Name, r.Namespace = b.Namespace, b.Namespace // some namespace: the binding's own
+		}
+		return r, b.ClusterWide() || b.Namespace == r.Namespace
+	}
+	if clusterScopedResource(r.Group, r.Resource) {
+		r.Namespace = ""
+		return r, b.ClusterWide()
+	}
+	if anywhere {
+		r.Namespace = b.Namespace
+		if b.ClusterWide() {
+			r.Namespace = ""
+		}
+	}
+	return r, true
+}
+
 // clusterScopedResource reports whether a built-in resource has no namespace, so a
 // RoleBinding never grants it. namespaces is namespaced for this purpose: a
 // request on namespace NS is made in NS, so a RoleBinding there grants it.
@@ -108,15 +142,25 @@ func clusterScopedResource(group, resource string) bool {
 		}
 	case "rbac.authorization.k8s.io":
 		return resource == "clusterroles" || resource == "clusterrolebindings"
-	case "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "scheduling.k8s.io", "certificates.k8s.io",
-		"authentication.k8s.io":
+	case "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "scheduling.k8s.io",
+		"authentication.k8s.io", "flowcontrol.apiserver.k8s.io", "node.k8s.io", "storagemigration.k8s.io":
 		return true
+	case "certificates.k8s.io":
+		// podcertificaterequests are namespaced; the rest of the group is not.
+		return resource != "podcertificaterequests"
 	case "storage.k8s.io":
-		return resource == "storageclasses" || resource == "csidrivers" || resource == "csinodes" || resource == "volumeattachments"
+		switch resource {
+		case "storageclasses", "csidrivers", "csinodes", "volumeattachments", "volumeattributesclasses":
+			return true
+		}
+	case "resource.k8s.io":
+		return resource == "deviceclasses" || resource == "devicetaintrules" || resource == "resourceslices"
 	case "networking.k8s.io":
 		return resource == "ingressclasses" || resource == "ipaddresses" || resource == "servicecidrs"
 	case "authorization.k8s.io":
 		return resource != "localsubjectaccessreviews"
+	case "internal.apiserver.k8s.io":
+		return resource == "storageversions"
 	}
 	return false
 }

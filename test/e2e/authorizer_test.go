@@ -1,0 +1,74 @@
+package e2e
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/rbac"
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+)
+
+// The classes where who-can disagreed with the authorizer: cluster-scoped
+// resources a hand table called namespaced (and the reverse), the namespaces
+// resource, and resourceNames [""]. For each query, who-can's subjects and
+// SubjectAccessReview agree both ways.
+func TestWhoCanAgreesWithTheAuthorizer(t *testing.T) {
+	apply(t, "rbac-authorizer")
+	t.Cleanup(func() {
+		// Other tests audit the whole cluster: leave it as it was.
+		if res, err := env.Kubectl(nil, "delete", "--ignore-not-found", "--wait=false", "-f", testdata("rbac-authorizer")); err != nil || res.Code != 0 {
+			t.Errorf("delete the fixture: %v %s", err, res.Stderr)
+		}
+	})
+	c := sarClient(t)
+	subjects := []finding.Subject{
+		{Kind: "User", Name: "authz-dave"}, {Kind: "User", Name: "authz-erin"},
+		{Kind: "User", Name: "authz-eve"}, {Kind: "User", Name: "authz-frank"},
+	}
+	tests := []struct {
+		args []string
+		req  rbac.Request
+		want int // how many of the subjects the server allows: the query must exercise the fixture
+	}{
+		{[]string{"list", "flowschemas.flowcontrol.apiserver.k8s.io", "-n", "authz-team"}, rbac.Request{Verb: "list", Group: "flowcontrol.apiserver.k8s.io", Resource: "flowschemas"}, 0},
+		{[]string{"list", "podcertificaterequests.certificates.k8s.io", "-n", "authz-team"}, rbac.Request{Verb: "list", Group: "certificates.k8s.io", Resource: "podcertificaterequests", Namespace: "authz-team"}, 2},
+		{[]string{"list", "namespaces"}, rbac.Request{Verb: "list", Resource: "namespaces"}, 0},
+		{[]string{"create", "namespaces"}, rbac.Request{Verb: "create", Resource: "namespaces"}, 0},
+		{[]string{"get", "namespaces", "default"}, rbac.Request{Verb: "get", Resource: "namespaces", Name: "default", Namespace: "default"}, 0},
+		{[]string{"patch", "namespaces", "authz-team"}, rbac.Request{Verb: "patch", Resource: "namespaces", Name: "authz-team", Namespace: "authz-team"}, 1},
+		{[]string{"list", "secrets", "-n", "authz-team"}, rbac.Request{Verb: "list", Resource: "secrets", Namespace: "authz-team"}, 2},
+		{[]string{"get", "secrets", "db", "-n", "authz-team"}, rbac.Request{Verb: "get", Resource: "secrets", Name: "db", Namespace: "authz-team"}, 1},
+		{[]string{"create", "clusterroles.rbac.authorization.k8s.io"}, rbac.Request{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "clusterroles"}, 1},
+		{[]string{"escalate", "clusterroles.rbac.authorization.k8s.io"}, rbac.Request{Verb: "escalate", Group: "rbac.authorization.k8s.io", Resource: "clusterroles"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			res := mustHarden(t, append([]string{"rbac", "who-can", "-o", "json"}, tt.args...)...)
+			var list struct {
+				Items []rbac.Access `json:"items"`
+			}
+			if err := json.Unmarshal([]byte(res.Stdout), &list); err != nil {
+				t.Fatalf("who-can -o json: %v\n%s", err, res.Stdout)
+			}
+			var named []finding.Subject
+			for _, a := range list.Items {
+				named = append(named, a.Subject)
+			}
+			allowed := 0
+			for _, s := range subjects {
+				server := sarAllowed(t, c, s, tt.req)
+				if server {
+					allowed++
+				}
+				if listed := slices.Contains(named, s); listed != server {
+					t.Errorf("%s: who-can lists it %v, the API server allows it %v", s, listed, server)
+				}
+			}
+			if allowed != tt.want {
+				t.Errorf("the server allows %d of the fixture's subjects, want %d", allowed, tt.want)
+			}
+		})
+	}
+}
