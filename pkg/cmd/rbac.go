@@ -123,6 +123,7 @@ func (w *WhoCanOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	w.warnUnknownScope(inv)
 	list := WhoCanList{Verb: w.Verb, Resource: w.Resource, Subresource: w.Subresource, Name: w.Name, Items: acc}
 	if w.Namespace != rbac.AnyNamespace {
 		list.Namespace = w.Namespace
@@ -154,6 +155,23 @@ func (w *WhoCanOptions) Run(cmd *cobra.Command) error {
 	}
 	fmt.Fprintln(w.ErrOut, "Group system:masters can also do this: it bypasses RBAC, and its members cannot be listed through the API.")
 	return nil
+}
+
+// warnUnknownScope says when whether the resource is namespaced is not known,
+// since a RoleBinding grants a namespaced resource but never a cluster-scoped one.
+func (w *WhoCanOptions) warnUnknownScope(inv *inventory.Inventory) {
+	if strings.HasPrefix(w.Resource, "/") {
+		return
+	}
+	group, resource, _, err := rbac.ParseResource(w.Resource)
+	if err != nil || rbac.Analyze(inv).ScopeKnown(group, resource) {
+		return
+	}
+	why := "the API server does not serve it"
+	if inv.Offline {
+		why = "no CustomResourceDefinition for it in the input"
+	}
+	fmt.Fprintf(w.ErrOut, "Warning: whether %s is namespaced is unknown (%s): RoleBindings are counted as granting it in their namespace, which they would not for a cluster-scoped resource.\n", w.Resource, why)
 }
 
 func (w *WhoCanOptions) describe() string {

@@ -344,6 +344,24 @@ func (inv *Inventory) addObject(gvk schema.GroupVersionKind, js []byte) (Key, er
 		put(inv, inv.customList(k), key, u)
 		return key, nil
 	}
+	if gvk.Group == "apiextensions.k8s.io" && gvk.Kind == "CustomResourceDefinition" {
+		// Only what says where its resource lives: RBAC scope depends on it.
+		var crd struct {
+			Metadata metav1.ObjectMeta `json:"metadata"`
+			Spec     struct {
+				Group string `json:"group"`
+				Scope string `json:"scope"`
+				Names struct {
+					Plural string `json:"plural"`
+				} `json:"names"`
+			} `json:"spec"`
+		}
+		if err := json.Unmarshal(js, &crd); err != nil {
+			return Key{}, err
+		}
+		inv.Scopes[schema.GroupResource{Group: crd.Spec.Group, Resource: crd.Spec.Names.Plural}] = crd.Spec.Scope != "Cluster"
+		return Key{Kind: gvk.Kind, Name: crd.Metadata.Name}, nil
+	}
 	switch gvk {
 	case corev1.SchemeGroupVersion.WithKind("Namespace"):
 		key, err = decodeInto(inv, "Namespace", js, &inv.Namespaces, func(o *corev1.Namespace) metav1.Object { return o })

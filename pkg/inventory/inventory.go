@@ -16,6 +16,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // Kind is a kind of object the inventory can hold; checks declare the kinds they need.
@@ -148,6 +149,10 @@ type Inventory struct {
 	Sources map[Key]Source
 	// Settings are the user's choices that change what checks report.
 	Settings Settings
+	// Scopes says, per API group and resource, whether the resource is
+	// namespaced: live from discovery, offline from the CRDs in the files.
+	// A resource neither shows is looked up in the checks' own table.
+	Scopes map[schema.GroupResource]bool
 	// Warnings are what the loader has to say about its input (an object given
 	// twice, a kind that could not be listed); the command prints them on stderr.
 	Warnings []string
@@ -179,7 +184,7 @@ type memoEntry struct {
 // New returns an empty inventory.
 func New() *Inventory {
 	return &Inventory{Loaded: map[Kind]bool{}, Missing: map[Kind]string{}, Sources: map[Key]Source{},
-		positions: map[Key]int{}, memo: &memoTable{}, Unmodelled: map[string]int{}}
+		positions: map[Key]int{}, memo: &memoTable{}, Unmodelled: map[string]int{}, Scopes: map[schema.GroupResource]bool{}}
 }
 
 // Has reports whether kind k was read successfully.
@@ -483,4 +488,11 @@ func (inv *Inventory) SetCustom(k Kind, items []unstructured.Unstructured) {
 	if l := inv.customList(k); l != nil {
 		*l = items
 	}
+}
+
+// Namespaced says whether group/resource is namespaced, and whether the
+// inventory knows (from discovery or a CRD in the files).
+func (inv *Inventory) Namespaced(group, resource string) (namespaced, known bool) {
+	namespaced, known = inv.Scopes[schema.GroupResource{Group: group, Resource: resource}]
+	return namespaced, known
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -18,7 +17,7 @@ func TestWhoCanAgreesWithTheAuthorizer(t *testing.T) {
 	apply(t, "rbac-authorizer")
 	t.Cleanup(func() {
 		// Other tests audit the whole cluster: leave it as it was.
-		if res, err := env.Kubectl(nil, "delete", "--ignore-not-found", "--wait=false", "-f", testdata("rbac-authorizer")); err != nil || res.Code != 0 {
+		if res, err := env.Kubectl(nil, "delete", "--ignore-not-found", "--wait=false", "-f", testdata("rbac-authorizer", "10-rbac.yaml")); err != nil || res.Code != 0 {
 			t.Errorf("delete the fixture: %v %s", err, res.Stderr)
 		}
 	})
@@ -45,15 +44,8 @@ func TestWhoCanAgreesWithTheAuthorizer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			res := mustHarden(t, append([]string{"rbac", "who-can", "-o", "json"}, tt.args...)...)
-			var list struct {
-				Items []rbac.Access `json:"items"`
-			}
-			if err := json.Unmarshal([]byte(res.Stdout), &list); err != nil {
-				t.Fatalf("who-can -o json: %v\n%s", err, res.Stdout)
-			}
 			var named []finding.Subject
-			for _, a := range list.Items {
+			for _, a := range whoCan(t, tt.args...) {
 				named = append(named, a.Subject)
 			}
 			allowed := 0
@@ -70,5 +62,38 @@ func TestWhoCanAgreesWithTheAuthorizer(t *testing.T) {
 				t.Errorf("the server allows %d of the fixture's subjects, want %d", allowed, tt.want)
 			}
 		})
+	}
+}
+
+// Live, discovery says a custom resource is cluster-scoped: a RoleBinding to
+// cluster-admin grants nothing on it, as the server decides.
+func TestWhoCanScopeFromDiscovery(t *testing.T) {
+	apply(t, "rbac-authorizer")
+	crd := testdata("rbac-authorizer-crd")
+	t.Cleanup(func() {
+		_, _ = env.Kubectl(nil, "delete", "--ignore-not-found", "--wait=false", "-f", testdata("rbac-authorizer", "10-rbac.yaml"))
+		_, _ = env.Kubectl(nil, "delete", "--ignore-not-found", "--wait=true", "-f", crd)
+	})
+	apply(t, "rbac-authorizer-crd")
+	if res, err := env.Kubectl(nil, "wait", "--for=condition=Established", "--timeout=60s", "crd/gadgets.fuzz.example.com"); err != nil || res.Code != 0 {
+		t.Fatalf("wait for the CRD: %v %s", err, res.Stderr)
+	}
+	c := sarClient(t)
+	dave := finding.Subject{Kind: "User", Name: "authz-dave"}
+	req := rbac.Request{Verb: "list", Group: "fuzz.example.com", Resource: "gadgets"}
+	if sarAllowed(t, c, dave, req) {
+		t.Fatal("the server allows a RoleBinding to grant a cluster-scoped resource")
+	}
+	var named []finding.Subject
+	for _, a := range whoCan(t, "list", "gadgets.fuzz.example.com", "-n", "authz-team") {
+		named = append(named, a.Subject)
+	}
+	if slices.Contains(named, dave) {
+		t.Errorf("who-can lists %s for a cluster-scoped custom resource", dave)
+	}
+	// A resource the server does not serve: its scope is unknown, and said so.
+	res := mustHarden(t, "rbac", "who-can", "list", "widgets.nowhere.example.com")
+	if !strings.Contains(res.Stderr, "is namespaced is unknown") {
+		t.Errorf("no warning about the unknown scope: %q", res.Stderr)
 	}
 }

@@ -425,15 +425,8 @@ func TestRBACWhoCan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			res := mustHarden(t, append([]string{"rbac", "who-can", "-o", "json"}, tt.args...)...)
-			var list struct {
-				Items []rbac.Access `json:"items"`
-			}
-			if err := json.Unmarshal([]byte(res.Stdout), &list); err != nil {
-				t.Fatalf("who-can -o json: %v\n%s", err, res.Stdout)
-			}
 			var named []finding.Subject
-			for _, a := range list.Items {
+			for _, a := range whoCan(t, tt.args...) {
 				named = append(named, a.Subject)
 				if !sarAllowed(t, c, a.Subject, tt.req) {
 					t.Errorf("who-can lists %s through %s, but the API server denies it", a.Subject, a.Binding)
@@ -464,6 +457,19 @@ func TestRBACWhoCan(t *testing.T) {
 	if !strings.Contains(res.Stderr, "system:masters") {
 		t.Errorf("who-can does not say system:masters bypasses RBAC: %q", res.Stderr)
 	}
+}
+
+// whoCan runs `kubectl harden rbac who-can ARGS -o json` and returns its items.
+func whoCan(t *testing.T, args ...string) []rbac.Access {
+	t.Helper()
+	res := mustHarden(t, append([]string{"rbac", "who-can", "-o", "json"}, args...)...)
+	var list struct {
+		Items []rbac.Access `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &list); err != nil {
+		t.Fatalf("who-can -o json: %v\n%s", err, res.Stdout)
+	}
+	return list.Items
 }
 
 // TestRBACTableGroupedBySubject: `kubectl harden rbac` prints findings under their subject, worst first.

@@ -338,7 +338,7 @@ type Permission struct {
 func (a *Analysis) Allows(s finding.Subject, req Request) []Permission {
 	var out []Permission
 	for _, h := range a.GrantsOf(s) {
-		if r, ok := requestFor(req, h.Binding, false); ok {
+		if r, ok := a.requestFor(req, h.Binding, false); ok {
 			out = append(out, allowedBy(h, r)...)
 		}
 	}

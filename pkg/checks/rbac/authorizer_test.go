@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
 // The classes of disagreement with SubjectAccessReview, each as who-can
@@ -85,4 +87,24 @@ func TestRuleAllowsNames(t *testing.T) {
 
 func ruleOf(verbs, resources []string, names ...string) rbacv1.PolicyRule {
 	return rbacv1.PolicyRule{APIGroups: []string{""}, Verbs: verbs, Resources: resources, ResourceNames: names}
+}
+
+// Offline, a CRD in the input says where its resource lives.
+func TestWhoCanScopeFromCRDs(t *testing.T) {
+	without := load(t, "matching/authorizer.yaml")
+	with := load(t, "matching/authorizer.yaml", "../../../../test/testdata/rbac-authorizer-crd/gadgets.yaml")
+	for _, tc := range []struct {
+		inv   *inventory.Inventory
+		dave  bool
+		known bool
+	}{{without, true, false}, {with, false, true}} {
+		acc, err := WhoCan(tc.inv, "list", "gadgets.fuzz.example.com", "", "", AnyNamespace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed := slices.ContainsFunc(acc, func(a Access) bool { return a.Subject.Name == "dave" })
+		if listed != tc.dave || Analyze(tc.inv).ScopeKnown("fuzz.example.com", "gadgets") != tc.known {
+			t.Errorf("CRD known %v: dave listed %v, scope known %v", tc.known, listed, !tc.known)
+		}
+	}
 }

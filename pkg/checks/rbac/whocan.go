@@ -62,7 +62,7 @@ func (a *Analysis) WhoCan(req Request) []Access {
 		if g.Role == nil {
 			continue
 		}
-		r, ok := requestFor(req, g.Binding, anywhere)
+		r, ok := a.requestFor(req, g.Binding, anywhere)
 		if !ok {
 			continue
 		}
@@ -97,7 +97,7 @@ func ruleWhere(r *Rule) string {
 //   - /api/v1/namespaces/N is a request in namespace N, so a RoleBinding in N
 //     grants get/update/patch/delete of N itself; list, watch, create and
 //     deletecollection of namespaces are on the collection, cluster-scoped.
-func requestFor(req Request, b *Binding, anywhere bool) (Request, bool) {
+func (a *Analysis) requestFor(req Request, b *Binding, anywhere bool) (Request, bool) {
 	r := req
 	if r.Path != "" {
 		return r, true // non-resource URLs: allowedBy keeps ClusterRoleBindings only
@@ -117,7 +117,7 @@ func requestFor(req Request, b *Binding, anywhere bool) (Request, bool) {
 		}
 		return r, b.ClusterWide() || b.Namespace == r.Namespace
 	}
-	if clusterScopedResource(r.Group, r.Resource) {
+	if a.clusterScoped(r.Group, r.Resource) {
 		r.Namespace = ""
 		return r, b.ClusterWide()
 	}
@@ -128,6 +128,40 @@ func requestFor(req Request, b *Binding, anywhere bool) (Request, bool) {
 		}
 	}
 	return r, true
+}
+
+// clusterScoped says whether a resource has no namespace: as discovery (live)
+// or a CRD in the files says, else as the built-in table for this version does.
+func (a *Analysis) clusterScoped(group, resource string) bool {
+	if namespaced, known := a.inv.Namespaced(group, resource); known {
+		return !namespaced
+	}
+	return clusterScopedResource(group, resource)
+}
+
+// ScopeKnown reports whether the analysis knows if a resource is namespaced:
+// from discovery, a CRD in the input, or a built-in group of the table. For
+// any other resource a RoleBinding is counted as granting it in its namespace,
+// which is right for a namespaced resource and too generous for a
+// cluster-scoped one: callers say so.
+func (a *Analysis) ScopeKnown(group, resource string) bool {
+	if group == "*" || resource == "*" {
+		return true
+	}
+	if _, known := a.inv.Namespaced(group, resource); known {
+		return true
+	}
+	return builtinGroups[group]
+}
+
+// builtinGroups are the API groups of Kubernetes itself, which the table covers.
+var builtinGroups = map[string]bool{
+	"": true, "apps": true, "batch": true, "autoscaling": true, "policy": true, "rbac.authorization.k8s.io": true,
+	"networking.k8s.io": true, "admissionregistration.k8s.io": true, "apiextensions.k8s.io": true,
+	"apiregistration.k8s.io": true, "scheduling.k8s.io": true, "authentication.k8s.io": true,
+	"authorization.k8s.io": true, "certificates.k8s.io": true, "storage.k8s.io": true, "resource.k8s.io": true,
+	"flowcontrol.apiserver.k8s.io": true, "node.k8s.io": true, "storagemigration.k8s.io": true,
+	"coordination.k8s.io": true, "discovery.k8s.io": true, "events.k8s.io": true, "internal.apiserver.k8s.io": true,
 }
 
 // clusterScopedResource reports whether a built-in resource has no namespace, so a

@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
@@ -77,6 +78,12 @@ func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*i
 		return nil, fmt.Errorf("contact API server %s: %w", config.Host, err)
 	}
 	inv.ServerVersion = v.GitVersion
+
+	if needsScopes(opts.Kinds) {
+		if err := discoverScopes(cs, inv); err != nil {
+			return nil, err
+		}
+	}
 
 	l := &lister{config: config, cs: cs, mc: mc, dc: dc, ns: opts.Namespace, inv: inv, pageSize: opts.PageSize}
 	if l.pageSize <= 0 {
@@ -350,4 +357,39 @@ func probeAnonymous(ctx context.Context, config *rest.Config) (*inventory.Anonym
 		return nil, err
 	}
 	return &p, nil
+}
+
+// needsScopes reports whether the kinds include RBAC, whose verdicts depend on
+// which resources are namespaced: discovery says, for every resource served.
+func needsScopes(kinds []inventory.Kind) bool {
+	for _, k := range kinds {
+		switch k {
+		case inventory.Roles, inventory.ClusterRoles, inventory.RoleBindings, inventory.ClusterRoleBindings:
+			return true
+		}
+	}
+	return false
+}
+
+// discoverScopes records whether each served resource is namespaced. A group
+// whose discovery fails (an aggregated API that is down) is left out: its
+// resources fall back to the checks' table, and unknown is said there.
+func discoverScopes(cs kubernetes.Interface, inv *inventory.Inventory) error {
+	_, lists, err := cs.Discovery().ServerGroupsAndResources()
+	if err != nil && !discovery.IsGroupDiscoveryFailedError(err) {
+		return fmt.Errorf("discover the API resources: %w", err)
+	}
+	for _, l := range lists {
+		gv, perr := schema.ParseGroupVersion(l.GroupVersion)
+		if perr != nil {
+			continue
+		}
+		for _, r := range l.APIResources {
+			if strings.Contains(r.Name, "/") {
+				continue // a subresource lives where its resource does
+			}
+			inv.Scopes[schema.GroupResource{Group: gv.Group, Resource: r.Name}] = r.Namespaced
+		}
+	}
+	return nil
 }
