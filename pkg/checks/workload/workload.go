@@ -76,7 +76,30 @@ func Checks() []checks.Check {
 			Needs:       workloadKinds,
 			Run:         defaultNamespace,
 		},
+		{
+			ID: "workload/shared-process-namespace", Domain: Domain, Severity: finding.Medium,
+			Title:       "Pod shares one process namespace between its containers",
+			Description: "With shareProcessNamespace every container sees the others' processes and, through /proc, their files and environment: a compromised sidecar reaches the main container's secrets.",
+			Remediation: "Remove spec.shareProcessNamespace unless the pod's design needs it, and then keep secrets out of the other containers' reach.",
+			Controls:    []finding.Control{"NSA-CISA-Pod-Security", "NIST-800-190-4.4.3"},
+			Needs:       workloadKinds,
+			Run:         sharedProcessNamespace,
+		},
 	}
+}
+
+func sharedProcessNamespace(inv *inventory.Inventory) []finding.Finding {
+	var out []finding.Finding
+	for _, s := range Specs(inv) {
+		if s.Spec.ShareProcessNamespace != nil && *s.Spec.ShareProcessNamespace && !systemNamespace(inv, s.Resource.Namespace) {
+			out = append(out, finding.Finding{
+				Message: fmt.Sprintf("%s %s/%s shares its process namespace between %d containers (%s.shareProcessNamespace)",
+					s.Resource.Kind, s.Resource.Namespace, s.Resource.Name, len(s.Spec.Containers), s.Path),
+				Resource: s.Resource,
+			})
+		}
+	}
+	return out
 }
 
 // Spec is a pod spec to judge, with the object that owns it.

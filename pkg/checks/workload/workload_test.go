@@ -90,3 +90,12 @@ func TestFieldPathInEvidence(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedProcessNamespace(t *testing.T) {
+	inv := checktest.Load(t, "shared-process-namespace.yaml")
+	got := run(t, inv, "workload/shared-process-namespace")
+	want := []string{"Deployment shop/debug-sidecar shares its process namespace between 2 containers (spec.template.spec.shareProcessNamespace)"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
