@@ -4,7 +4,7 @@ BIN := bin/kubectl-harden
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/kubectl-harden/kubectl-harden/pkg/cmd.version=$(VERSION)
 
-.PHONY: build test unit e2e test-tools release-tools krew-validate release-check release-snapshot demo lint bench clean
+.PHONY: build test unit e2e fuzz-rbac test-tools release-tools krew-validate release-check release-snapshot demo lint bench clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -41,6 +41,10 @@ test: lint test-tools krew-validate release-check
 # Starts the sample cluster, runs `kubectl harden` against it through the real kubectl, stops it.
 demo: test-tools
 	$(GO) run ./test/demo
+
+# The randomized RBAC test against SubjectAccessReview with other seeds: make fuzz-rbac SEEDS=100,101 QUERIES=300
+fuzz-rbac: test-tools
+	HARDEN_RBAC_SEEDS=$(SEEDS) HARDEN_RBAC_QUERIES=$(or $(QUERIES),150) $(GO) test -count=1 -run TestRBACRandomizedAgainstSubjectAccessReview -v ./test/e2e/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./test/bench/...

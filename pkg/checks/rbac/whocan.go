@@ -110,10 +110,10 @@ func (a *Analysis) requestFor(req Request, b *Binding, anywhere bool) (Request, 
 		switch {
 		case r.Name != "":
 			r.Namespace = r.Name
-		case b.ClusterWide():
-			r.Namespace = ""
-		default:
+		case anywhere && !b.ClusterWide():
 			r.Name, r.Namespace = b.Namespace, b.Namespace // some namespace: the binding's own
+		default:
+			r.Namespace = "" // a named verb without a name: the name "" at the cluster scope
 		}
 		return r, b.ClusterWide() || b.Namespace == r.Namespace
 	}
