@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/audit"
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/psa"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
@@ -50,11 +51,18 @@ type AuditOptions struct {
 
 	// Now is the clock for report timestamps; tests pin it.
 	Now func() time.Time
+
+	// registry is every check, built once for the command tree and handed down.
+	registry    *checks.Registry
+	registryErr error
 }
 
 // NewAuditOptions returns options with kubectl's defaults.
 func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
+	reg, err := all.Registry()
 	return &AuditOptions{
+		registry:    reg,
+		registryErr: err,
 		ConfigFlags: genericclioptions.NewConfigFlags(true),
 		IOStreams:   streams,
 		Output:      "table",
@@ -64,6 +72,9 @@ func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
 		Now:         time.Now,
 	}
 }
+
+// Registry returns the registry of every check (an error only for a malformed declaration).
+func (o *AuditOptions) Registry() (*checks.Registry, error) { return o.registry, o.registryErr }
 
 // Filter is the --check/--skip-check/--severity selection.
 func (o *AuditOptions) Filter() (finding.Filter, error) {
@@ -214,7 +225,7 @@ func (o *AuditOptions) progress(msg string) func() {
 // Audit runs the audit engine with the command line's choices and prints
 // the loader's warnings and what the audit could not see on stderr.
 func (o *AuditOptions) Audit(ctx context.Context, domains []string) (*finding.Report, *inventory.Inventory, error) {
-	reg, err := all.Registry()
+	reg, err := o.Registry()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -297,7 +308,7 @@ func (o *AuditOptions) UseColor() bool {
 // Printer returns the printer for -o.
 func (o *AuditOptions) Printer(domains []string) (output.Printer, error) {
 	groupBySubject := len(domains) == 1 && domains[0] == "rbac"
-	return output.New(o.Output, output.Options{Color: o.UseColor(), GroupBySubject: groupBySubject}, extraPrinters())
+	return output.New(o.Output, output.Options{Color: o.UseColor(), GroupBySubject: groupBySubject}, o.extraPrinters())
 }
 
 // RunAudit is the audit commands' Run: report, print, and map --fail-on to exit status 2.

@@ -82,7 +82,7 @@ func newCmdAuditorRole(o *AuditOptions) *cobra.Command {
 
 // Complete selects the checks of the domains in args, as an audit of them would.
 func (r *AuditorRoleOptions) Complete(args []string) error {
-	reg, err := all.Registry()
+	reg, err := r.Registry()
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
 
-	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
 	"github.com/kubectl-harden/kubectl-harden/pkg/output"
 )
 
@@ -41,9 +40,9 @@ func newCmdChecks(o *AuditOptions) *cobra.Command {
 			# The RBAC checks, with what they read, as YAML
 			kubectl harden checks rbac -o yaml`),
 		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: completeDomains,
+		ValidArgsFunction: o.completeDomains,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			reg, err := all.Registry()
+			reg, err := o.Registry()
 			if err != nil {
 				return err
 			}

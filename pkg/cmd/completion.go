@@ -11,8 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-
-	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
 )
 
 // completionTimeout bounds the API call behind a namespace completion: a
@@ -41,7 +39,7 @@ func registerCompletions(cmd *cobra.Command, o *AuditOptions) {
 // so only the word after the last comma is completed, and IDs already chosen
 // are not offered again.
 func (o *AuditOptions) completeCheckIDs(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	reg, err := all.Registry()
+	reg, err := o.Registry()
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
 	}
@@ -127,8 +125,8 @@ func commandContext(cmd *cobra.Command) context.Context {
 }
 
 // completeDomains completes the domain arguments of checks and fix.
-func completeDomains(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	reg, err := all.Registry()
+func (o *AuditOptions) completeDomains(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	reg, err := o.Registry()
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
 	}

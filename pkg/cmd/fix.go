@@ -16,7 +16,6 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/apply"
-	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
 )
 
 // FixOptions are the flags of `kubectl harden fix`; the audit flags
@@ -71,7 +70,7 @@ func newCmdFix(o *AuditOptions) *cobra.Command {
 		Short:             "Review and apply the fixes of the findings, one change at a time",
 		Long:              fixLong,
 		Example:           fixExample,
-		ValidArgsFunction: completeDomains,
+		ValidArgsFunction: o.completeDomains,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.Complete(cmd, args); err != nil {
 				return err
@@ -123,7 +122,7 @@ func (f *FixOptions) Validate() error {
 	if f.Output != "" && f.Output != "table" {
 		return fmt.Errorf("kubectl harden fix prints an interactive session, not -o %s; for scripts use 'kubectl harden -o patch'", f.Output)
 	}
-	reg, err := all.Registry()
+	reg, err := f.Registry()
 	if err != nil {
 		return err
 	}
@@ -144,7 +143,7 @@ func (f *FixOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	reg, err := all.Registry()
+	reg, err := f.Registry()
 	if err != nil {
 		return err
 	}

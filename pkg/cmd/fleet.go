@@ -20,7 +20,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/audit"
-	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 )
 
@@ -53,7 +52,7 @@ func (o *AuditOptions) rejectFleetOutsideAudits(cmd *cobra.Command, _ []string) 
 		return nil
 	}
 	if cmd.Parent() == root {
-		reg, err := all.Registry()
+		reg, err := o.Registry()
 		if err != nil {
 			return err
 		}

@@ -1,14 +1,13 @@
 package cmd
 
 import (
-	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
 	"github.com/kubectl-harden/kubectl-harden/pkg/output"
 )
 
 // sarifRules describes every registered check for -o sarif, so code-scanning
 // tools can show a check's help and controls even for checks without findings.
-func sarifRules() ([]output.Rule, error) {
-	reg, err := all.Registry()
+func (o *AuditOptions) sarifRules() ([]output.Rule, error) {
+	reg, err := o.Registry()
 	if err != nil {
 		return nil, err
 	}
