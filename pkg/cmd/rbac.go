@@ -2,9 +2,11 @@ package cmd
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/rbac"
@@ -124,6 +126,9 @@ func (w *WhoCanOptions) Run(cmd *cobra.Command) error {
 		return err
 	}
 	w.warnUnknownScope(inv)
+	if err := w.checkVerb(inv); err != nil {
+		return err
+	}
 	list := WhoCanList{Verb: w.Verb, Resource: w.Resource, Subresource: w.Subresource, Name: w.Name, Items: acc}
 	if w.Namespace != rbac.AnyNamespace {
 		list.Namespace = w.Namespace
@@ -155,6 +160,42 @@ func (w *WhoCanOptions) Run(cmd *cobra.Command) error {
 	}
 	fmt.Fprintln(w.ErrOut, "Group system:masters can also do this: it bypasses RBAC, and its members cannot be listed through the API.")
 	return nil
+}
+
+// authorizationVerbs are verbs RBAC checks that no API resource serves:
+// discovery never lists them, so they are not refused.
+var authorizationVerbs = map[string]bool{"*": true, "escalate": true, "bind": true, "impersonate": true,
+	"approve": true, "sign": true, "attest": true, "use": true}
+
+// checkVerb refuses, live, a verb the resource does not serve, as the question
+// would then have no request behind it: "who can exec pods" is "create pods/exec".
+func (w *WhoCanOptions) checkVerb(inv *inventory.Inventory) error {
+	if strings.HasPrefix(w.Resource, "/") || authorizationVerbs[w.Verb] {
+		return nil
+	}
+	group, resource, sub, err := rbac.ParseResource(w.Resource)
+	if err != nil || resource == "*" {
+		return nil
+	}
+	if w.Subresource != "" {
+		sub = w.Subresource
+	}
+	name := resource
+	if sub != "" {
+		name += "/" + sub
+	}
+	verbs, known := inv.Verbs[schema.GroupResource{Group: group, Resource: name}]
+	if !known || len(verbs) == 0 || slices.Contains(verbs, w.Verb) {
+		return nil
+	}
+	what := resource
+	if group != "" {
+		what += "." + group
+	}
+	if sub != "" {
+		what += "/" + sub
+	}
+	return fmt.Errorf("%s does not serve the verb %q (the API server serves %s for it), so no request asks it: no subject can", what, w.Verb, strings.Join(verbs, ", "))
 }
 
 // warnUnknownScope says when whether the resource is namespaced is not known,

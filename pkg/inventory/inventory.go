@@ -153,6 +153,9 @@ type Inventory struct {
 	// namespaced: live from discovery, offline from the CRDs in the files.
 	// A resource neither shows is looked up in the checks' own table.
 	Scopes map[schema.GroupResource]bool
+	// Verbs are the verbs discovery lists for each resource and subresource
+	// ("pods/exec"), live only; empty when not known.
+	Verbs map[schema.GroupResource][]string
 	// Warnings are what the loader has to say about its input (an object given
 	// twice, a kind that could not be listed); the command prints them on stderr.
 	Warnings []string
@@ -184,7 +187,7 @@ type memoEntry struct {
 // New returns an empty inventory.
 func New() *Inventory {
 	return &Inventory{Loaded: map[Kind]bool{}, Missing: map[Kind]string{}, Sources: map[Key]Source{},
-		positions: map[Key]int{}, memo: &memoTable{}, Unmodelled: map[string]int{}, Scopes: map[schema.GroupResource]bool{}}
+		positions: map[Key]int{}, memo: &memoTable{}, Unmodelled: map[string]int{}, Scopes: map[schema.GroupResource]bool{}, Verbs: map[schema.GroupResource][]string{}}
 }
 
 // Has reports whether kind k was read successfully.

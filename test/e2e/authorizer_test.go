@@ -97,3 +97,21 @@ func TestWhoCanScopeFromDiscovery(t *testing.T) {
 		t.Errorf("no warning about the unknown scope: %q", res.Stderr)
 	}
 }
+
+// Live, who-can refuses a verb the resource does not serve, naming those it does.
+func TestWhoCanRefusesUnservedVerb(t *testing.T) {
+	res := harden(t, "rbac", "who-can", "exec", "pods")
+	if res.Code != 1 || !strings.Contains(res.Stderr, `pods does not serve the verb "exec"`) || !strings.Contains(res.Stderr, "list") {
+		t.Errorf("exit %d, stderr %q", res.Code, res.Stderr)
+	}
+	res = harden(t, "rbac", "who-can", "delete", "pods/exec", "web-0", "-n", "rbac-app")
+	if res.Code != 1 || !strings.Contains(res.Stderr, "pods/exec does not serve") {
+		t.Errorf("delete pods/exec: exit %d, stderr %q", res.Code, res.Stderr)
+	}
+	// Verbs RBAC checks without a resource serving them are asked as usual.
+	for _, args := range [][]string{{"escalate", "clusterroles.rbac.authorization.k8s.io"}, {"create", "pods/exec", "-n", "rbac-app"}, {"impersonate", "users"}} {
+		if res := harden(t, append([]string{"rbac", "who-can"}, args...)...); res.Code != 0 {
+			t.Errorf("who-can %v: exit %d %s", args, res.Code, res.Stderr)
+		}
+	}
+}

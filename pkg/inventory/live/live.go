@@ -385,10 +385,11 @@ func discoverScopes(cs kubernetes.Interface, inv *inventory.Inventory) error {
 			continue
 		}
 		for _, r := range l.APIResources {
-			if strings.Contains(r.Name, "/") {
-				continue // a subresource lives where its resource does
+			gr := schema.GroupResource{Group: gv.Group, Resource: r.Name}
+			inv.Verbs[gr] = append(inv.Verbs[gr], r.Verbs...)
+			if !strings.Contains(r.Name, "/") { // a subresource lives where its resource does
+				inv.Scopes[gr] = r.Namespaced
 			}
-			inv.Scopes[schema.GroupResource{Group: gv.Group, Resource: r.Name}] = r.Namespaced
 		}
 	}
 	return nil
