@@ -110,52 +110,24 @@ func DecodeCustomWorkload(gvk schema.GroupVersionKind, js []byte) (cw CustomWork
 	if err := json.Unmarshal(raw, &cw.Template); err != nil {
 		return CustomWorkload{}, true, fmt.Errorf("%s: %w", path[:len(path)-len(".spec")], err)
 	}
-	stripManagedFields(&cw.ObjectMeta)
-	stripManagedFields(&cw.Template.ObjectMeta)
+	TrimMeta(&cw.ObjectMeta)
+	TrimMeta(&cw.Template.ObjectMeta)
 	return cw, true, nil
 }
 
-// addUnmodelled takes an object of a kind addObject does not model: a custom
-// workload when it carries a pod template, else a count in Unmodelled. A
-// known workload kind (a Rollout) whose template does not decode is an error
-// like any malformed object; for other kinds the shape was only a guess, and
-// the object is counted instead.
-func (inv *Inventory) addUnmodelled(gvk schema.GroupVersionKind, js []byte) (Key, error) {
+// decodeUnmodelled takes an object of a kind the inventory does not model: a
+// custom workload when it carries a pod template, else a count in Unmodelled.
+// A known workload kind (a Rollout) whose template does not decode is an
+// error like any malformed object; for other kinds the shape was only a
+// guess, and the object is counted instead.
+func decodeUnmodelled(gvk schema.GroupVersionKind, js []byte) (decoded, error) {
 	cw, ok, err := DecodeCustomWorkload(gvk, js)
 	if err != nil && isKnownWorkload(gvk.Group, gvk.Kind) {
-		return Key{}, err
-	}
-	if inv.customSeen == nil {
-		inv.customSeen = map[string]int{}
+		return decoded{}, err
 	}
 	if ok && err == nil {
-		key := Key{Kind: gvk.Kind, Namespace: cw.Namespace, Name: cw.Name}
-		seen := gvk.Group + "/" + key.String()
-		prev, dup := inv.customSeen[seen]
-		switch {
-		case key.Name != "" && dup && prev >= 0:
-			// Given twice: the later copy wins, as with kubectl apply.
-			inv.CustomWorkloads[prev] = cw
-		default:
-			if key.Name != "" && dup {
-				// An earlier copy without a template was counted as unmodelled.
-				inv.uncount(gvk)
-			}
-			if key.Name != "" {
-				inv.customSeen[seen] = len(inv.CustomWorkloads)
-			}
-			inv.CustomWorkloads = append(inv.CustomWorkloads, cw)
-		}
-		if modelledKind(gvk.Kind) {
-			// Sources has no group: a Kruise StatefulSet's line must not
-			// replace that of an apps/v1 StatefulSet of the same name.
-			return Key{}, nil
-		}
-		return key, nil
+		return decoded{store: func(inv *Inventory) Key { return inv.addCustomWorkload(gvk, cw) }}, nil
 	}
-
-	// Counted once per object; a later copy of a custom workload without its
-	// template leaves the earlier one in place.
 	var meta struct {
 		Metadata struct {
 			Namespace string `json:"namespace"`
@@ -163,10 +135,51 @@ func (inv *Inventory) addUnmodelled(gvk schema.GroupVersionKind, js []byte) (Key
 		} `json:"metadata"`
 	}
 	_ = json.Unmarshal(js, &meta) // a kind not modelled is not judged malformed
-	if n := meta.Metadata.Name; n != "" {
-		seen := gvk.Group + "/" + Key{Kind: gvk.Kind, Namespace: meta.Metadata.Namespace, Name: n}.String()
+	return decoded{store: func(inv *Inventory) Key {
+		inv.countUnmodelled(gvk, meta.Metadata.Namespace, meta.Metadata.Name)
+		return Key{}
+	}}, nil
+}
+
+func (inv *Inventory) addCustomWorkload(gvk schema.GroupVersionKind, cw CustomWorkload) Key {
+	if inv.customSeen == nil {
+		inv.customSeen = map[string]int{}
+	}
+	key := Key{Kind: gvk.Kind, Namespace: cw.Namespace, Name: cw.Name}
+	seen := gvk.Group + "/" + key.String()
+	prev, dup := inv.customSeen[seen]
+	switch {
+	case key.Name != "" && dup && prev >= 0:
+		// Given twice: the later copy wins, as with kubectl apply.
+		inv.CustomWorkloads[prev] = cw
+	default:
+		if key.Name != "" && dup {
+			// An earlier copy without a template was counted as unmodelled.
+			inv.uncount(gvk)
+		}
+		if key.Name != "" {
+			inv.customSeen[seen] = len(inv.CustomWorkloads)
+		}
+		inv.CustomWorkloads = append(inv.CustomWorkloads, cw)
+	}
+	if modelledKind(gvk.Kind) {
+		// Sources has no group: a Kruise StatefulSet's line must not
+		// replace that of an apps/v1 StatefulSet of the same name.
+		return Key{}
+	}
+	return key
+}
+
+// countUnmodelled counts an object once; a later copy of a custom workload
+// without its template leaves the earlier one in place.
+func (inv *Inventory) countUnmodelled(gvk schema.GroupVersionKind, namespace, name string) {
+	if inv.customSeen == nil {
+		inv.customSeen = map[string]int{}
+	}
+	if name != "" {
+		seen := gvk.Group + "/" + Key{Kind: gvk.Kind, Namespace: namespace, Name: name}.String()
 		if _, dup := inv.customSeen[seen]; dup {
-			return Key{}, nil
+			return
 		}
 		inv.customSeen[seen] = -1
 	}
@@ -174,7 +187,6 @@ func (inv *Inventory) addUnmodelled(gvk schema.GroupVersionKind, js []byte) (Key
 		inv.Unmodelled = map[string]int{}
 	}
 	inv.Unmodelled[unmodelledKey(gvk)]++
-	return Key{}, nil
 }
 
 // modelledKind reports whether a Kind is also that of a kind the inventory

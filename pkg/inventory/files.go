@@ -1,9 +1,7 @@
 package inventory
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,28 +10,21 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/yaml"
 )
 
 // DecodeError names the file and document that could not be read.
 type DecodeError struct {
 	File     string
 	Document int // 1-based index of the YAML document in the file
-	Line     int // line the document starts on
+	Item     int // 1-based index of the item in the document's List, 0 for the document itself
+	Line     int // line the document or item starts on
 	Err      error
 }
 
 func (e *DecodeError) Error() string {
+	if e.Item > 0 {
+		return fmt.Sprintf("%s: document %d, item %d (line %d): %v", e.File, e.Document, e.Item, e.Line, e.Err)
+	}
 	return fmt.Sprintf("%s: document %d (line %d): %v", e.File, e.Document, e.Line, e.Err)
 }
 
@@ -67,11 +58,10 @@ func Read(paths []string, stdin io.Reader, opts ReadOptions) (*Inventory, error)
 	inv.Offline = true
 	inv.Complete = opts.Complete
 	inv.Missing[AnonymousAccess] = "needs a live API server to probe"
+	var sources []inputSource
 	for _, p := range paths {
 		if p == "-" {
-			if err := inv.readStream("<stdin>", stdin); err != nil {
-				return nil, err
-			}
+			sources = append(sources, inputSource{name: "<stdin>", stdin: stdin})
 			continue
 		}
 		files, err := expand(p)
@@ -79,10 +69,11 @@ func Read(paths []string, stdin io.Reader, opts ReadOptions) (*Inventory, error)
 			return nil, err
 		}
 		for _, f := range files {
-			if err := inv.readFile(f); err != nil {
-				return nil, err
-			}
+			sources = append(sources, inputSource{name: f})
 		}
+	}
+	if err := inv.readSources(sources); err != nil {
+		return nil, err
 	}
 	if inv.objects == 0 && !opts.AllowEmpty {
 		return nil, fmt.Errorf("no Kubernetes objects in %s", describeSources(paths))
@@ -178,57 +169,6 @@ func expand(p string) ([]string, error) {
 	return out, nil
 }
 
-func (inv *Inventory) readFile(name string) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", name, errors.Unwrap(err))
-	}
-	defer f.Close()
-	return inv.readStream(name, f)
-}
-
-// readStream splits a stream into YAML documents at "---" lines, keeping the
-// line each document starts on for error messages and SARIF locations.
-func (inv *Inventory) readStream(name string, r io.Reader) error {
-	br := bufio.NewReaderSize(r, 1<<16)
-	var doc bytes.Buffer
-	docIndex, line, start := 0, 0, 0
-	flush := func() error {
-		defer doc.Reset()
-		docIndex++
-		if len(bytes.TrimSpace(stripComments(doc.Bytes()))) == 0 {
-			return nil
-		}
-		if err := inv.addDocument(name, start, doc.Bytes()); err != nil {
-			return &DecodeError{File: name, Document: docIndex, Line: start, Err: err}
-		}
-		return nil
-	}
-	for {
-		l, err := br.ReadBytes('\n')
-		if len(l) > 0 {
-			line++
-			if isSeparator(l) {
-				if err := flush(); err != nil {
-					return err
-				}
-				start = 0
-			} else {
-				if start == 0 && !isBlankOrComment(l) {
-					start = line
-				}
-				doc.Write(l)
-			}
-		}
-		if err == io.EOF {
-			return flush()
-		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", name, err)
-		}
-	}
-}
-
 func isSeparator(l []byte) bool {
 	t := bytes.TrimRight(l, " \t\r\n")
 	return bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) || bytes.HasPrefix(t, []byte("---\t"))
@@ -239,183 +179,18 @@ func isBlankOrComment(l []byte) bool {
 	return len(t) == 0 || t[0] == '#'
 }
 
-func stripComments(raw []byte) []byte {
-	var b bytes.Buffer
-	for _, l := range bytes.SplitAfter(raw, []byte("\n")) {
+// hasContent reports whether a document has a line that is neither blank nor a comment.
+func hasContent(raw []byte) bool {
+	for len(raw) > 0 {
+		l := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			l, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
 		if !isBlankOrComment(l) {
-			b.Write(l)
+			return true
 		}
 	}
-	return b.Bytes()
-}
-
-type typeHeader struct {
-	APIVersion string            `json:"apiVersion"`
-	Kind       string            `json:"kind"`
-	Items      []json.RawMessage `json:"items"`
-}
-
-func (inv *Inventory) addDocument(file string, line int, raw []byte) error {
-	js, err := yaml.YAMLToJSON(raw)
-	if err != nil {
-		return err
-	}
-	return inv.addJSON(file, line, js)
-}
-
-func (inv *Inventory) addJSON(file string, line int, js []byte) error {
-	var h typeHeader
-	if err := json.Unmarshal(js, &h); err != nil {
-		return err
-	}
-	if h.Kind == "" {
-		return errors.New("object has no kind")
-	}
-	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
-		for _, it := range h.Items {
-			if err := inv.addJSON(file, line, it); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if h.Kind == "List" {
-		return nil
-	}
-	gv, err := schema.ParseGroupVersion(h.APIVersion)
-	if err != nil {
-		return fmt.Errorf("apiVersion %q: %w", h.APIVersion, err)
-	}
-	inv.objects++
-	key, err := inv.addObject(gv.WithKind(h.Kind), js)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", h.APIVersion, h.Kind, err)
-	}
-	if key.Name != "" {
-		if prev, dup := inv.Sources[key]; dup {
-			inv.Warnings = append(inv.Warnings, fmt.Sprintf("%s is given twice (%s:%d and %s:%d); the later one is used, as kubectl apply would",
-				key, prev.File, prev.Line, file, line))
-		}
-		inv.Sources[key] = Source{File: file, Line: line}
-	}
-	return nil
-}
-
-func decodeInto[T any](inv *Inventory, kind string, js []byte, list *[]T, meta func(*T) metav1.Object) (Key, error) {
-	var obj T
-	// Unknown fields (from newer servers) are ignored; malformed values are an error.
-	if err := json.Unmarshal(js, &obj); err != nil {
-		return Key{}, err
-	}
-	m := meta(&obj)
-	stripManagedFields(m)
-	key := Key{Kind: kind, Namespace: m.GetNamespace(), Name: m.GetName()}
-	put(inv, list, key, obj)
-	return key, nil
-}
-
-// put adds an object read from a file to its list; an object already read
-// under the same key is replaced in place, so the later copy wins.
-func put[T any](inv *Inventory, list *[]T, key Key, obj T) {
-	if key.Name != "" {
-		if i, dup := inv.positions[key]; dup {
-			(*list)[i] = obj
-			return
-		}
-		inv.positions[key] = len(*list)
-	}
-	*list = append(*list, obj)
-}
-
-func stripManagedFields(m metav1.Object) { m.SetManagedFields(nil) }
-
-// addObject decodes one object of a kind the checks read; other kinds are ignored.
-func (inv *Inventory) addObject(gvk schema.GroupVersionKind, js []byte) (Key, error) {
-	var key Key
-	var err error
-	if k, ok := customKind(gvk.Group, gvk.Kind); ok {
-		// Custom resources of any version are kept as read, like the live loader does.
-		var u unstructured.Unstructured
-		if err := u.UnmarshalJSON(js); err != nil {
-			return Key{}, err
-		}
-		stripManagedFields(&u)
-		key := Key{Kind: gvk.Kind, Namespace: u.GetNamespace(), Name: u.GetName()}
-		put(inv, inv.customList(k), key, u)
-		return key, nil
-	}
-	if gvk.Group == "apiextensions.k8s.io" && gvk.Kind == "CustomResourceDefinition" {
-		// Only what says where its resource lives: RBAC scope depends on it.
-		var crd struct {
-			Metadata metav1.ObjectMeta `json:"metadata"`
-			Spec     struct {
-				Group string `json:"group"`
-				Scope string `json:"scope"`
-				Names struct {
-					Plural string `json:"plural"`
-				} `json:"names"`
-			} `json:"spec"`
-		}
-		if err := json.Unmarshal(js, &crd); err != nil {
-			return Key{}, err
-		}
-		inv.Scopes[schema.GroupResource{Group: crd.Spec.Group, Resource: crd.Spec.Names.Plural}] = crd.Spec.Scope != "Cluster"
-		return Key{Kind: gvk.Kind, Name: crd.Metadata.Name}, nil
-	}
-	switch gvk {
-	case corev1.SchemeGroupVersion.WithKind("Namespace"):
-		key, err = decodeInto(inv, "Namespace", js, &inv.Namespaces, func(o *corev1.Namespace) metav1.Object { return o })
-	case corev1.SchemeGroupVersion.WithKind("Pod"):
-		key, err = decodeInto(inv, "Pod", js, &inv.Pods, func(o *corev1.Pod) metav1.Object { return o })
-	case corev1.SchemeGroupVersion.WithKind("ServiceAccount"):
-		key, err = decodeInto(inv, "ServiceAccount", js, &inv.ServiceAccounts, func(o *corev1.ServiceAccount) metav1.Object { return o })
-	case corev1.SchemeGroupVersion.WithKind("Secret"):
-		// Keep the metadata only, as the live loader does: Secret data never enters the inventory.
-		var pm metav1.PartialObjectMetadata
-		if err = json.Unmarshal(js, &pm); err == nil {
-			pm.ManagedFields = nil
-			pm.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}
-			key = Key{Kind: "Secret", Namespace: pm.Namespace, Name: pm.Name}
-			put(inv, &inv.Secrets, key, pm)
-		}
-	case corev1.SchemeGroupVersion.WithKind("ConfigMap"):
-		key, err = decodeInto(inv, "ConfigMap", js, &inv.ConfigMaps, func(o *corev1.ConfigMap) metav1.Object { return o })
-	case corev1.SchemeGroupVersion.WithKind("Node"):
-		key, err = decodeInto(inv, "Node", js, &inv.Nodes, func(o *corev1.Node) metav1.Object { return o })
-	case corev1.SchemeGroupVersion.WithKind("PodTemplate"):
-		key, err = decodeInto(inv, "PodTemplate", js, &inv.PodTemplates, func(o *corev1.PodTemplate) metav1.Object { return o })
-	case corev1.SchemeGroupVersion.WithKind("ReplicationController"):
-		key, err = decodeInto(inv, "ReplicationController", js, &inv.ReplicationControllers, func(o *corev1.ReplicationController) metav1.Object { return o })
-	case appsv1.SchemeGroupVersion.WithKind("Deployment"):
-		key, err = decodeInto(inv, "Deployment", js, &inv.Deployments, func(o *appsv1.Deployment) metav1.Object { return o })
-	case appsv1.SchemeGroupVersion.WithKind("StatefulSet"):
-		key, err = decodeInto(inv, "StatefulSet", js, &inv.StatefulSets, func(o *appsv1.StatefulSet) metav1.Object { return o })
-	case appsv1.SchemeGroupVersion.WithKind("DaemonSet"):
-		key, err = decodeInto(inv, "DaemonSet", js, &inv.DaemonSets, func(o *appsv1.DaemonSet) metav1.Object { return o })
-	case appsv1.SchemeGroupVersion.WithKind("ReplicaSet"):
-		key, err = decodeInto(inv, "ReplicaSet", js, &inv.ReplicaSets, func(o *appsv1.ReplicaSet) metav1.Object { return o })
-	case batchv1.SchemeGroupVersion.WithKind("Job"):
-		key, err = decodeInto(inv, "Job", js, &inv.Jobs, func(o *batchv1.Job) metav1.Object { return o })
-	case batchv1.SchemeGroupVersion.WithKind("CronJob"):
-		key, err = decodeInto(inv, "CronJob", js, &inv.CronJobs, func(o *batchv1.CronJob) metav1.Object { return o })
-	case rbacv1.SchemeGroupVersion.WithKind("Role"):
-		key, err = decodeInto(inv, "Role", js, &inv.Roles, func(o *rbacv1.Role) metav1.Object { return o })
-	case rbacv1.SchemeGroupVersion.WithKind("ClusterRole"):
-		key, err = decodeInto(inv, "ClusterRole", js, &inv.ClusterRoles, func(o *rbacv1.ClusterRole) metav1.Object { return o })
-	case rbacv1.SchemeGroupVersion.WithKind("RoleBinding"):
-		key, err = decodeInto(inv, "RoleBinding", js, &inv.RoleBindings, func(o *rbacv1.RoleBinding) metav1.Object { return o })
-	case rbacv1.SchemeGroupVersion.WithKind("ClusterRoleBinding"):
-		key, err = decodeInto(inv, "ClusterRoleBinding", js, &inv.ClusterRoleBindings, func(o *rbacv1.ClusterRoleBinding) metav1.Object { return o })
-	case networkingv1.SchemeGroupVersion.WithKind("NetworkPolicy"):
-		key, err = decodeInto(inv, "NetworkPolicy", js, &inv.NetworkPolicies, func(o *networkingv1.NetworkPolicy) metav1.Object { return o })
-	case admissionregistrationv1.SchemeGroupVersion.WithKind("ValidatingWebhookConfiguration"):
-		key, err = decodeInto(inv, "ValidatingWebhookConfiguration", js, &inv.ValidatingWebhooks, func(o *admissionregistrationv1.ValidatingWebhookConfiguration) metav1.Object { return o })
-	case admissionregistrationv1.SchemeGroupVersion.WithKind("MutatingWebhookConfiguration"):
-		key, err = decodeInto(inv, "MutatingWebhookConfiguration", js, &inv.MutatingWebhooks, func(o *admissionregistrationv1.MutatingWebhookConfiguration) metav1.Object { return o })
-	default:
-		// A custom workload is judged like a Deployment; anything else is counted.
-		return inv.addUnmodelled(gvk, js)
-	}
-	key.Kind = gvk.Kind
-	return key, err
+	return false
 }

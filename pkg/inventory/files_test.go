@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -116,7 +117,7 @@ func FuzzReadStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		inv := New()
 		// Any input either loads or returns an error; it never panics.
-		_ = inv.readStream("fuzz", strings.NewReader(string(data)))
+		_ = inv.readSources([]inputSource{{name: "fuzz", stdin: strings.NewReader(string(data))}})
 	})
 }
 
@@ -171,5 +172,119 @@ func TestTokenSecretsByAnnotation(t *testing.T) {
 	got := inv.TokenSecrets()
 	if len(got) != 1 || got[0].ServiceAccount != "builder" || got[0].Secret.Name != "token" {
 		t.Fatalf("token secrets: %+v", got)
+	}
+}
+
+// A List as kubectl prints it is read an item at a time; every item keeps its
+// own line, and the objects are those of the same List read whole.
+func TestListItemsReadOneByOne(t *testing.T) {
+	list := `apiVersion: v1
+items:
+- apiVersion: v1
+  kind: Namespace
+  metadata:
+    name: alpha
+    annotations:
+      kubectl.kubernetes.io/last-applied-configuration: |
+        {"apiVersion":"v1","kind":"Namespace"}
+      team: blue
+# a comment between items
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: web
+    namespace: alpha
+  spec:
+    containers:
+    - name: web
+      image: nginx
+      args:
+      - |
+        a block scalar
+
+        with a blank line
+  status:
+    phase: Running
+    podIP: 10.0.0.1
+    hostIP: 192.168.0.1
+-   apiVersion: v1
+    kind: ServiceAccount
+    metadata: {name: builder, namespace: alpha}
+kind: List
+metadata:
+  resourceVersion: ""
+`
+	split, err := Read([]string{"-"}, strings.NewReader(list), ReadOptions{Complete: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same List indented is not kubectl's shape: it is read as one document.
+	head, rest, _ := strings.Cut(list, "items:\n")
+	body, tail, _ := strings.Cut(rest, "kind: List\n")
+	var b strings.Builder
+	b.WriteString(head + "items:\n")
+	for _, l := range strings.SplitAfter(body, "\n") {
+		if strings.TrimSpace(l) != "" {
+			b.WriteString("  ")
+		}
+		b.WriteString(l)
+	}
+	b.WriteString("kind: List\n" + tail)
+	whole, err := Read([]string{"-"}, strings.NewReader(b.String()), ReadOptions{Complete: true})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	if len(split.Pods) != 1 || len(split.Namespaces) != 1 || len(split.ServiceAccounts) != 1 {
+		t.Fatalf("split read %d pods, %d namespaces, %d serviceaccounts", len(split.Pods), len(split.Namespaces), len(split.ServiceAccounts))
+	}
+	if !reflect.DeepEqual(split.Pods, whole.Pods) || !reflect.DeepEqual(split.Namespaces, whole.Namespaces) || !reflect.DeepEqual(split.ServiceAccounts, whole.ServiceAccounts) {
+		t.Errorf("split and whole reads differ:\n%+v\n%+v", split.Pods, whole.Pods)
+	}
+	if got := split.Pods[0].Spec.Containers[0].Args[0]; got != "a block scalar\n\nwith a blank line\n" {
+		t.Errorf("block scalar read as %q", got)
+	}
+	for k, line := range map[Key]int{{Kind: "Namespace", Name: "alpha"}: 3, {Kind: "Pod", Namespace: "alpha", Name: "web"}: 12, {Kind: "ServiceAccount", Namespace: "alpha", Name: "builder"}: 30} {
+		if got := split.Sources[k].Line; got != line {
+			t.Errorf("%s: line %d, want %d", k, got, line)
+		}
+	}
+	// What no check reads is dropped as objects arrive.
+	if a := split.Namespaces[0].Annotations; len(a) != 1 || a["team"] != "blue" {
+		t.Errorf("annotations kept: %v", a)
+	}
+	if st := split.Pods[0].Status; st.HostIP != "" || st.Phase != "Running" || st.PodIP != "10.0.0.1" {
+		t.Errorf("pod status kept: %+v", st)
+	}
+}
+
+func TestListItemErrorsNameTheItem(t *testing.T) {
+	cases := map[string]struct{ input, want string }{
+		"yaml item": {"apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: [x]}\nkind: List\n",
+			"<stdin>: document 1, item 2 (line 6)"},
+		"json item": {"{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n    {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}},\n    {\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n     \"metadata\": {\"name\": 7}}\n  ],\n  \"kind\": \"List\"\n}\n",
+			"<stdin>: document 1, item 2 (line 5)"},
+		"json syntax":    {"{\"kind\": \"List\", \"items\": [{\"kind\": }]}", "<stdin>: document 1, item 1 (line 1)"},
+		"items not List": {"apiVersion: v1\nkind: ConfigMap\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n", "top-level items in a ConfigMap"},
+		"json array":     {"[{\"kind\": \"Pod\"}]", "a Kubernetes object is a JSON object"},
+	}
+	for name, tc := range cases {
+		_, err := Read([]string{"-"}, strings.NewReader(tc.input), ReadOptions{Complete: true})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want %q", name, err, tc.want)
+		}
+	}
+}
+
+// A JSON List (kubectl get -o json) is read an item at a time, with lines.
+func TestJSONListItemsHaveLines(t *testing.T) {
+	in := "{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n        {\n            \"apiVersion\": \"v1\",\n            \"kind\": \"Namespace\",\n            \"metadata\": {\"name\": \"a\"}\n        },\n        {\n            \"apiVersion\": \"v1\",\n            \"kind\": \"Namespace\",\n            \"metadata\": {\"name\": \"b\"}\n        }\n    ],\n    \"kind\": \"List\"\n}\n{\"apiVersion\": \"v1\", \"kind\": \"ServiceAccount\", \"metadata\": {\"name\": \"c\", \"namespace\": \"a\"}}\n"
+	inv, err := Read([]string{"-"}, strings.NewReader(in), ReadOptions{Complete: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, line := range map[Key]int{{Kind: "Namespace", Name: "a"}: 4, {Kind: "Namespace", Name: "b"}: 9, {Kind: "ServiceAccount", Namespace: "a", Name: "c"}: 17} {
+		if got, ok := inv.Sources[k]; !ok || got.Line != line {
+			t.Errorf("%s: %+v, want line %d", k, got, line)
+		}
 	}
 }

@@ -4,6 +4,8 @@
 package output
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -92,21 +94,95 @@ func ToUnstructured(r *finding.Report) (*unstructured.Unstructured, error) {
 	return &unstructured.Unstructured{Object: m}, nil
 }
 
+// itemsAt is where the findings go in the document printed without them:
+// the top-level "items" field, which is written one finding at a time so
+// that a report of any size is never held as one buffer, let alone two.
+const (
+	jsonItemsMarker = "\n    \"items\": null"
+	yamlItemsMarker = "\nitems: null\n"
+)
+
 func printJSON(r *finding.Report, w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "    ")
-	if err := enc.Encode(r); err != nil {
+	head := *r
+	head.Items = nil
+	b, err := json.MarshalIndent(&head, "", "    ")
+	if err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	i := bytes.Index(b, []byte(jsonItemsMarker))
+	if i < 0 {
+		return fmt.Errorf("write json: no items field")
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.Write(b[:i])
+	bw.WriteString("\n    \"items\": ")
+	switch {
+	case r.Items == nil:
+		bw.WriteString("null")
+	case len(r.Items) == 0:
+		bw.WriteString("[]")
+	default:
+		bw.WriteString("[\n")
+		for n := range r.Items {
+			item, err := json.MarshalIndent(&r.Items[n], "        ", "    ")
+			if err != nil {
+				return fmt.Errorf("write json: %w", err)
+			}
+			bw.WriteString("        ")
+			bw.Write(item)
+			if n < len(r.Items)-1 {
+				bw.WriteByte(',')
+			}
+			bw.WriteByte('\n')
+		}
+		bw.WriteString("    ]")
+	}
+	bw.Write(b[i+len(jsonItemsMarker):])
+	bw.WriteByte('\n')
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}
 	return nil
 }
 
 func printYAML(r *finding.Report, w io.Writer) error {
-	b, err := yaml.Marshal(r)
+	head := *r
+	head.Items = nil
+	b, err := yaml.Marshal(&head)
 	if err != nil {
 		return fmt.Errorf("encode yaml: %w", err)
 	}
-	if _, err := w.Write(b); err != nil {
+	i := bytes.Index(b, []byte(yamlItemsMarker))
+	if i < 0 {
+		return fmt.Errorf("encode yaml: no items field")
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.Write(b[:i+1])
+	switch {
+	case r.Items == nil:
+		bw.WriteString("items: null\n")
+	case len(r.Items) == 0:
+		bw.WriteString("items: []\n")
+	default:
+		bw.WriteString("items:\n")
+		for n := range r.Items {
+			item, err := yaml.Marshal(&r.Items[n])
+			if err != nil {
+				return fmt.Errorf("encode yaml: %w", err)
+			}
+			for j, l := range bytes.SplitAfter(bytes.TrimSuffix(item, []byte("\n")), []byte("\n")) {
+				if j == 0 {
+					bw.WriteString("- ")
+				} else if len(l) > 1 {
+					bw.WriteString("  ")
+				}
+				bw.Write(l)
+			}
+			bw.WriteByte('\n')
+		}
+	}
+	bw.Write(b[i+len(yamlItemsMarker):])
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write yaml: %w", err)
 	}
 	return nil

@@ -2,11 +2,16 @@ package output
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
@@ -114,3 +119,49 @@ func TestWriteErrorIsReported(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
+
+// The findings are written one at a time; the document is the one a
+// whole-report encoding gives: byte for byte in JSON, the same value in YAML.
+func TestStreamedDocumentsEqualWholeEncoding(t *testing.T) {
+	empty, none := sampleReport(), sampleReport()
+	empty.Items = []finding.Finding{}
+	none.Items = nil
+	multi := sampleReport()
+	multi.Items = append(multi.Items, finding.Finding{Check: "x/multi", Severity: finding.Low,
+		Message:  "first line\n  indented\n\nafter a blank line " + strings.Repeat("long words ", 20),
+		Evidence: map[string]any{"items": []any{"a: b", map[string]any{"items": nil}}, "text": "one\ntwo\n"}})
+	for name, r := range map[string]*finding.Report{"sample": multi, "empty": empty, "nil": none} {
+		var got bytes.Buffer
+		if err := printJSON(r, &got); err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "    ")
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%s: streamed json differs:\n%s\n--- want\n%s", name, got.String(), want.String())
+		}
+
+		got.Reset()
+		if err := printYAML(r, &got); err != nil {
+			t.Fatal(err)
+		}
+		whole, err := yaml.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b any
+		if err := yaml.Unmarshal(got.Bytes(), &a); err != nil {
+			t.Fatalf("%s: streamed yaml does not parse: %v\n%s", name, err, got.String())
+		}
+		if err := yaml.Unmarshal(whole, &b); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: streamed yaml differs:\n%s\n--- want\n%s", name, got.String(), whole)
+		}
+	}
+}

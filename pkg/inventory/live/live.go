@@ -174,7 +174,7 @@ func listPages[T any, L any](ctx context.Context, pageSize int64, list func(cont
 		}
 		got, cont := items(page)
 		for i := range got {
-			meta(&got[i]).SetManagedFields(nil)
+			inventory.Trim(&got[i])
 		}
 		out = append(out, got...)
 		if cont == "" {
@@ -206,7 +206,7 @@ func (l *lister) list(ctx context.Context, k inventory.Kind) error {
 			if err != nil {
 				return err
 			}
-			n.ManagedFields = nil
+			inventory.Trim(n)
 			return l.set(func() { l.inv.Namespaces = []corev1.Namespace{*n} })
 		}
 		v, err := listPages(ctx, l.pageSize, cs.CoreV1().Namespaces().List, func(l *corev1.NamespaceList) ([]corev1.Namespace, string) { return l.Items, l.Continue }, func(o *corev1.Namespace) metav1.Object { return o })

@@ -1,0 +1,327 @@
+package inventory
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
+)
+
+// inputSource is a file, or standard input, to read.
+type inputSource struct {
+	name  string
+	stdin io.Reader // set for standard input
+}
+
+func (s inputSource) split(emit func(rawDoc) bool) error {
+	if s.stdin != nil {
+		return splitStream(s.name, s.stdin, emit)
+	}
+	f, err := os.Open(s.name)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", s.name, errors.Unwrap(err))
+	}
+	defer f.Close()
+	return splitStream(s.name, f, emit)
+}
+
+// decoded is an object a worker decoded; the reader stores it in input order,
+// so that the later of two copies wins whatever core decoded it.
+type decoded struct {
+	store func(inv *Inventory) Key // adds the object; a named key records its source
+}
+
+// job is one document on its way through the workers.
+type job struct {
+	raw  rawDoc
+	out  []decoded
+	err  error
+	done chan struct{}
+}
+
+// readSources reads every source: one goroutine splits documents and List
+// items, every core decodes them, and this goroutine stores them in order. At
+// most a few hundred objects are between reading and storing at any time.
+func (inv *Inventory) readSources(sources []inputSource) error {
+	workers := runtime.GOMAXPROCS(0)
+	work := make(chan *job, 4*workers)
+	ordered := make(chan *job, 256)
+	stop := make(chan struct{})
+	splitDone := make(chan error, 1)
+	go func() {
+		defer close(work)
+		defer close(ordered)
+		for _, s := range sources {
+			err := s.split(func(d rawDoc) bool {
+				j := &job{raw: d, done: make(chan struct{})}
+				select {
+				case ordered <- j:
+				case <-stop:
+					return false
+				}
+				work <- j // workers drain work until it is closed
+				return true
+			})
+			if err != nil {
+				splitDone <- err
+				return
+			}
+		}
+		splitDone <- nil
+	}()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				j.out, j.err = decodeDoc(j.raw)
+				j.raw.data = nil
+				close(j.done)
+			}
+		}()
+	}
+	var err error
+	for j := range ordered {
+		<-j.done
+		if j.err != nil {
+			err = &DecodeError{File: j.raw.file, Document: j.raw.doc, Item: j.raw.item, Line: j.raw.line, Err: j.err}
+			break
+		}
+		for _, d := range j.out {
+			inv.store(d, j.raw.file, j.raw.line)
+		}
+	}
+	if err != nil {
+		close(stop)
+		for j := range ordered {
+			<-j.done
+		}
+	}
+	wg.Wait()
+	if serr := <-splitDone; err == nil {
+		err = serr
+	}
+	return err
+}
+
+func (inv *Inventory) store(d decoded, file string, line int) {
+	inv.objects++
+	key := d.store(inv)
+	if key.Name == "" {
+		return
+	}
+	if prev, dup := inv.Sources[key]; dup {
+		inv.Warnings = append(inv.Warnings, fmt.Sprintf("%s is given twice (%s:%d and %s:%d); the later one is used, as kubectl apply would",
+			key, prev.File, prev.Line, file, line))
+	}
+	inv.Sources[key] = Source{File: file, Line: line}
+}
+
+type typeHeader struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Items      []json.RawMessage `json:"items"`
+}
+
+// decodeDoc decodes one document or List item; it touches no shared state.
+func decodeDoc(d rawDoc) ([]decoded, error) {
+	js := d.data
+	if !d.isJSON {
+		var err error
+		if js, err = yaml.YAMLToJSON(d.data); err != nil {
+			return nil, err
+		}
+	}
+	var out []decoded
+	err := decodeJSON(js, d.hadItems, &out)
+	return out, err
+}
+
+func decodeJSON(js []byte, hadItems bool, out *[]decoded) error {
+	var h typeHeader
+	if err := json.Unmarshal(js, &h); err != nil {
+		return err
+	}
+	if hadItems {
+		// Its items were read one by one; what is left must say it is a List.
+		if !strings.HasSuffix(h.Kind, "List") {
+			if h.Kind == "" {
+				return errors.New("a document with top-level items has no kind: want a List")
+			}
+			return fmt.Errorf("top-level items in a %s, which is not a List", h.Kind)
+		}
+		return nil
+	}
+	if h.Kind == "" {
+		return errors.New("object has no kind")
+	}
+	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
+		for _, it := range h.Items {
+			if err := decodeJSON(it, false, out); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if h.Kind == "List" {
+		return nil
+	}
+	gv, err := schema.ParseGroupVersion(h.APIVersion)
+	if err != nil {
+		return fmt.Errorf("apiVersion %q: %w", h.APIVersion, err)
+	}
+	d, err := decodeObject(gv.WithKind(h.Kind), js)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", h.APIVersion, h.Kind, err)
+	}
+	*out = append(*out, d)
+	return nil
+}
+
+// typed decodes an object of a modelled kind and trims what no check reads.
+func typed[T any](kind string, list func(*Inventory) *[]T, meta func(*T) metav1.Object) func([]byte) (decoded, error) {
+	return func(js []byte) (decoded, error) {
+		var obj T
+		// Unknown fields (from newer servers) are ignored; malformed values are an error.
+		if err := json.Unmarshal(js, &obj); err != nil {
+			return decoded{}, err
+		}
+		Trim(&obj)
+		m := meta(&obj)
+		key := Key{Kind: kind, Namespace: m.GetNamespace(), Name: m.GetName()}
+		return decoded{store: func(inv *Inventory) Key {
+			put(inv, list(inv), key, obj)
+			return key
+		}}, nil
+	}
+}
+
+// put adds an object read from a file to its list; an object already read
+// under the same key is replaced in place, so the later copy wins.
+func put[T any](inv *Inventory, list *[]T, key Key, obj T) {
+	if key.Name != "" {
+		if i, dup := inv.positions[key]; dup {
+			(*list)[i] = obj
+			return
+		}
+		inv.positions[key] = len(*list)
+	}
+	*list = append(*list, obj)
+}
+
+// decoders are the modelled kinds, by group, version and Kind.
+var decoders = map[schema.GroupVersionKind]func([]byte) (decoded, error){
+	corev1.SchemeGroupVersion.WithKind("Namespace"): typed("Namespace", func(i *Inventory) *[]corev1.Namespace { return &i.Namespaces }, func(o *corev1.Namespace) metav1.Object { return o }),
+	corev1.SchemeGroupVersion.WithKind("Pod"):       typed("Pod", func(i *Inventory) *[]corev1.Pod { return &i.Pods }, func(o *corev1.Pod) metav1.Object { return o }),
+	corev1.SchemeGroupVersion.WithKind("ServiceAccount"): typed("ServiceAccount", func(i *Inventory) *[]corev1.ServiceAccount { return &i.ServiceAccounts },
+		func(o *corev1.ServiceAccount) metav1.Object { return o }),
+	corev1.SchemeGroupVersion.WithKind("Secret"):    decodeSecret,
+	corev1.SchemeGroupVersion.WithKind("ConfigMap"): typed("ConfigMap", func(i *Inventory) *[]corev1.ConfigMap { return &i.ConfigMaps }, func(o *corev1.ConfigMap) metav1.Object { return o }),
+	corev1.SchemeGroupVersion.WithKind("Node"):      typed("Node", func(i *Inventory) *[]corev1.Node { return &i.Nodes }, func(o *corev1.Node) metav1.Object { return o }),
+	corev1.SchemeGroupVersion.WithKind("PodTemplate"): typed("PodTemplate", func(i *Inventory) *[]corev1.PodTemplate { return &i.PodTemplates },
+		func(o *corev1.PodTemplate) metav1.Object { return o }),
+	corev1.SchemeGroupVersion.WithKind("ReplicationController"): typed("ReplicationController", func(i *Inventory) *[]corev1.ReplicationController { return &i.ReplicationControllers },
+		func(o *corev1.ReplicationController) metav1.Object { return o }),
+	appsv1.SchemeGroupVersion.WithKind("Deployment"): typed("Deployment", func(i *Inventory) *[]appsv1.Deployment { return &i.Deployments },
+		func(o *appsv1.Deployment) metav1.Object { return o }),
+	appsv1.SchemeGroupVersion.WithKind("StatefulSet"): typed("StatefulSet", func(i *Inventory) *[]appsv1.StatefulSet { return &i.StatefulSets },
+		func(o *appsv1.StatefulSet) metav1.Object { return o }),
+	appsv1.SchemeGroupVersion.WithKind("DaemonSet"): typed("DaemonSet", func(i *Inventory) *[]appsv1.DaemonSet { return &i.DaemonSets },
+		func(o *appsv1.DaemonSet) metav1.Object { return o }),
+	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"): typed("ReplicaSet", func(i *Inventory) *[]appsv1.ReplicaSet { return &i.ReplicaSets },
+		func(o *appsv1.ReplicaSet) metav1.Object { return o }),
+	batchv1.SchemeGroupVersion.WithKind("Job"):     typed("Job", func(i *Inventory) *[]batchv1.Job { return &i.Jobs }, func(o *batchv1.Job) metav1.Object { return o }),
+	batchv1.SchemeGroupVersion.WithKind("CronJob"): typed("CronJob", func(i *Inventory) *[]batchv1.CronJob { return &i.CronJobs }, func(o *batchv1.CronJob) metav1.Object { return o }),
+	rbacv1.SchemeGroupVersion.WithKind("Role"):     typed("Role", func(i *Inventory) *[]rbacv1.Role { return &i.Roles }, func(o *rbacv1.Role) metav1.Object { return o }),
+	rbacv1.SchemeGroupVersion.WithKind("ClusterRole"): typed("ClusterRole", func(i *Inventory) *[]rbacv1.ClusterRole { return &i.ClusterRoles },
+		func(o *rbacv1.ClusterRole) metav1.Object { return o }),
+	rbacv1.SchemeGroupVersion.WithKind("RoleBinding"): typed("RoleBinding", func(i *Inventory) *[]rbacv1.RoleBinding { return &i.RoleBindings },
+		func(o *rbacv1.RoleBinding) metav1.Object { return o }),
+	rbacv1.SchemeGroupVersion.WithKind("ClusterRoleBinding"): typed("ClusterRoleBinding", func(i *Inventory) *[]rbacv1.ClusterRoleBinding { return &i.ClusterRoleBindings },
+		func(o *rbacv1.ClusterRoleBinding) metav1.Object { return o }),
+	networkingv1.SchemeGroupVersion.WithKind("NetworkPolicy"): typed("NetworkPolicy", func(i *Inventory) *[]networkingv1.NetworkPolicy { return &i.NetworkPolicies },
+		func(o *networkingv1.NetworkPolicy) metav1.Object { return o }),
+	admissionregistrationv1.SchemeGroupVersion.WithKind("ValidatingWebhookConfiguration"): typed("ValidatingWebhookConfiguration",
+		func(i *Inventory) *[]admissionregistrationv1.ValidatingWebhookConfiguration {
+			return &i.ValidatingWebhooks
+		},
+		func(o *admissionregistrationv1.ValidatingWebhookConfiguration) metav1.Object { return o }),
+	admissionregistrationv1.SchemeGroupVersion.WithKind("MutatingWebhookConfiguration"): typed("MutatingWebhookConfiguration",
+		func(i *Inventory) *[]admissionregistrationv1.MutatingWebhookConfiguration { return &i.MutatingWebhooks },
+		func(o *admissionregistrationv1.MutatingWebhookConfiguration) metav1.Object { return o }),
+}
+
+// decodeSecret keeps the metadata only, as the live loader does: Secret data never enters the inventory.
+func decodeSecret(js []byte) (decoded, error) {
+	var pm metav1.PartialObjectMetadata
+	if err := json.Unmarshal(js, &pm); err != nil {
+		return decoded{}, err
+	}
+	TrimMeta(&pm.ObjectMeta)
+	pm.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}
+	key := Key{Kind: "Secret", Namespace: pm.Namespace, Name: pm.Name}
+	return decoded{store: func(inv *Inventory) Key {
+		put(inv, &inv.Secrets, key, pm)
+		return key
+	}}, nil
+}
+
+// decodeObject decodes one object of a kind the checks read; other kinds are counted.
+func decodeObject(gvk schema.GroupVersionKind, js []byte) (decoded, error) {
+	if k, ok := customKind(gvk.Group, gvk.Kind); ok {
+		// Custom resources of any version are kept as read, like the live loader does.
+		var u unstructured.Unstructured
+		if err := u.UnmarshalJSON(js); err != nil {
+			return decoded{}, err
+		}
+		TrimMeta(&u)
+		key := Key{Kind: gvk.Kind, Namespace: u.GetNamespace(), Name: u.GetName()}
+		return decoded{store: func(inv *Inventory) Key {
+			put(inv, inv.customList(k), key, u)
+			return key
+		}}, nil
+	}
+	if gvk.Group == "apiextensions.k8s.io" && gvk.Kind == "CustomResourceDefinition" {
+		// Only what says where its resource lives: RBAC scope depends on it.
+		var crd struct {
+			Metadata metav1.ObjectMeta `json:"metadata"`
+			Spec     struct {
+				Group string `json:"group"`
+				Scope string `json:"scope"`
+				Names struct {
+					Plural string `json:"plural"`
+				} `json:"names"`
+			} `json:"spec"`
+		}
+		if err := json.Unmarshal(js, &crd); err != nil {
+			return decoded{}, err
+		}
+		gr := schema.GroupResource{Group: crd.Spec.Group, Resource: crd.Spec.Names.Plural}
+		namespaced, name := crd.Spec.Scope != "Cluster", crd.Metadata.Name
+		return decoded{store: func(inv *Inventory) Key {
+			inv.Scopes[gr] = namespaced
+			return Key{Kind: gvk.Kind, Name: name}
+		}}, nil
+	}
+	if dec, ok := decoders[gvk]; ok {
+		return dec(js)
+	}
+	// A custom workload is judged like a Deployment; anything else is counted.
+	return decodeUnmodelled(gvk, js)
+}

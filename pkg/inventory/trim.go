@@ -1,0 +1,58 @@
+package inventory
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// LastAppliedAnnotation is kubectl's copy of the applied object: often the
+// largest field of an object, and read by no check.
+const LastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
+
+// TrimMeta drops from an object's metadata what no check reads: managedFields
+// and kubectl's last-applied copy of the object. Both loaders call it as each
+// object arrives, so memory follows what the checks need, not the input.
+func TrimMeta(m metav1.Object) {
+	m.SetManagedFields(nil)
+	if a := m.GetAnnotations(); a != nil {
+		if _, ok := a[LastAppliedAnnotation]; ok {
+			delete(a, LastAppliedAnnotation)
+			if len(a) == 0 {
+				m.SetAnnotations(nil)
+			}
+		}
+	}
+}
+
+// Trim drops what no check reads from an object of a modelled kind: the
+// metadata TrimMeta drops and the status, except a pod's phase and addresses
+// (NetworkPolicy peers and finished pods) and a Job's conditions.
+func Trim(obj any) {
+	if m, ok := obj.(metav1.Object); ok {
+		TrimMeta(m)
+	}
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		o.Status = corev1.PodStatus{Phase: o.Status.Phase, PodIP: o.Status.PodIP, PodIPs: o.Status.PodIPs}
+	case *batchv1.Job:
+		o.Status = batchv1.JobStatus{Conditions: o.Status.Conditions}
+	case *corev1.Node:
+		o.Status = corev1.NodeStatus{}
+	case *corev1.Namespace:
+		o.Status = corev1.NamespaceStatus{}
+	case *appsv1.Deployment:
+		o.Status = appsv1.DeploymentStatus{}
+	case *appsv1.ReplicaSet:
+		o.Status = appsv1.ReplicaSetStatus{}
+	case *appsv1.StatefulSet:
+		o.Status = appsv1.StatefulSetStatus{}
+	case *appsv1.DaemonSet:
+		o.Status = appsv1.DaemonSetStatus{}
+	case *batchv1.CronJob:
+		o.Status = batchv1.CronJobStatus{}
+	case *corev1.ReplicationController:
+		o.Status = corev1.ReplicationControllerStatus{}
+	}
+}
