@@ -164,6 +164,11 @@ func describeInput(inv *inventory.Inventory, kinds []inventory.Kind) *finding.In
 		ik := finding.InputKind{Kind: string(k), Count: inv.Count(k)}
 		reason, missing := inv.Missing[k]
 		switch {
+		case inv.Has(k) && inv.NotInstalled[k] && inv.Offline:
+			// An optional kind (the cluster-scoped network policy tiers): files without any are read as none.
+			ik.Status, ik.Reason = finding.InputNone, "none in the input: read as not installed"
+		case inv.Has(k) && inv.NotInstalled[k]:
+			ik.Status, ik.Reason = finding.InputNotInstalled, "its CRD is not served: not installed, so none applies"
 		case inv.Has(k) && inv.Offline && ik.Count == 0:
 			ik.Status = finding.InputAssumedAbsent
 		case inv.Has(k) && inv.Offline:

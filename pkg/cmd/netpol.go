@@ -123,14 +123,14 @@ func (c *CanReachOptions) Validate() error {
 func (c *CanReachOptions) Run(cmd *cobra.Command) error {
 	// A workload endpoint needs its controllers' list besides.
 	workloads := netpol.EndpointKinds(c.src, c.dst)
-	kinds := append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies, inventory.DaemonSets}, workloads...)
+	kinds := append(append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies, inventory.DaemonSets}, netpol.TierKinds()...), workloads...)
 	inv, err := c.LoadInventory(cmd.Context(), kinds)
 	if err != nil {
 		return err
 	}
 	// DaemonSets only help recognise the network plugin (unless an endpoint
 	// names one); the rest decide the answer.
-	need := append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies}, workloads...)
+	need := append(append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies}, netpol.TierKinds()...), workloads...)
 	if err := requireKinds(inv, need, "can-reach needs every pod, namespace and NetworkPolicy, and the workloads it is asked about"); err != nil {
 		return err
 	}
@@ -160,11 +160,18 @@ func (c *CanReachOptions) printTable(reaches []netpol.Reach) error {
 		port := r.Port
 		if port == "" {
 			port = strings.Join(r.AllowedPorts, ",")
+			if len(r.UnknownPorts) > 0 {
+				port = strings.TrimPrefix(port+",unknown: "+strings.Join(r.UnknownPorts, ","), ",")
+			}
 			if port == "" {
 				port = "none"
 			}
 		}
-		row := []string{r.Source, r.Destination, port, yesNo(r.Allowed), sideCell(r.Egress), sideCell(r.Ingress)}
+		allowed := yesNo(r.Allowed)
+		if r.Unknown {
+			allowed = "unknown"
+		}
+		row := []string{r.Source, r.Destination, port, allowed, sideCell(r.Egress), sideCell(r.Ingress)}
 		if wide {
 			row = append(row, r.Egress.Reason, r.Ingress.Reason)
 		}
@@ -190,6 +197,12 @@ func (c *CanReachOptions) printTable(reaches []netpol.Reach) error {
 // sideCell summarises one direction: open, or the rules that allow, or the policies that deny.
 func sideCell(s netpol.Side) string {
 	switch {
+	case s.Unknown:
+		return "unknown: " + s.DecidedBy
+	case s.DecidedBy == "default":
+		return "allowed by default"
+	case s.DecidedBy != "" && s.DecidedBy != "NetworkPolicy" && !s.Allowed:
+		return "denied by " + s.DecidedBy
 	case !s.Isolated:
 		return "not isolated"
 	case s.Allowed:

@@ -59,6 +59,7 @@ const (
 	InputNone          = "none"           // offline: no pod of this kind, but workloads of other kinds are in the files
 	InputForbidden     = "forbidden"      // live: the user may not list it
 	InputNotServed     = "not-served"     // live: the API server does not serve it
+	InputNotInstalled  = "not-installed"  // live: an optional kind whose CRD is not served: the add-on is not installed, so there are none
 	InputUnavailable   = "unavailable"    // anything else that kept it from being read
 )
 

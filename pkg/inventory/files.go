@@ -86,9 +86,14 @@ func Read(paths []string, stdin io.Reader, opts ReadOptions) (*Inventory, error)
 		if !k.IsResource() {
 			continue
 		}
-		if opts.Complete || assumed[k] || inv.Count(k) > 0 {
+		switch {
+		case opts.Complete || assumed[k] || inv.Count(k) > 0:
 			inv.Loaded[k] = true
-		} else {
+		case k.Optional():
+			// Manifests of an application need not show the cluster's
+			// add-on policies: none given reads as none, and the report says so.
+			inv.Loaded[k], inv.NotInstalled[k] = true, true
+		default:
 			inv.Missing[k] = AbsentFromInput
 		}
 	}

@@ -17,6 +17,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
 )
 
 // Kind is a kind of object the inventory can hold; checks declare the kinds they need.
@@ -53,6 +55,14 @@ const (
 	ImageValidatingPolicies Kind = "imagevalidatingpolicies" // Kyverno, policies.kyverno.io
 	ConstraintTemplates     Kind = "constrainttemplates"     // Gatekeeper, templates.gatekeeper.sh
 
+	// The cluster-scoped network policy tiers of sigs.k8s.io/network-policy-api
+	// (policy.networking.k8s.io): ClusterNetworkPolicy (v1alpha2, also served
+	// as v1beta1), and the older AdminNetworkPolicy and BaselineAdminNetworkPolicy
+	// (v1alpha1). Optional kinds: a cluster without the CRD has none.
+	ClusterNetworkPolicies       Kind = "clusternetworkpolicies"
+	AdminNetworkPolicies         Kind = "adminnetworkpolicies"
+	BaselineAdminNetworkPolicies Kind = "baselineadminnetworkpolicies"
+
 	// CustomWorkloads are custom resources that embed a pod template (Argo
 	// Rollouts, Knative Services, OpenKruise CloneSets; offline, any object
 	// of that shape): one kind, so checks need not know each tool.
@@ -68,6 +78,7 @@ var allKinds = []Kind{
 	Namespaces, Pods, ServiceAccounts, Secrets, ConfigMaps, Nodes, PodTemplates, ReplicationControllers,
 	Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs,
 	Roles, ClusterRoles, RoleBindings, ClusterRoleBindings, NetworkPolicies,
+	ClusterNetworkPolicies, AdminNetworkPolicies, BaselineAdminNetworkPolicies,
 	ValidatingWebhookConfigurations, MutatingWebhookConfigurations,
 	ClusterImagePolicies, KyvernoClusterPolicies, KyvernoPolicies, ImageValidatingPolicies, ConstraintTemplates,
 	CustomWorkloads, AnonymousAccess,
@@ -125,8 +136,14 @@ type Inventory struct {
 	RoleBindings           []rbacv1.RoleBinding
 	ClusterRoleBindings    []rbacv1.ClusterRoleBinding
 	NetworkPolicies        []networkingv1.NetworkPolicy
-	ValidatingWebhooks     []admissionregistrationv1.ValidatingWebhookConfiguration
-	MutatingWebhooks       []admissionregistrationv1.MutatingWebhookConfiguration
+
+	// The cluster-scoped network policy tiers, typed: v1beta1 ClusterNetworkPolicies
+	// (the same schema) are decoded as v1alpha2.
+	ClusterNetworkPolicies       []npav1alpha2.ClusterNetworkPolicy
+	AdminNetworkPolicies         []npav1alpha1.AdminNetworkPolicy
+	BaselineAdminNetworkPolicies []npav1alpha1.BaselineAdminNetworkPolicy
+	ValidatingWebhooks           []admissionregistrationv1.ValidatingWebhookConfiguration
+	MutatingWebhooks             []admissionregistrationv1.MutatingWebhookConfiguration
 	// Custom resources are kept as read: their schemas change between the tools' versions.
 	ClusterImagePolicies    []unstructured.Unstructured
 	KyvernoClusterPolicies  []unstructured.Unstructured
@@ -145,6 +162,10 @@ type Inventory struct {
 	Loaded map[Kind]bool
 	// Missing gives the reason a needed kind could not be read (for example "forbidden").
 	Missing map[Kind]string
+	// NotInstalled marks the optional kinds (see Kind.Optional) read as none
+	// because the API server does not serve their CRD, or, offline, because
+	// the files hold none of them: loaded and empty, and said so in the report.
+	NotInstalled map[Kind]bool
 	// Sources maps objects read from files to their file and line.
 	Sources map[Key]Source
 	// Settings are the user's choices that change what checks report.
@@ -186,7 +207,7 @@ type memoEntry struct {
 
 // New returns an empty inventory.
 func New() *Inventory {
-	return &Inventory{Loaded: map[Kind]bool{}, Missing: map[Kind]string{}, Sources: map[Key]Source{},
+	return &Inventory{Loaded: map[Kind]bool{}, Missing: map[Kind]string{}, NotInstalled: map[Kind]bool{}, Sources: map[Key]Source{},
 		positions: map[Key]int{}, memo: &memoTable{}, Unmodelled: map[string]int{}, Scopes: map[schema.GroupResource]bool{}, Verbs: map[schema.GroupResource][]string{}}
 }
 
@@ -271,6 +292,9 @@ var groups = map[Kind]string{
 	Roles: "rbac.authorization.k8s.io", ClusterRoles: "rbac.authorization.k8s.io",
 	RoleBindings: "rbac.authorization.k8s.io", ClusterRoleBindings: "rbac.authorization.k8s.io",
 	NetworkPolicies:                 "networking.k8s.io",
+	ClusterNetworkPolicies:          PolicyGroup,
+	AdminNetworkPolicies:            PolicyGroup,
+	BaselineAdminNetworkPolicies:    PolicyGroup,
 	ValidatingWebhookConfigurations: "admissionregistration.k8s.io",
 	MutatingWebhookConfigurations:   "admissionregistration.k8s.io",
 	ClusterImagePolicies:            "policy.sigstore.dev",
@@ -416,6 +440,12 @@ func (inv *Inventory) Count(k Kind) int {
 		return len(inv.ClusterRoleBindings)
 	case NetworkPolicies:
 		return len(inv.NetworkPolicies)
+	case ClusterNetworkPolicies:
+		return len(inv.ClusterNetworkPolicies)
+	case AdminNetworkPolicies:
+		return len(inv.AdminNetworkPolicies)
+	case BaselineAdminNetworkPolicies:
+		return len(inv.BaselineAdminNetworkPolicies)
 	case ValidatingWebhookConfigurations:
 		return len(inv.ValidatingWebhooks)
 	case MutatingWebhookConfigurations:
@@ -441,6 +471,10 @@ var objectKinds = map[Kind]string{
 	Deployments: "Deployment", StatefulSets: "StatefulSet", DaemonSets: "DaemonSet", ReplicaSets: "ReplicaSet",
 	Jobs: "Job", CronJobs: "CronJob", Roles: "Role", ClusterRoles: "ClusterRole", RoleBindings: "RoleBinding",
 	ClusterRoleBindings: "ClusterRoleBinding", NetworkPolicies: "NetworkPolicy",
+
+	ClusterNetworkPolicies: "ClusterNetworkPolicy", AdminNetworkPolicies: "AdminNetworkPolicy",
+	BaselineAdminNetworkPolicies: "BaselineAdminNetworkPolicy",
+
 	ValidatingWebhookConfigurations: "ValidatingWebhookConfiguration", MutatingWebhookConfigurations: "MutatingWebhookConfiguration",
 }
 
@@ -474,6 +508,7 @@ var clusterScoped = map[Kind]bool{
 	Namespaces: true, Nodes: true, ClusterRoles: true, ClusterRoleBindings: true,
 	ValidatingWebhookConfigurations: true, MutatingWebhookConfigurations: true,
 	ClusterImagePolicies: true, KyvernoClusterPolicies: true, ImageValidatingPolicies: true, ConstraintTemplates: true,
+	ClusterNetworkPolicies: true, AdminNetworkPolicies: true, BaselineAdminNetworkPolicies: true,
 }
 
 // ClusterScoped reports whether the kind's objects are cluster-scoped.

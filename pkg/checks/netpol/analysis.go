@@ -99,6 +99,11 @@ type Isolation struct {
 	// all traffic in that direction is allowed.
 	Ingress []int
 	Egress  []int
+	// TierIngress and TierEgress are indexes into Analysis.ClusterPolicies of
+	// the cluster-scoped policies whose subject selects the pod and that have
+	// rules for the direction, in evaluation order.
+	TierIngress []int
+	TierEgress  []int
 }
 
 // Isolated reports whether the pod is isolated in the direction.
@@ -130,6 +135,9 @@ type Analysis struct {
 	Pods []PodIsolation
 	// Policies follows the order of inventory.NetworkPolicies.
 	Policies []Policy
+	// ClusterPolicies are the cluster-scoped tiers (ClusterNetworkPolicy,
+	// AdminNetworkPolicy, BaselineAdminNetworkPolicy) in evaluation order.
+	ClusterPolicies []ClusterPolicy
 	// Workloads are what coverage counts (see Workload): the controllers of the
 	// inventory that no other listed controller owns, then the pods no listed controller runs.
 	Workloads []Workload
@@ -138,6 +146,9 @@ type Analysis struct {
 
 	byNamespace map[string]*namespaceIndex
 	nsLabels    map[string]labels.Set
+	// tierTouched lists, per namespace, the cluster-scoped policies whose
+	// subject selects a pod or workload of it.
+	tierTouched map[string][]int
 }
 
 // namespaceIndex holds a namespace's pods, and the pod templates of its
@@ -240,6 +251,8 @@ func analyze(inv *inventory.Inventory) *Analysis {
 	sort.Strings(a.Namespaces)
 	a.linkPods()
 	a.linkWorkloads()
+	a.ClusterPolicies = clusterPolicies(inv)
+	a.selectClusterPolicies()
 	return a
 }
 

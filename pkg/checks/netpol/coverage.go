@@ -29,12 +29,16 @@ type Coverage struct {
 // or Pending (or, in manifests, have no status) on the pod network; Pods counts
 // such pods, whoever runs them. hostNetwork and finished workloads are counted apart.
 type NamespaceCoverage struct {
-	Namespace       string `json:"namespace"`
-	Policies        int    `json:"policies"`
-	Workloads       int    `json:"workloads"`
-	Pods            int    `json:"pods"`
-	IngressIsolated int    `json:"ingressIsolated"`
-	EgressIsolated  int    `json:"egressIsolated"`
+	Namespace string `json:"namespace"`
+	Policies  int    `json:"policies"`
+	// ClusterPolicies counts the cluster-scoped policies (ClusterNetworkPolicy,
+	// AdminNetworkPolicy, BaselineAdminNetworkPolicy) whose subject selects
+	// pods of the namespace; isolation and default deny count them too.
+	ClusterPolicies int `json:"clusterPolicies,omitempty"`
+	Workloads       int `json:"workloads"`
+	Pods            int `json:"pods"`
+	IngressIsolated int `json:"ingressIsolated"`
+	EgressIsolated  int `json:"egressIsolated"`
 	// IngressPercent and EgressPercent are isolated workloads per 100 workloads, one decimal; 0 without workloads.
 	IngressPercent     float64 `json:"ingressPercent"`
 	EgressPercent      float64 `json:"egressPercent"`
@@ -63,7 +67,7 @@ type CoverageTotal struct {
 
 // CoverageNeeds are the kinds Coverage reads.
 func CoverageNeeds() []inventory.Kind {
-	return append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies}, WorkloadKinds()...)
+	return append(append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies}, WorkloadKinds()...), TierKinds()...)
 }
 
 // ComputeCoverage summarises workload isolation per namespace and for the cluster.
@@ -74,7 +78,7 @@ func ComputeCoverage(inv *inventory.Inventory) *Coverage {
 	for _, ns := range a.Namespaces {
 		s := a.namespaceState(ns)
 		nc := NamespaceCoverage{
-			Namespace: ns, Policies: len(a.NamespacePolicies(ns)),
+			Namespace: ns, Policies: len(a.NamespacePolicies(ns)), ClusterPolicies: len(a.namespaceClusterPolicies(ns)),
 			Workloads: s.judged, Pods: s.pods, IngressIsolated: s.isolatedIngress, EgressIsolated: s.isolatedEgress,
 			IngressPercent: percent(s.isolatedIngress, s.judged), EgressPercent: percent(s.isolatedEgress, s.judged),
 			DefaultDenyIngress: len(s.denyIngress) > 0, DefaultDenyEgress: len(s.denyEgress) > 0,
@@ -144,12 +148,12 @@ func (a *Analysis) namespaceState(ns string) namespaceState {
 		}
 		s.judged++
 		s.onlyPods = s.onlyPods && !w.Controlled()
-		if w.Isolated(networkingv1.PolicyTypeIngress) {
+		if a.IsolatedBy(&w.Isolation, networkingv1.PolicyTypeIngress) {
 			s.isolatedIngress++
 		} else {
 			s.notIsolatedIngress = append(s.notIsolatedIngress, i)
 		}
-		if w.Isolated(networkingv1.PolicyTypeEgress) {
+		if a.IsolatedBy(&w.Isolation, networkingv1.PolicyTypeEgress) {
 			s.isolatedEgress++
 		} else {
 			s.notIsolatedEgress = append(s.notIsolatedEgress, i)
@@ -161,10 +165,10 @@ func (a *Analysis) namespaceState(ns string) namespaceState {
 			continue
 		}
 		s.pods++
-		if !p.Isolated(networkingv1.PolicyTypeIngress) {
+		if !a.IsolatedBy(&p.Isolation, networkingv1.PolicyTypeIngress) {
 			s.openPodsIngress = append(s.openPodsIngress, i)
 		}
-		if !p.Isolated(networkingv1.PolicyTypeEgress) {
+		if !a.IsolatedBy(&p.Isolation, networkingv1.PolicyTypeEgress) {
 			s.openPodsEgress = append(s.openPodsEgress, i)
 		}
 	}
@@ -199,10 +203,22 @@ func (a *Analysis) defaultDeny(ns string, dir networkingv1.PolicyType) (deny []s
 			deny = append(deny, p.Ref())
 		}
 	}
+	if len(a.ClusterPolicies) == 0 {
+		if len(allowAll) > 0 {
+			return nil, allowAll
+		}
+		return deny, nil
+	}
+	// The Admin tier decides before any NetworkPolicy, even one that admits
+	// everyone; the Baseline tier only where no NetworkPolicy decides.
+	admin, baseline := a.tierDefaultDeny(ns, dir)
 	if len(allowAll) > 0 {
+		if len(admin) > 0 {
+			return admin, nil
+		}
 		return nil, allowAll
 	}
-	return deny, nil
+	return append(append(deny, admin...), baseline...), nil
 }
 
 // openToAll reports whether a rule admits every peer on every port.

@@ -26,6 +26,9 @@ type Peer struct {
 	IPs []netip.Addr
 	// Ports are the pod's container ports, for resolving named ports.
 	Ports []corev1.ContainerPort
+	// HostNetwork is set for a pod on the node's network: the cluster-scoped
+	// tiers never match it as a namespaces or pods peer.
+	HostNetwork bool
 }
 
 // IsPod reports whether the peer is a pod rather than an outside address.
@@ -33,7 +36,7 @@ func (p *Peer) IsPod() bool { return p.Namespace != "" }
 
 // PodPeer describes a pod as a peer; ns are its namespace's labels as namespaceSelector sees them.
 func PodPeer(pod *corev1.Pod, ns labels.Set) Peer {
-	p := Peer{Namespace: pod.Namespace, Labels: labels.Set(pod.Labels), NamespaceLabels: ns}
+	p := Peer{Namespace: pod.Namespace, Labels: labels.Set(pod.Labels), NamespaceLabels: ns, HostNetwork: pod.Spec.HostNetwork}
 	for _, ip := range pod.Status.PodIPs {
 		if a, err := netip.ParseAddr(ip.IP); err == nil {
 			p.IPs = append(p.IPs, a)

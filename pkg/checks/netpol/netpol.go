@@ -4,18 +4,68 @@
 // are open to everyone or have inert rules, and whether a given connection is
 // allowed. It also summarises coverage per namespace and proposes default-deny
 // remedies. Everything here is a pure function of the inventory.
+//
+// # Semantics
+//
+// NetworkPolicy (networking.k8s.io/v1), as the API server defaults it
+// (kubernetes pkg/apis/networking/v1/defaults.go) and the website's
+// network-policies.md describes it: a pod is isolated in a direction iff a
+// policy of its namespace selects it and lists the direction (empty
+// policyTypes is Ingress, plus Egress with egress rules); what is allowed is
+// the union of the rules; a connection needs the source's egress and the
+// destination's ingress. See match.go for peers and ports.
+//
+// The cluster-scoped tiers of sigs.k8s.io/network-policy-api (source:
+// apis/v1alpha2/clusternetworkpolicy_types.go of v0.2/v0.3, and apis/v1alpha1
+// for AdminNetworkPolicy and BaselineAdminNetworkPolicy of v0.1.x) are read in
+// one model (tiers.go, tierreach.go). Each direction is decided in order:
+//
+//   - Admin tier (ClusterNetworkPolicy tier Admin, AdminNetworkPolicy), by
+//     priority 0-1000, lower first, sharing one priority space; each policy's
+//     rules in order, the first matching rule deciding: Accept (v1alpha1
+//     Allow) and Deny are final, Pass skips the rest of the tier;
+//   - NetworkPolicy v1: a pod some NetworkPolicy isolates in the direction is
+//     decided by them exactly as without the tiers;
+//   - Baseline tier (ClusterNetworkPolicy tier Baseline by priority, then the
+//     singleton BaselineAdminNetworkPolicy "default", whose order against
+//     ClusterNetworkPolicy the API does not define): only for pods no
+//     NetworkPolicy isolates in that direction;
+//   - otherwise allowed.
+//
+// Directions are independent: an egress Accept still needs the destination's
+// ingress. Subjects select pods by namespaces, or by namespaceSelector AND
+// podSelector; peers are namespaces, pods, and for egress networks (CIDRs,
+// matched against pod addresses when known; a /0 covers all pod traffic);
+// protocols/ports are TCP, UDP or SCTP with a port, a range, or none (every
+// port), or a destination named port resolved among the destination pod's
+// container ports. Host-network pods are never a subject nor a namespaces or
+// pods peer. Peers the tool does not model (the experimental nodes and
+// domainNames, or an entry with no known field) fail closed as the API
+// prescribes: an Accept rule matches nothing through them, a Deny or Pass
+// rule denies all; every answer about the pods such a policy selects says so.
+// Policies of one tier and equal priority that match a connection with
+// different actions leave it undefined (the API: "the implementation can
+// apply any of the matching policies"): the verdict is unknown, never
+// allowed or denied. A pod is isolated in a direction when a NetworkPolicy
+// isolates it, or a cluster-scoped policy selecting it has a Deny rule there
+// (a Baseline one only if no NetworkPolicy isolates it); a namespace is
+// default-deny also when a cluster-scoped policy covering all its pods denies
+// every pod on every port, and "has no NetworkPolicy" only when nothing of
+// any tier isolates its pods.
 package netpol
 
 import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 )
 
 // Check IDs.
@@ -60,7 +110,14 @@ func systemNamespace(inv *inventory.Inventory, ns string) bool {
 
 // workloadNeeds are the kinds of the checks that count workloads, plus extra.
 func workloadNeeds(extra ...inventory.Kind) []inventory.Kind {
-	return append(append(extra, inventory.Pods, inventory.NetworkPolicies), WorkloadKinds()...)
+	return append(append(append(extra, inventory.Pods, inventory.NetworkPolicies), WorkloadKinds()...), TierKinds()...)
+}
+
+// TierKinds are the cluster-scoped network policy kinds every isolation
+// verdict reads. They are optional (inventory.Kind.Optional): a cluster
+// without their CRDs, or manifests without them, have none.
+func TierKinds() []inventory.Kind {
+	return []inventory.Kind{inventory.ClusterNetworkPolicies, inventory.AdminNetworkPolicies, inventory.BaselineAdminNetworkPolicies}
 }
 
 // Checks returns the netpol checks.
@@ -175,7 +232,7 @@ func namespaceWithoutPolicy(inv *inventory.Inventory) []finding.Finding {
 	a := Analyze(inv)
 	var out []finding.Finding
 	for _, ns := range a.Namespaces {
-		if systemNamespace(inv, ns) || len(a.NamespacePolicies(ns)) > 0 {
+		if systemNamespace(inv, ns) || a.governed(ns) {
 			continue
 		}
 		s := a.namespaceState(ns)
@@ -206,7 +263,7 @@ func noDefaultDeny(inv *inventory.Inventory, dir networkingv1.PolicyType) []find
 	word := strings.ToLower(string(dir))
 	var out []finding.Finding
 	for _, ns := range a.Namespaces {
-		if systemNamespace(inv, ns) || len(a.NamespacePolicies(ns)) == 0 {
+		if systemNamespace(inv, ns) || !a.governed(ns) {
 			continue
 		}
 		s := a.namespaceState(ns)
@@ -224,6 +281,9 @@ func noDefaultDeny(inv *inventory.Inventory, dir networkingv1.PolicyType) []find
 		}
 		if len(allowAll) > 0 {
 			evidence["allowAll"] = a.policyRefs(allowAll)
+		}
+		if cps := a.namespaceClusterPolicies(ns); len(cps) > 0 {
+			evidence["clusterPolicies"] = a.clusterPolicyRefs(cps)
 		}
 		// As for a namespace without policy: nothing is exposed yet, only pods to come.
 		sev := finding.Severity(0)
@@ -272,7 +332,7 @@ func podsNotIsolated(inv *inventory.Inventory, dir networkingv1.PolicyType) []fi
 	word := strings.ToLower(string(dir))
 	var out []finding.Finding
 	for _, ns := range a.Namespaces {
-		if len(a.NamespacePolicies(ns)) == 0 {
+		if !a.governed(ns) {
 			continue
 		}
 		s := a.namespaceState(ns)
@@ -511,14 +571,35 @@ func egressWithoutDNS(inv *inventory.Inventory) []finding.Finding {
 		}
 		return len(egress) > 0
 	}
+	// Where a cluster-scoped policy selects the pods for egress, every tier
+	// decides whether they reach a DNS target on UDP 53.
+	tieredWithoutDNS := func(iso *Isolation, name string) bool {
+		if !a.IsolatedBy(iso, networkingv1.PolicyTypeEgress) {
+			return false
+		}
+		self := &endpointRef{name: name, iso: &PodIsolation{Isolation: *iso}}
+		for ti := range targets {
+			t := &endpointRef{name: "kube-system DNS", peer: targets[ti]}
+			if sd := a.tierSide(networkingv1.PolicyTypeEgress, self, t, &t.peer, corev1.ProtocolUDP, 53); sd.Allowed {
+				return false
+			}
+		}
+		return true
+	}
+	without := func(iso *Isolation, name string) bool {
+		if len(iso.TierEgress) > 0 {
+			return tieredWithoutDNS(iso, name)
+		}
+		return withoutDNS(iso.Egress)
+	}
 	var out []finding.Finding
 	for _, ns := range a.Namespaces {
 		var workloads []int
-		policies := map[string]bool{}
+		policies, tierPolicies := map[string]bool{}, map[string]bool{}
 		onlyPods := true
 		for _, i := range a.NamespaceWorkloads(ns) {
 			w := &a.Workloads[i]
-			if w.Bucket != Judged || !withoutDNS(w.Egress) {
+			if w.Bucket != Judged || !without(&w.Isolation, w.Ref()) {
 				continue
 			}
 			workloads = append(workloads, i)
@@ -526,13 +607,18 @@ func egressWithoutDNS(inv *inventory.Inventory) []finding.Finding {
 			for _, pi := range w.Egress {
 				policies[a.Policies[pi].Name] = true
 			}
+			for _, ci := range w.TierEgress {
+				if a.ClusterPolicies[ci].canDeny(networkingv1.PolicyTypeEgress) {
+					tierPolicies[a.ClusterPolicies[ci].Ref()] = true
+				}
+			}
 		}
 		if len(workloads) == 0 {
 			continue
 		}
 		pods := []string{}
 		for _, i := range a.NamespacePods(ns) {
-			if p := &a.Pods[i]; p.Bucket == Judged && withoutDNS(p.Egress) {
+			if p := &a.Pods[i]; p.Bucket == Judged && without(&p.Isolation, p.Ref()) {
 				pods = append(pods, p.Pod.Name)
 			}
 		}
@@ -544,11 +630,30 @@ func egressWithoutDNS(inv *inventory.Inventory) []finding.Finding {
 			Message: fmt.Sprintf("%s in namespace %s isolated for egress without a DNS allow: %s",
 				count(len(workloads), noun), ns, shortList(a.workloadNames(workloads, onlyPods))),
 			Resource:    namespaceResource(ns),
-			Evidence:    map[string]any{"workloads": a.workloadRefs(workloads), "pods": pods, "policies": keys(policies)},
-			Remediation: a.dnsRemedy(ns, keys(policies)),
+			Evidence:    dnsEvidence(a.workloadRefs(workloads), pods, keys(policies), keys(tierPolicies)),
+			Remediation: a.dnsRemedyOrNone(ns, keys(policies)),
 		})
 	}
 	return out
+}
+
+// dnsRemedyOrNone is dnsRemedy, or nil where only cluster-scoped policies
+// deny the egress: a NetworkPolicy cannot undo an Admin-tier deny.
+func (a *Analysis) dnsRemedyOrNone(ns string, policies []string) *remedy.Remediation {
+	if r := a.dnsRemedy(ns, policies); len(r.Changes) > 0 {
+		return r
+	}
+	return nil
+}
+
+// dnsEvidence is the evidence of egress-without-dns; clusterPolicies only
+// where a cluster-scoped policy takes part.
+func dnsEvidence(workloads, pods, policies, tierPolicies []string) map[string]any {
+	e := map[string]any{"workloads": workloads, "pods": pods, "policies": policies}
+	if len(tierPolicies) > 0 {
+		e["clusterPolicies"] = tierPolicies
+	}
+	return e
 }
 
 func cniUnknown(inv *inventory.Inventory) []finding.Finding {

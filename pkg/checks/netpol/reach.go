@@ -150,6 +150,13 @@ type Side struct {
 	// Allowing are the rules that admit the connection, "namespace/name ingress[0]".
 	Allowing []string `json:"allowing,omitempty"`
 	Reason   string   `json:"reason"`
+	// Unknown is set when the verdict cannot be known (equal-priority
+	// cluster-scoped policies that disagree); Allowed is then false.
+	Unknown bool `json:"unknown,omitempty"`
+	// DecidedBy names the cluster-scoped policy and rule that decided, with
+	// its tier, or the tier that did ("NetworkPolicy", "default"); empty
+	// when no cluster-scoped policy selects the pod for the direction.
+	DecidedBy string `json:"decidedBy,omitempty"`
 }
 
 // Reach answers whether policy lets Source open a connection to Destination.
@@ -160,8 +167,12 @@ type Reach struct {
 	// Port is the port asked about, as number/protocol; empty when none was asked.
 	Port    string `json:"port,omitempty"`
 	Allowed bool   `json:"allowed"`
+	// Unknown is set when neither side denies and one side's verdict is unknown.
+	Unknown bool `json:"unknown,omitempty"`
 	// AllowedPorts, when no port was asked, lists the ports both sides allow.
 	AllowedPorts []string `json:"allowedPorts,omitempty"`
+	// UnknownPorts, when no port was asked, lists the ports whose verdict is unknown.
+	UnknownPorts []string `json:"unknownPorts,omitempty"`
 	Egress       Side     `json:"egress"`
 	Ingress      Side     `json:"ingress"`
 	// Notes say what limits the answer: hostNetwork pods, no enforcing CNI recognised.
@@ -275,6 +286,13 @@ func (a *Analysis) workloadRef(inv *inventory.Inventory, e Endpoint) (endpointRe
 				iso.Egress = append(iso.Egress, pi)
 			}
 		}
+		if !pod.Spec.HostNetwork {
+			for ci := range a.ClusterPolicies {
+				if cp := &a.ClusterPolicies[ci]; cp.evaluated() && cp.subject.selects(a.NamespaceLabels(e.Namespace), c.labels) {
+					iso.link(ci, cp)
+				}
+			}
+		}
 		return endpointRef{name: e.String(), peer: PodPeer(pod, a.NamespaceLabels(e.Namespace)), iso: iso}, nil
 	}
 	return endpointRef{}, fmt.Errorf("%s %s/%s not found", strings.ToLower(e.Kind), e.Namespace, e.Workload)
@@ -299,16 +317,22 @@ func (a *Analysis) reach(s, d *endpointRef, q *PortQuery) (Reach, error) {
 		}
 		r.Port = fmt.Sprintf("%d/%s", number, q.Protocol)
 	}
-	var egressPorts, ingressPorts PortSet
-	r.Egress, egressPorts = a.side(networkingv1.PolicyTypeEgress, s, d, &d.peer, q, number)
-	r.Ingress, ingressPorts = a.side(networkingv1.PolicyTypeIngress, d, s, &d.peer, q, number)
+	var egressPorts, ingressPorts, egressUnknown, ingressUnknown PortSet
+	r.Egress, egressPorts, egressUnknown = a.decide(networkingv1.PolicyTypeEgress, s, d, &d.peer, q, number)
+	r.Ingress, ingressPorts, ingressUnknown = a.decide(networkingv1.PolicyTypeIngress, d, s, &d.peer, q, number)
 	if q != nil {
 		r.Allowed = r.Egress.Allowed && r.Ingress.Allowed
+		r.Unknown = (r.Egress.Unknown || r.Ingress.Unknown) && (r.Egress.Allowed || r.Egress.Unknown) && (r.Ingress.Allowed || r.Ingress.Unknown)
 	} else {
 		both := egressPorts.Intersect(ingressPorts)
 		r.Allowed = !both.Empty()
 		r.AllowedPorts = both.Strings()
+		// Unknown where one side is unknown and the other allows or is unknown.
+		unknown := egressUnknown.Intersect(ingressPorts.Union(ingressUnknown)).Union(ingressUnknown.Intersect(egressPorts))
+		r.UnknownPorts = unknown.Strings()
+		r.Unknown = !r.Allowed && !unknown.Empty()
 	}
+	r.Notes = append(r.Notes, a.tierNotes(s, d, &r)...)
 	for _, e := range []*endpointRef{s, d} {
 		if e.iso == nil {
 			continue
