@@ -36,6 +36,7 @@ type AuditOptions struct {
 	Severity      string
 	FailOn        string
 	Color         string
+	ListAll       bool
 	ServerVersion string
 	IncludeSystem bool
 	// AllowSkipped lets --fail-on pass when checks were skipped.
@@ -308,7 +309,7 @@ func (o *AuditOptions) UseColor() bool {
 // Printer returns the printer for -o.
 func (o *AuditOptions) Printer(domains []string) (output.Printer, error) {
 	groupBySubject := len(domains) == 1 && domains[0] == "rbac"
-	return output.New(o.Output, output.Options{Color: o.UseColor(), GroupBySubject: groupBySubject}, o.extraPrinters())
+	return output.New(o.Output, output.Options{Color: o.UseColor(), GroupBySubject: groupBySubject, All: o.ListAll}, o.extraPrinters())
 }
 
 // RunAudit is the audit commands' Run: report, print, and map --fail-on to exit status 2.

@@ -78,6 +78,7 @@ func (o *AuditOptions) addAuditFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.FailOn, "fail-on", "", "Exit with status 2 when any finding is at or above this level, and with status 3 when none is but a selected check was skipped")
 	fs.BoolVar(&o.AllowSkipped, "allow-skipped", false, "With --fail-on, pass even when checks were skipped (forbidden, not served, or absent from -f input)")
 	fs.StringVar(&o.ServerVersion, "server-version", "", "With -f, the Kubernetes version to judge manifests at (e.g. v1.37); default the newest known")
+	fs.BoolVar(&o.ListAll, "all", false, "In the table, list every finding: by default a check with more than 10 findings shows 5 and how many more (-o wide and -o json list each)")
 	fs.BoolVar(&o.IncludeSystem, "include-system", false, "Also report built-in system: roles, bindings and namespaces left at their defaults")
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", completeSeverities)
 	o.addFleetFlags(cmd)

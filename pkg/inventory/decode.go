@@ -54,11 +54,18 @@ type job struct {
 	done chan struct{}
 }
 
+// shareParts is turned off by the test that shows sharing changes no value.
+var shareParts = true
+
 // readSources reads every source: one goroutine splits documents and List
 // items, every core decodes them, and this goroutine stores them in order. At
 // most a few hundred objects are between reading and storing at any time.
 func (inv *Inventory) readSources(sources []inputSource) error {
 	workers := runtime.GOMAXPROCS(0)
+	var sharer *Sharer
+	if shareParts {
+		sharer = &Sharer{}
+	}
 	work := make(chan *job, 4*workers)
 	ordered := make(chan *job, 256)
 	stop := make(chan struct{})
@@ -90,7 +97,7 @@ func (inv *Inventory) readSources(sources []inputSource) error {
 		go func() {
 			defer wg.Done()
 			for j := range work {
-				j.out, j.err = decodeDoc(j.raw)
+				j.out, j.err = decodeDoc(j.raw, sharer)
 				j.raw.data = nil
 				close(j.done)
 			}
@@ -140,7 +147,7 @@ type typeHeader struct {
 }
 
 // decodeDoc decodes one document or List item; it touches no shared state.
-func decodeDoc(d rawDoc) ([]decoded, error) {
+func decodeDoc(d rawDoc, sh *Sharer) ([]decoded, error) {
 	js := d.data
 	if !d.isJSON {
 		var err error
@@ -149,11 +156,11 @@ func decodeDoc(d rawDoc) ([]decoded, error) {
 		}
 	}
 	var out []decoded
-	err := decodeJSON(js, d.hadItems, &out)
+	err := decodeJSON(js, d.hadItems, &out, sh)
 	return out, err
 }
 
-func decodeJSON(js []byte, hadItems bool, out *[]decoded) error {
+func decodeJSON(js []byte, hadItems bool, out *[]decoded, sh *Sharer) error {
 	var h typeHeader
 	if err := json.Unmarshal(js, &h); err != nil {
 		return err
@@ -173,7 +180,7 @@ func decodeJSON(js []byte, hadItems bool, out *[]decoded) error {
 	}
 	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
 		for _, it := range h.Items {
-			if err := decodeJSON(it, false, out); err != nil {
+			if err := decodeJSON(it, false, out, sh); err != nil {
 				return err
 			}
 		}
@@ -186,7 +193,7 @@ func decodeJSON(js []byte, hadItems bool, out *[]decoded) error {
 	if err != nil {
 		return fmt.Errorf("apiVersion %q: %w", h.APIVersion, err)
 	}
-	d, err := decodeObject(gv.WithKind(h.Kind), js)
+	d, err := decodeObject(gv.WithKind(h.Kind), js, sh)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", h.APIVersion, h.Kind, err)
 	}
@@ -195,14 +202,17 @@ func decodeJSON(js []byte, hadItems bool, out *[]decoded) error {
 }
 
 // typed decodes an object of a modelled kind and trims what no check reads.
-func typed[T any](kind string, list func(*Inventory) *[]T, meta func(*T) metav1.Object) func([]byte) (decoded, error) {
-	return func(js []byte) (decoded, error) {
+func typed[T any](kind string, list func(*Inventory) *[]T, meta func(*T) metav1.Object) func([]byte, *Sharer) (decoded, error) {
+	return func(js []byte, sh *Sharer) (decoded, error) {
 		var obj T
 		// Unknown fields (from newer servers) are ignored; malformed values are an error.
 		if err := json.Unmarshal(js, &obj); err != nil {
 			return decoded{}, err
 		}
 		Trim(&obj)
+		if p, ok := any(&obj).(*corev1.Pod); ok {
+			sh.Pod(p)
+		}
 		m := meta(&obj)
 		key := Key{Kind: kind, Namespace: m.GetNamespace(), Name: m.GetName()}
 		return decoded{store: func(inv *Inventory) Key {
@@ -226,7 +236,7 @@ func put[T any](inv *Inventory, list *[]T, key Key, obj T) {
 }
 
 // decoders are the modelled kinds, by group, version and Kind.
-var decoders = map[schema.GroupVersionKind]func([]byte) (decoded, error){
+var decoders = map[schema.GroupVersionKind]func([]byte, *Sharer) (decoded, error){
 	corev1.SchemeGroupVersion.WithKind("Namespace"): typed("Namespace", func(i *Inventory) *[]corev1.Namespace { return &i.Namespaces }, func(o *corev1.Namespace) metav1.Object { return o }),
 	corev1.SchemeGroupVersion.WithKind("Pod"):       typed("Pod", func(i *Inventory) *[]corev1.Pod { return &i.Pods }, func(o *corev1.Pod) metav1.Object { return o }),
 	corev1.SchemeGroupVersion.WithKind("ServiceAccount"): typed("ServiceAccount", func(i *Inventory) *[]corev1.ServiceAccount { return &i.ServiceAccounts },
@@ -268,7 +278,7 @@ var decoders = map[schema.GroupVersionKind]func([]byte) (decoded, error){
 }
 
 // decodeSecret keeps the metadata only, as the live loader does: Secret data never enters the inventory.
-func decodeSecret(js []byte) (decoded, error) {
+func decodeSecret(js []byte, _ *Sharer) (decoded, error) {
 	var pm metav1.PartialObjectMetadata
 	if err := json.Unmarshal(js, &pm); err != nil {
 		return decoded{}, err
@@ -283,7 +293,7 @@ func decodeSecret(js []byte) (decoded, error) {
 }
 
 // decodeObject decodes one object of a kind the checks read; other kinds are counted.
-func decodeObject(gvk schema.GroupVersionKind, js []byte) (decoded, error) {
+func decodeObject(gvk schema.GroupVersionKind, js []byte, sh *Sharer) (decoded, error) {
 	if k, ok := customKind(gvk.Group, gvk.Kind); ok {
 		// Custom resources of any version are kept as read, like the live loader does.
 		var u unstructured.Unstructured
@@ -323,7 +333,7 @@ func decodeObject(gvk schema.GroupVersionKind, js []byte) (decoded, error) {
 		}}, nil
 	}
 	if dec, ok := decoders[gvk]; ok {
-		return dec(js)
+		return dec(js, sh)
 	}
 	// A custom workload is judged like a Deployment; anything else is counted.
 	return decodeUnmodelled(gvk, js)

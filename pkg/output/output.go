@@ -42,6 +42,8 @@ type Options struct {
 	Color bool
 	// GroupBySubject groups the table by RBAC subject instead of by severity.
 	GroupBySubject bool
+	// All lists every finding in the table, however many one check has.
+	All bool
 }
 
 // New returns the printer for an -o value. sarif and patch are provided by the
@@ -49,7 +51,7 @@ type Options struct {
 func New(format string, opts Options, extra map[string]Printer) (Printer, error) {
 	switch format {
 	case "", "table":
-		return &Table{Color: opts.Color, GroupBySubject: opts.GroupBySubject}, nil
+		return &Table{Color: opts.Color, GroupBySubject: opts.GroupBySubject, All: opts.All}, nil
 	case "wide":
 		return &Table{Color: opts.Color, Wide: true, GroupBySubject: opts.GroupBySubject}, nil
 	case "json":

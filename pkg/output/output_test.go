@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"flag"
 	"os"
 	"path/filepath"
@@ -162,6 +163,41 @@ func TestStreamedDocumentsEqualWholeEncoding(t *testing.T) {
 		}
 		if !reflect.DeepEqual(a, b) {
 			t.Errorf("%s: streamed yaml differs:\n%s\n--- want\n%s", name, got.String(), whole)
+		}
+	}
+}
+
+// On a big cluster a check with many findings shows its first few and a count.
+func TestTableSummarisesChecksWithManyFindings(t *testing.T) {
+	r := &finding.Report{}
+	for i := range 12 {
+		r.Items = append(r.Items, finding.Finding{Check: "psa/run-as-root", Severity: finding.Medium, Message: "runs as root",
+			Resource: finding.Resource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "team", Name: fmt.Sprintf("app-%02d", i)}})
+	}
+	r.Items = append(r.Items, finding.Finding{Check: "psa/seccomp", Severity: finding.Medium, Message: "no seccomp",
+		Resource: finding.Resource{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "team", Name: "app-00"}})
+	var short, all, wide bytes.Buffer
+	if err := (&Table{}).Print(r, &short); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&Table{All: true}).Print(r, &all); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&Table{Wide: true}).Print(r, &wide); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(short.String(), "runs as root"); got != 5 {
+		t.Errorf("summary shows %d rows of the check, want 5:\n%s", got, short.String())
+	}
+	if !strings.Contains(short.String(), "(7 more)") || !strings.Contains(short.String(), "12 findings of this check in all") || !strings.Contains(short.String(), "MEDIUM (13)") {
+		t.Errorf("no count of the rest:\n%s", short.String())
+	}
+	if !strings.Contains(short.String(), "no seccomp") {
+		t.Errorf("a check with few findings lost its row:\n%s", short.String())
+	}
+	for name, b := range map[string]string{"--all": all.String(), "-o wide": wide.String()} {
+		if got := strings.Count(b, "runs as root"); got != 12 || strings.Contains(b, "more)") {
+			t.Errorf("%s shows %d rows, want every one:\n%s", name, got, b)
 		}
 	}
 }

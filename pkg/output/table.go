@@ -26,7 +26,18 @@ type Table struct {
 	Color          bool
 	Wide           bool
 	GroupBySubject bool
+	// All lists every finding; otherwise a check with more than
+	// maxRowsPerCheck findings shows its first few and how many more.
+	All bool
 }
+
+// A check with more findings than maxRowsPerCheck shows summaryRows of them
+// and a count, so the table of a big cluster stays a page per check rather
+// than thousands of lines; -o wide, --all and -o json list each.
+const (
+	maxRowsPerCheck = 10
+	summaryRows     = 5
+)
 
 func (t *Table) paint(attrs ...color.Attribute) func(string) string {
 	c := color.New(attrs...)
@@ -224,17 +235,35 @@ func (t *Table) row(f finding.Finding) []string {
 }
 
 func (t *Table) bySeverity(items []finding.Finding, w io.Writer) {
+	perCheck := map[string]int{}
+	for _, f := range items {
+		perCheck[f.Check+"\x00"+f.Severity.String()]++
+	}
 	for _, sev := range finding.Severities() {
 		var rows [][]string
+		n, shown := 0, map[string]int{}
 		for _, f := range items {
-			if f.Severity == sev {
+			if f.Severity != sev {
+				continue
+			}
+			n++
+			key := f.Check + "\x00" + sev.String()
+			total := perCheck[key]
+			if t.All || t.Wide || total <= maxRowsPerCheck {
 				rows = append(rows, t.row(f))
+				continue
+			}
+			switch shown[key]++; {
+			case shown[key] <= summaryRows:
+				rows = append(rows, t.row(f))
+			case shown[key] == summaryRows+1:
+				rows = append(rows, []string{f.Check, fmt.Sprintf("(%d more)", total-summaryRows), fmt.Sprintf("%d findings of this check in all; --all or -o wide lists each", total)})
 			}
 		}
-		if len(rows) == 0 {
+		if n == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n%s\n", t.severityColor(sev)(fmt.Sprintf("%s (%d)", strings.ToUpper(sev.String()), len(rows))))
+		fmt.Fprintf(w, "\n%s\n", t.severityColor(sev)(fmt.Sprintf("%s (%d)", strings.ToUpper(sev.String()), n)))
 		t.columns(w, t.headers(), rows, nil)
 	}
 }

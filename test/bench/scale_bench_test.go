@@ -12,9 +12,12 @@ import (
 )
 
 // synthDir writes the synthetic cluster of HARDEN_BENCH_SIZE (S unless set)
-// once per benchmark into a temporary directory.
+// once per benchmark into a temporary directory, or returns HARDEN_BENCH_DIR.
 func synthDir(b *testing.B) string {
 	b.Helper()
+	if dir := os.Getenv("HARDEN_BENCH_DIR"); dir != "" {
+		return dir // written before by test/bench/scale.sh or cmd/synth
+	}
 	name := os.Getenv("HARDEN_BENCH_SIZE")
 	if name == "" {
 		name = "S"
