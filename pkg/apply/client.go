@@ -133,10 +133,7 @@ func (c *Client) send(ctx context.Context, ch remedy.Change, live *unstructured.
 	if err != nil {
 		return Response{}, err
 	}
-	var dr []string
-	if dryRun {
-		dr = []string{metav1.DryRunAll}
-	}
+	dr := dryRunAll(dryRun)
 	warnings := &warningList{}
 	ctx = context.WithValue(ctx, warningsKey{}, warnings)
 	var resp Response
@@ -178,29 +175,37 @@ func (c *Client) send(ctx context.Context, ch remedy.Change, live *unstructured.
 	return resp, nil
 }
 
-// create and update are what undo needs besides delete.
-func (c *Client) create(ctx context.Context, obj *unstructured.Unstructured, t remedy.Target) (*unstructured.Unstructured, error) {
+// create and update are what undo needs besides delete; dryRun sends them
+// with dryRun=All.
+func (c *Client) create(ctx context.Context, obj *unstructured.Unstructured, t remedy.Target, dryRun bool) (*unstructured.Unstructured, error) {
 	ri, err := c.resource(t)
 	if err != nil {
 		return nil, err
 	}
-	out, err := ri.Create(ctx, obj, metav1.CreateOptions{FieldManager: remedy.FieldManager})
+	out, err := ri.Create(ctx, obj, metav1.CreateOptions{FieldManager: remedy.FieldManager, DryRun: dryRunAll(dryRun)})
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", t, err)
 	}
 	return out, nil
 }
 
-func (c *Client) update(ctx context.Context, obj *unstructured.Unstructured, t remedy.Target) (*unstructured.Unstructured, error) {
+func (c *Client) update(ctx context.Context, obj *unstructured.Unstructured, t remedy.Target, dryRun bool) (*unstructured.Unstructured, error) {
 	ri, err := c.resource(t)
 	if err != nil {
 		return nil, err
 	}
-	out, err := ri.Update(ctx, obj, metav1.UpdateOptions{FieldManager: remedy.FieldManager})
+	out, err := ri.Update(ctx, obj, metav1.UpdateOptions{FieldManager: remedy.FieldManager, DryRun: dryRunAll(dryRun)})
 	if err != nil {
 		return nil, fmt.Errorf("update %s: %w", t, err)
 	}
 	return out, nil
+}
+
+func dryRunAll(on bool) []string {
+	if on {
+		return []string{metav1.DryRunAll}
+	}
+	return nil
 }
 
 // IsConflict reports whether err says the object changed since it was read.

@@ -29,6 +29,10 @@ const (
 	Applied State = "applied"
 	// Failed records that the server refused the change; the object was left alone.
 	Failed State = "failed"
+	// Unknown records that no answer came (timeout, connection lost,
+	// abandoned on Ctrl-C): the server may have made the change. The session's
+	// end and undo reconcile it against the live object.
+	Unknown State = "unknown"
 	// Undone records that undo restored the old object.
 	Undone State = "undone"
 )
@@ -51,6 +55,9 @@ type Entry struct {
 	// restored one (Undone); nil when the object is gone.
 	New   *unstructured.Unstructured `json:"new,omitempty"`
 	Error string                     `json:"error,omitempty"`
+	// Reconciled says how an unknown outcome was settled afterwards: from
+	// the live object, by the session's end or by undo.
+	Reconciled string `json:"reconciled,omitempty"`
 }
 
 // DefaultJournalDir is where journals go: harden/ in the user's kube config
@@ -171,22 +178,47 @@ func (j *Journal) Begin(check string, ch remedy.Change, old, proposed *unstructu
 }
 
 // Finish records the outcome of a begun change: Applied with the stored
-// object, or Failed with the error.
-func (j *Journal) Finish(seq int, stored *unstructured.Unstructured, failure error) error {
+// object, Failed with the server's error, or Unknown (StateOf the error)
+// with the proposed object kept as New, so that reconciling can compare the
+// live object with it.
+func (j *Journal) Finish(seq int, stored *unstructured.Unstructured, failure error) (State, error) {
 	e, ok := j.begun[seq]
 	if !ok {
-		return fmt.Errorf("journal: change %d was not begun", seq)
+		return "", fmt.Errorf("journal: change %d was not begun", seq)
 	}
-	e.State, e.New, e.Error = Applied, compact(stored), ""
-	if failure != nil {
-		e.State, e.New, e.Error = Failed, nil, failure.Error()
+	state := StateOf(failure)
+	switch state {
+	case Applied:
+		e.New, e.Error = compact(stored), ""
+	case Failed:
+		e.New, e.Error = nil, failure.Error()
+	case Unknown:
+		e.Error = failure.Error()
 	}
+	e.State = state
+	j.begun[seq] = e
+	return state, j.write(e)
+}
+
+// Settle records what the live object says of a change whose outcome was
+// unknown: Applied (it is as proposed), Failed (as before), or Unknown still
+// (neither). how is said in the entry's Reconciled.
+func (j *Journal) Settle(e Entry, v Verdict, live *unstructured.Unstructured, how string) error {
+	switch v {
+	case Made:
+		e.State, e.New = Applied, compact(live)
+	case NotMade:
+		e.State, e.New = Failed, nil
+	default:
+		e.State = Unknown
+	}
+	e.Reconciled = how
 	return j.write(e)
 }
 
 // MarkUndone records that undo restored the old object of an entry.
 func (j *Journal) MarkUndone(e Entry, restored *unstructured.Unstructured) error {
-	e.State, e.New, e.Error = Undone, compact(restored), ""
+	e.State, e.New, e.Error, e.Reconciled = Undone, compact(restored), "", ""
 	return j.write(e)
 }
 

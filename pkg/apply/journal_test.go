@@ -35,17 +35,17 @@ func TestJournalLifecycle(t *testing.T) {
 	if want := filepath.Join(dir, "journal-20250601-120000.000.jsonl"); j.Path() != want {
 		t.Errorf("path %s, want %s", j.Path(), want)
 	}
-	if err := j.Finish(seq, obj["after"], nil); err != nil {
+	if _, err := j.Finish(seq, obj["after"], nil); err != nil {
 		t.Fatal(err)
 	}
 	seq2, err := j.Begin("netpol/namespace-without-policy", deny, nil, obj["policy"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := j.Finish(seq2, nil, errors.New("conflict")); err != nil {
+	if _, err := j.Finish(seq2, nil, errors.New("conflict")); err != nil {
 		t.Fatal(err)
 	}
-	if err := j.Finish(99, nil, nil); err == nil {
+	if _, err := j.Finish(99, nil, nil); err == nil {
 		t.Error("finishing a change never begun succeeded")
 	}
 	if err := j.Close(); err != nil {

@@ -1,63 +1,18 @@
 package apply
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
+	"time"
 
-	"github.com/fatih/color"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy/render"
 )
-
-// Item is one change to review, with the findings it fixes. Several findings
-// often share one change (every subject of one cluster-admin binding, every
-// pod of one namespace): it is shown and applied once.
-type Item struct {
-	Check    string
-	Severity finding.Severity
-	Title    string
-	// Why is the check's description: why the finding matters.
-	Why      string
-	Findings []finding.Finding
-	Change   remedy.Change
-}
-
-// Items turns findings into the changes to review, most severe first (the
-// order of the findings), one Item per distinct change. why returns a check's
-// description; it may be nil.
-func Items(findings []finding.Finding, why func(check string) string) []Item {
-	var out []Item
-	index := map[string]int{}
-	for _, f := range findings {
-		if f.Remediation == nil {
-			continue
-		}
-		for _, ch := range f.Remediation.Changes {
-			k := ch.Key()
-			if i, ok := index[k]; ok {
-				out[i].Findings = append(out[i].Findings, f)
-				continue
-			}
-			it := Item{Check: f.Check, Severity: f.Severity, Title: f.Title, Findings: []finding.Finding{f}, Change: ch}
-			if why != nil {
-				it.Why = why(f.Check)
-			}
-			index[k] = len(out)
-			out = append(out, it)
-		}
-	}
-	return out
-}
 
 // DryRunMode is --dry-run: none asks and writes, client and server only print the plan.
 type DryRunMode string
@@ -67,6 +22,19 @@ const (
 	DryRunClient DryRunMode = "client"
 	DryRunServer DryRunMode = "server"
 )
+
+// Planner keeps the plan current while the session changes the cluster.
+// pkg/audit implements it over the audit's inventory; nil leaves the items
+// as they were given and says nothing of an edited change's impact.
+type Planner interface {
+	// Applied records a change as the server stored it (nil: the object is
+	// gone) and re-runs the checks it can affect: it returns their IDs and
+	// what they find now.
+	Applied(target remedy.Target, stored *unstructured.Unstructured) (checks []string, found []finding.Finding, err error)
+	// Impact says what a change may break, judged on the object as the
+	// server would store it; false when no check judges its kind.
+	Impact(target remedy.Target, proposed *unstructured.Unstructured) (breaks []string, ok bool)
+}
 
 // Session walks the items, asks for each, and applies what gets a yes.
 type Session struct {
@@ -83,26 +51,60 @@ type Session struct {
 	DryRun       DryRunMode
 	// Edit opens an editor on content and returns what was saved; nil offers no [e]dit.
 	Edit func(content []byte) ([]byte, error)
+	// Planner re-plans after each applied change; may be nil.
+	Planner Planner
+	// Timeout bounds each request (reads, dry-runs, writes); 0 is DefaultTimeout.
+	Timeout time.Duration
+	// Grace is how long a write in flight may still finish after Ctrl-C
+	// before it is abandoned; 0 is DefaultGrace.
+	Grace time.Duration
+	// Waiting is how long a write may take before the session says it is
+	// waiting for the server; 0 is one second.
+	Waiting time.Duration
 }
+
+const (
+	// DefaultTimeout is long enough for admission webhooks (at most 30s each)
+	// and short enough that a hung server does not hang the session.
+	DefaultTimeout = 45 * time.Second
+	// DefaultGrace: Ctrl-C abandons a write in flight within about a second.
+	DefaultGrace = time.Second
+)
 
 // Outcome is what happened to one item.
 type Outcome struct {
+	// Number is the item's place in the session ([n/total]).
+	Number int
 	Item   Item
 	Change remedy.Change // as applied: differs from Item.Change after an edit
 	Reason string        // why it was skipped or failed
 	Err    error
+	// Seq is the change's journal sequence, 0 when it was not journaled.
+	Seq int
+	// Settled says what reconciling an unknown outcome found, and Verdict
+	// what it decided (0 when the server could not be asked).
+	Settled string
+	Verdict Verdict
+	// stored is the object as the server stored it (nil after a delete).
+	stored *unstructured.Unstructured
 }
 
 // Summary is the result of a session.
 type Summary struct {
 	Applied, Skipped, Failed []Outcome
+	// Unknown are changes sent without an answer: the server may have made them.
+	Unknown []Outcome
 	// Unchanged are items already in place when their turn came.
 	Unchanged []Outcome
+	// Resolved are items an earlier change made needless (Reason names it).
+	Resolved []Outcome
 	// Planned are the items a dry run would apply.
 	Planned []Outcome
 	// NotReviewed counts the items left when the session ended early.
 	NotReviewed int
 	Interrupted bool
+	// LostContact is the connection error that stopped the session, if one did.
+	LostContact error
 	Journal     string
 }
 
@@ -118,10 +120,22 @@ type step struct {
 	err       error
 	// rejected: the server's dry-run refused the change itself; an edit may fix it.
 	rejected bool
+	// edited: the change is the person's edit; impactKnown says whether a
+	// check judged what it may break (change.Breaks).
+	edited, impactKnown bool
 }
 
-func (s *Session) prepare(ctx context.Context, ch remedy.Change) *step {
-	st := &step{change: ch}
+func (s *Session) timeout() time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout
+	}
+	return DefaultTimeout
+}
+
+func (s *Session) prepare(ctx context.Context, ch remedy.Change, edited bool) *step {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout())
+	defer cancel()
+	st := &step{change: ch, edited: edited}
 	live, err := s.Client.Get(ctx, ch.Target)
 	if err != nil {
 		st.err = err
@@ -147,17 +161,22 @@ func (s *Session) prepare(ctx context.Context, ch remedy.Change) *step {
 		var resp Response
 		resp, st.err = s.Client.DryRun(ctx, ch, live)
 		st.proposed, st.warnings, st.takesOver = resp.Object, resp.Warnings, resp.TakesOver
-		st.rejected = st.err != nil && !IsConflict(st.err)
+		st.rejected = st.err != nil && !IsConflict(st.err) && !NoAnswer(st.err)
 	}
 	if st.err == nil && ch.Action != remedy.Delete && live != nil && render.Equal(live, st.proposed) {
 		st.unchanged = true
+	}
+	if edited && st.err == nil && s.Planner != nil {
+		st.change.Breaks, st.impactKnown = s.Planner.Impact(ch.Target, st.proposed)
 	}
 	return st
 }
 
 // Run reviews the items in order and prints a summary. It returns when every
-// item was seen, on [q]uit, at the end of the input, or when ctx is cancelled
-// (Ctrl-C); a change being sent then is completed and journaled first.
+// item was seen, on [q]uit, at the end of the input, at the first request
+// the API server does not answer for want of a connection (Summary.LostContact),
+// or when ctx is cancelled (Ctrl-C): a change in flight then has Grace to
+// finish, is abandoned after, and its outcome is journaled either way.
 func (s *Session) Run(ctx context.Context, items []Item) Summary {
 	var sum Summary
 	p := s.painter()
@@ -170,51 +189,75 @@ func (s *Session) Run(ctx context.Context, items []Item) Summary {
 		fmt.Fprintln(s.Out, "No remediation changes for the selected findings.")
 		return sum
 	}
+	queue := append([]Item(nil), items...)
+	why := map[string]string{}
+	for _, it := range items {
+		why[it.Check] = it.Why
+	}
+	// stop counts the items from queue[from] on as not reviewed.
+	stop := func(from int) {
+		for _, it := range queue[from:] {
+			if !it.dropped() {
+				sum.NotReviewed++
+			}
+		}
+	}
 items:
-	for i, it := range items {
+	for i := 0; i < len(queue); i++ {
+		it := queue[i]
+		n := i + 1
+		if it.dropped() {
+			continue
+		}
 		if ctx.Err() != nil {
 			sum.Interrupted = true
-			sum.NotReviewed = len(items) - i
+			stop(i)
 			break
 		}
-		ch := it.Change
-		st := s.prepare(ctx, ch)
-		s.show(p, i+1, len(items), it, st)
+		st := s.prepare(ctx, it.Change, false)
+		if ctx.Err() != nil {
+			sum.Interrupted = true
+			stop(i)
+			break
+		}
+		if LostContact(st.err) {
+			sum.LostContact = st.err
+			stop(i)
+			break
+		}
+		s.show(p, n, len(queue), it, st)
 		if st.unchanged {
 			fmt.Fprintln(s.Out, p.faint("Already in place: nothing to change."))
-			sum.Unchanged = append(sum.Unchanged, Outcome{Item: it, Change: ch})
+			sum.Unchanged = append(sum.Unchanged, Outcome{Number: n, Item: it, Change: it.Change})
 			continue
 		}
 		if s.DryRun != DryRunNone {
 			if st.err != nil {
-				sum.Failed = append(sum.Failed, Outcome{Item: it, Change: ch, Err: st.err})
+				sum.Failed = append(sum.Failed, Outcome{Number: n, Item: it, Change: it.Change, Err: st.err})
 			} else {
-				sum.Planned = append(sum.Planned, Outcome{Item: it, Change: ch})
+				sum.Planned = append(sum.Planned, Outcome{Number: n, Item: it, Change: it.Change})
 			}
 			continue
 		}
 		for {
 			if st.err != nil && !st.rejected {
 				// Cannot be read, gone, or changed since the audit: nothing to ask.
-				sum.Failed = append(sum.Failed, Outcome{Item: it, Change: st.change, Err: st.err})
+				sum.Failed = append(sum.Failed, Outcome{Number: n, Item: it, Change: st.change, Err: st.err})
 				continue items
 			}
 			var answer byte
-			switch {
-			case st.err == nil && s.Yes && (!ch.Risky || s.IncludeRisky):
+			switch unasked(st.rejected, s.Yes, auto[it.Check], st.change.Risky, s.IncludeRisky) {
+			case moveApply:
 				answer = 'y'
-			case st.err == nil && auto[it.Check] && (!ch.Risky || s.IncludeRisky):
-				answer = 'y'
-			case s.Yes:
-				// Nobody to ask: a rejected change fails, a risky one waits for a person.
-				if st.err != nil {
-					sum.Failed = append(sum.Failed, Outcome{Item: it, Change: st.change, Err: st.err})
-					fmt.Fprintln(s.Out, p.red("Not applied: the server's dry-run rejected it."))
-				} else {
-					reason := "risky: --yes applies it only with --include-risky"
-					sum.Skipped = append(sum.Skipped, Outcome{Item: it, Change: st.change, Reason: reason})
-					fmt.Fprintln(s.Out, p.yellow("Not applied: "+reason+"."))
-				}
+			case moveRejected:
+				// Nobody to ask: a rejected change fails.
+				sum.Failed = append(sum.Failed, Outcome{Number: n, Item: it, Change: st.change, Err: st.err})
+				fmt.Fprintln(s.Out, p.red("Not applied: the server's dry-run rejected it."))
+				continue items
+			case moveRiskyLeft:
+				reason := "risky: --yes applies it only with --include-risky"
+				sum.Skipped = append(sum.Skipped, Outcome{Number: n, Item: it, Change: st.change, Reason: reason})
+				fmt.Fprintln(s.Out, p.yellow("Not applied: "+reason+"."))
 				continue items
 			default:
 				a, err := s.ask(ctx, in, p, st)
@@ -223,33 +266,44 @@ items:
 						sum.Interrupted = true
 					}
 					fmt.Fprintln(s.Out)
-					sum.NotReviewed = len(items) - i
+					stop(i)
 					break items
 				}
 				answer = a
 			}
 			switch answer {
 			case 'y', 'a':
-				if st.err != nil {
-					fmt.Fprintln(s.Out, p.red("The server's dry-run rejected this change: it cannot be applied as it is. Edit it or skip it."))
-					continue
-				}
 				if answer == 'a' {
 					auto[it.Check] = true
 				}
 				o := s.apply(ctx, p, it, st)
-				if o.Err != nil {
-					sum.Failed = append(sum.Failed, o)
-				} else {
+				o.Number = n
+				switch StateOf(o.Err) {
+				case Applied:
 					sum.Applied = append(sum.Applied, o)
+					queue = s.replan(p, &sum, queue, i, o, why)
+				case Unknown:
+					sum.Unknown = append(sum.Unknown, o)
+				default:
+					sum.Failed = append(sum.Failed, o)
+				}
+				if ctx.Err() != nil {
+					sum.Interrupted = true
+					stop(i + 1)
+					break items
+				}
+				if LostContact(o.Err) {
+					sum.LostContact = o.Err
+					stop(i + 1)
+					break items
 				}
 				continue items
 			case 'n':
-				sum.Skipped = append(sum.Skipped, Outcome{Item: it, Change: st.change, Reason: "answered no"})
+				sum.Skipped = append(sum.Skipped, Outcome{Number: n, Item: it, Change: st.change, Reason: "answered no"})
 				continue items
 			case 'q':
-				sum.Skipped = append(sum.Skipped, Outcome{Item: it, Change: st.change, Reason: "quit"})
-				sum.NotReviewed = len(items) - i - 1
+				sum.Skipped = append(sum.Skipped, Outcome{Number: n, Item: it, Change: st.change, Reason: "quit"})
+				stop(i + 1)
 				break items
 			case 'd':
 				s.detail(p, it, st)
@@ -258,15 +312,23 @@ items:
 				if !ok {
 					continue
 				}
-				st = s.prepare(ctx, edited)
-				s.show(p, i+1, len(items), it, st)
+				st = s.prepare(ctx, edited, true)
+				if LostContact(st.err) {
+					sum.LostContact = st.err
+					stop(i)
+					break items
+				}
+				s.show(p, n, len(queue), it, st)
 				if st.unchanged {
 					fmt.Fprintln(s.Out, p.faint("Already in place: nothing to change."))
-					sum.Unchanged = append(sum.Unchanged, Outcome{Item: it, Change: st.change})
+					sum.Unchanged = append(sum.Unchanged, Outcome{Number: n, Item: it, Change: st.change})
 					continue items
 				}
 			}
 		}
+	}
+	if len(sum.Unknown) > 0 && s.Journal != nil {
+		s.settle(ctx, p, &sum)
 	}
 	if s.Journal != nil {
 		sum.Journal = s.Journal.Path()
@@ -275,11 +337,41 @@ items:
 	return sum
 }
 
-// apply journals the change and sends it. The send and the journal lines
-// run to the end even when ctx is cancelled (Ctrl-C while it is on the
-// wire), so the journal always says what was done.
+// replan re-runs the checks the applied change can affect and revises the
+// items after i: those it resolved are dropped, those it changed rewritten.
+func (s *Session) replan(p painter, sum *Summary, queue []Item, i int, o Outcome, why map[string]string) []Item {
+	if s.Planner == nil {
+		return queue
+	}
+	checks, found, err := s.Planner.Applied(o.Change.Target, o.stored)
+	if err != nil {
+		fmt.Fprintln(s.Out, p.yellow("Warning: the plan could not be checked again after this change: "+err.Error()))
+		return queue
+	}
+	rest, revised := replan(queue[i+1:], o.Number, o.Item, checks, found)
+	out := append(queue[:i+1:i+1], rest...)
+	for _, r := range revised {
+		n := i + 2 + r.Index
+		if r.Dropped {
+			reason := fmt.Sprintf("resolved by change %d", o.Number)
+			sum.Resolved = append(sum.Resolved, Outcome{Number: n, Item: r.Item, Change: r.Item.Change, Reason: reason})
+			fmt.Fprintf(s.Out, "%s %s\n", p.faint(fmt.Sprintf("[%d/%d]", n, len(queue))),
+				p.green(fmt.Sprintf("%s: %s: %s", reason, r.Item.Check, r.Item.Change.Description)))
+			continue
+		}
+		if out[i+1+r.Index].Why == "" {
+			out[i+1+r.Index].Why = why[r.Item.Check]
+		}
+		fmt.Fprintf(s.Out, "%s %s\n", p.faint(fmt.Sprintf("[%d/%d]", n, len(queue))),
+			p.yellow(fmt.Sprintf("revised after change %d: %s: %s", o.Number, r.Item.Check, r.Item.Change.Description)))
+	}
+	return out
+}
+
+// apply journals the change and sends it. Ctrl-C while it is on the wire
+// gives it Grace to finish, then abandons it; the journal records the
+// outcome either way: applied, failed, or unknown when no answer came.
 func (s *Session) apply(ctx context.Context, p painter, it Item, st *step) Outcome {
-	ctx = context.WithoutCancel(ctx)
 	o := Outcome{Item: it, Change: st.change}
 	if s.Journal == nil {
 		o.Err = errors.New("no journal: refusing to change the cluster without one")
@@ -292,378 +384,110 @@ func (s *Session) apply(ctx context.Context, p painter, it Item, st *step) Outco
 		fmt.Fprintln(s.Out, p.red("Failed: "+o.Err.Error()))
 		return o
 	}
-	resp, sendErr := s.Client.Send(ctx, st.change, st.live)
+	o.Seq = seq
+	resp, sendErr := s.send(ctx, p, st)
 	for _, w := range resp.Warnings {
 		fmt.Fprintln(s.Out, p.yellow("Warning: "+w))
 	}
-	if err := s.Journal.Finish(seq, resp.Object, sendErr); err != nil && sendErr == nil {
-		// The change is made and the old object is journaled (Begin); only the
-		// new resourceVersion is missing, which undo can do without (it compares objects).
+	state, err := s.Journal.Finish(seq, resp.Object, sendErr)
+	if err != nil {
+		// The old object is journaled (Begin): undo can work from it and the live object.
 		fmt.Fprintln(s.Out, p.yellow("Warning: "+err.Error()))
 	}
-	if sendErr != nil {
-		o.Err = sendErr
+	o.Err, o.stored = sendErr, resp.Object
+	switch state {
+	case Applied:
+		fmt.Fprintln(s.Out, p.green("Applied: "+string(st.change.Action)+" "+st.change.Target.String()))
+	case Unknown:
+		o.Reason = "no answer from the API server: it may or may not have made the change"
+		fmt.Fprintln(s.Out, p.red("Unknown: "+st.change.Target.String()+": "+o.Reason+" ("+sendErr.Error()+")"))
+	default:
 		msg := sendErr.Error()
 		if IsConflict(sendErr) {
 			msg = "conflict: " + st.change.Target.String() + " changed since it was shown; it was left as it is now. Run the session again to review it."
 			o.Reason = "conflict: it changed since it was shown, and was left as it is now"
 		}
 		fmt.Fprintln(s.Out, p.red("Failed: "+msg))
-		return o
 	}
-	fmt.Fprintln(s.Out, p.green("Applied: "+string(st.change.Action)+" "+st.change.Target.String()))
 	return o
 }
 
-// ask reads answers until one is valid for the step.
-func (s *Session) ask(ctx context.Context, in *answers, p painter, st *step) (byte, error) {
-	var opts []string
-	valid := map[byte]bool{'n': true, 'd': true, 'q': true}
-	if st.err == nil {
-		opts = append(opts, "[y]es", "[n]o", "[a]ll of this check")
-		valid['y'], valid['a'] = true, true
-	} else {
-		opts = append(opts, "[n]o")
+// send makes the write, says so when the server is slow to answer, and on
+// Ctrl-C abandons it after the grace period.
+func (s *Session) send(ctx context.Context, p painter, st *step) (Response, error) {
+	grace, waiting := s.Grace, s.Waiting
+	if grace <= 0 {
+		grace = DefaultGrace
 	}
-	if s.Edit != nil && st.change.Action != remedy.Delete {
-		opts = append(opts, "[e]dit")
-		valid['e'] = true
+	if waiting <= 0 {
+		waiting = time.Second
 	}
-	opts = append(opts, "[d]etail", "[q]uit")
-	q := "Apply this change?"
-	if st.err != nil {
-		q = "The server rejects this change."
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout())
+	defer cancel()
+	type result struct {
+		resp Response
+		err  error
 	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := s.Client.Send(wctx, st.change, st.live)
+		done <- result{resp, err}
+	}()
+	slow := time.NewTimer(waiting)
+	defer slow.Stop()
+	interrupt := ctx.Done()
+	var abandon <-chan time.Time
 	for {
-		fmt.Fprintf(s.Out, "%s %s: ", p.bold(q), strings.Join(opts, " "))
-		line, err := in.next(ctx)
+		select {
+		case r := <-done:
+			return r.resp, r.err
+		case <-slow.C:
+			fmt.Fprintf(s.Out, "%s\n", p.faint(fmt.Sprintf("Waiting for the API server to answer the %s of %s (up to %s; Ctrl-C abandons it)...",
+				st.change.Action, st.change.Target, s.timeout())))
+		case <-interrupt:
+			interrupt = nil
+			fmt.Fprintln(s.Out, p.yellow("Interrupted: the change is on its way to the API server; abandoning it if no answer comes within "+grace.String()+"."))
+			abandon = time.After(grace)
+		case <-abandon:
+			cancel()
+		}
+	}
+}
+
+// settle reconciles the changes whose outcome is unknown against the live
+// objects, says which way each went, and journals it. A server still out of
+// reach leaves them unknown, for undo to settle.
+func (s *Session) settle(ctx context.Context, p painter, sum *Summary) {
+	// After Ctrl-C the person is waiting for the exit: a short look only.
+	wait := min(s.timeout(), 5*time.Second)
+	if ctx.Err() != nil {
+		wait = min(wait, time.Second)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
+	defer cancel()
+	for i := range sum.Unknown {
+		o := &sum.Unknown[i]
+		what := fmt.Sprintf("change %d (%s %s)", o.Number, o.Change.Action, o.Change.Target)
+		if ctx.Err() != nil {
+			o.Settled = "not reconciled: the API server did not answer; 'kubectl harden undo' compares the object when it can"
+			fmt.Fprintf(s.Out, "%s %s\n", p.yellow("Unknown: "+what+":"), o.Settled)
+			continue
+		}
+		live, err := s.Client.Get(ctx, o.Change.Target)
 		if err != nil {
-			return 0, err
-		}
-		a := strings.ToLower(strings.TrimSpace(line))
-		if a == "" {
+			o.Settled = "not reconciled: " + err.Error() + "; 'kubectl harden undo' compares the object when it can"
+			fmt.Fprintf(s.Out, "%s %s\n", p.yellow("Unknown: "+what+":"), o.Settled)
 			continue
 		}
-		if st.err != nil && (a[0] == 'y' || a[0] == 'a') {
-			fmt.Fprintln(s.Out, p.red("The server's dry-run rejected this change: it is never applied as it is."))
+		e, ok := s.Journal.begun[o.Seq]
+		if !ok {
 			continue
 		}
-		if valid[a[0]] && (len(a) == 1 || a == "yes" || a == "no" || a == "all" || a == "edit" || a == "detail" || a == "quit") {
-			return a[0], nil
+		v := Reconcile(e, live)
+		o.Settled, o.Verdict = v.String(), v
+		if err := s.Journal.Settle(e, v, live, "by the session's end: "+v.String()); err != nil {
+			fmt.Fprintln(s.Out, p.yellow("Warning: "+err.Error()))
 		}
-		fmt.Fprintf(s.Out, "Please answer one of %s.\n", strings.Join(opts, " "))
-	}
-}
-
-// edit opens the editor on the change and returns the edited change; false
-// when the edit was cancelled or did not parse (the reason is printed).
-func (s *Session) edit(p painter, ch remedy.Change) (remedy.Change, bool) {
-	body, err := render.YAML(ch)
-	if err != nil {
-		fmt.Fprintln(s.Out, p.red(err.Error()))
-		return ch, false
-	}
-	what := "the object sent by server-side apply"
-	if ch.Action == remedy.Patch {
-		what = "the " + string(ch.PatchType) + " patch body"
-	}
-	header := fmt.Sprintf("# Edit %s for %s.\n# Lines starting with '#' are ignored; an empty file cancels the edit.\n# The edited change is checked again by a server-side dry-run before you are asked.\n#\n", what, ch.Target)
-	out, err := s.Edit(append([]byte(header), body...))
-	if err != nil {
-		fmt.Fprintln(s.Out, p.red("Edit failed: "+err.Error()))
-		return ch, false
-	}
-	var kept []string
-	for _, l := range strings.Split(string(out), "\n") {
-		if !strings.HasPrefix(strings.TrimSpace(l), "#") {
-			kept = append(kept, l)
-		}
-	}
-	text := strings.TrimSpace(strings.Join(kept, "\n"))
-	if text == "" {
-		fmt.Fprintln(s.Out, "Edit cancelled, no changes made.")
-		return ch, false
-	}
-	if text == strings.TrimSpace(string(body)) {
-		fmt.Fprintln(s.Out, "Edit made no changes.")
-		return ch, false
-	}
-	edited, err := parseEdit(ch, []byte(text))
-	if err != nil {
-		fmt.Fprintln(s.Out, p.red("Edit not used: "+err.Error()))
-		return ch, false
-	}
-	return edited, true
-}
-
-// parseEdit reads an edited change back. The target may not change: the
-// change was reviewed, and is journaled, as a change to that object.
-func parseEdit(ch remedy.Change, text []byte) (remedy.Change, error) {
-	js, err := yaml.YAMLToJSON(text)
-	if err != nil {
-		return ch, fmt.Errorf("the edited YAML does not parse: %w", err)
-	}
-	edited := ch
-	edited.Description = strings.TrimSuffix(ch.Description, " (edited)") + " (edited)"
-	switch ch.Action {
-	case remedy.Apply:
-		m := map[string]any{}
-		if err := json.Unmarshal(js, &m); err != nil {
-			return ch, fmt.Errorf("the edited object must be a YAML mapping: %w", err)
-		}
-		obj := &unstructured.Unstructured{Object: m}
-		if obj.GetNamespace() == "" && ch.Target.Namespace != "" {
-			obj.SetNamespace(ch.Target.Namespace)
-		}
-		got := remedy.Target{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
-		if got != ch.Target {
-			return ch, fmt.Errorf("the edit changed the object from %s to %s; only its content may change", ch.Target, got)
-		}
-		edited.Object = obj
-	case remedy.Patch:
-		if ch.PatchType == types.JSONPatchType {
-			var ops []any
-			if err := json.Unmarshal(js, &ops); err != nil {
-				return ch, fmt.Errorf("a JSON patch is a list of operations: %w", err)
-			}
-		} else {
-			m := map[string]any{}
-			if err := json.Unmarshal(js, &m); err != nil {
-				return ch, fmt.Errorf("a merge patch is a mapping: %w", err)
-			}
-		}
-		edited.Patch = js
-	default:
-		return ch, fmt.Errorf("a %s cannot be edited", ch.Action)
-	}
-	return edited, nil
-}
-
-// show prints what a person needs to decide: the finding and why it
-// matters, the change and its diff, the dry-run result, what it may break.
-func (s *Session) show(p painter, n, total int, it Item, st *step) {
-	w := s.Out
-	fmt.Fprintf(w, "\n%s %s %s\n", p.faint(fmt.Sprintf("[%d/%d]", n, total)), p.severity(it.Severity), p.bold(it.Check+": "+it.Title))
-	for i, f := range it.Findings {
-		if i == 3 && len(it.Findings) > 4 {
-			fmt.Fprintf(w, "  ... and %d more findings ([d]etail lists them)\n", len(it.Findings)-3)
-			break
-		}
-		fmt.Fprintf(w, "  %s\n", f.Message)
-	}
-	if it.Why != "" {
-		fmt.Fprintf(w, "%s %s\n", p.bold("Why:"), it.Why)
-	}
-	ch := st.change
-	fmt.Fprintf(w, "%s %s %s: %s\n", p.bold("Change:"), ch.Action, ch.Target, ch.Description)
-	if st.unchanged {
-		return
-	}
-	if ch.Risky {
-		fmt.Fprintln(w, p.yellow("RISKY: this changes a workload, not only policy; [a]ll and --yes apply it only with --include-risky."))
-	}
-	if st.err == nil || st.rejected {
-		proposed := st.proposed
-		if st.rejected && s.DryRun != DryRunClient {
-			// The server answered nothing; show what the change asks for.
-			proposed, _ = render.Preview(st.live, ch)
-		}
-		if proposed != nil || ch.Action == remedy.Delete {
-			if _, err := render.Diff(w, st.live, proposed, render.DiffOptions{From: "live", To: "proposed", Color: s.Color}); err != nil {
-				fmt.Fprintln(w, p.red(err.Error()))
-			}
-		}
-	}
-	switch {
-	case st.err != nil && st.rejected:
-		fmt.Fprintf(w, "%s %s\n", p.bold("Server dry-run:"), p.red("REJECTED: "+st.err.Error()))
-	case st.err != nil:
-		fmt.Fprintf(w, "%s %s\n", p.bold("Cannot apply:"), p.red(st.err.Error()))
-	case s.DryRun == DryRunClient:
-		fmt.Fprintf(w, "%s %s\n", p.bold("Client dry-run:"), "computed locally, not validated by the server")
-	default:
-		fmt.Fprintf(w, "%s %s\n", p.bold("Server dry-run:"), p.green("accepted"))
-	}
-	for _, warn := range st.warnings {
-		fmt.Fprintf(w, "  %s %s\n", p.yellow("Warning:"), warn)
-	}
-	if len(st.takesOver) > 0 {
-		fmt.Fprintf(w, "  %s\n", p.yellow("Takes over fields another field manager set (a tool that applies them again may set them back):"))
-		for _, f := range st.takesOver {
-			fmt.Fprintf(w, "    %s\n", f)
-		}
-	}
-	if len(ch.Breaks) > 0 {
-		fmt.Fprintln(w, p.bold("May break:"))
-		for _, b := range ch.Breaks {
-			fmt.Fprintf(w, "  - %s\n", b)
-		}
-	} else {
-		fmt.Fprintf(w, "%s nothing the check knows of\n", p.bold("May break:"))
-	}
-}
-
-// detail prints every finding with its evidence and controls, and the change as sent.
-func (s *Session) detail(p painter, it Item, st *step) {
-	w := s.Out
-	for _, f := range it.Findings {
-		fmt.Fprintf(w, "%s %s %s\n", p.severity(f.Severity), f.Resource, f.Message)
-		if len(f.Controls) > 0 {
-			ctl := make([]string, len(f.Controls))
-			for i, c := range f.Controls {
-				ctl[i] = string(c)
-			}
-			fmt.Fprintf(w, "  controls: %s\n", strings.Join(ctl, ", "))
-		}
-		if f.Remediation != nil && f.Remediation.Summary != "" {
-			fmt.Fprintf(w, "  remediation: %s\n", f.Remediation.Summary)
-		}
-		if len(f.Evidence) > 0 {
-			if b, err := yaml.Marshal(f.Evidence); err == nil {
-				fmt.Fprintf(w, "  evidence:\n%s", indent(string(b), "    "))
-			}
-		}
-	}
-	body, err := render.YAML(st.change)
-	if err != nil {
-		fmt.Fprintln(w, p.red(err.Error()))
-		return
-	}
-	fmt.Fprintf(w, "%s\n%s", p.bold(fmt.Sprintf("The change (%s %s):", st.change.Action, st.change.Target)), indent(string(body), "  "))
-}
-
-func indent(s, prefix string) string {
-	var b strings.Builder
-	for _, l := range strings.SplitAfter(s, "\n") {
-		if l != "" {
-			b.WriteString(prefix + l)
-		}
-	}
-	return b.String()
-}
-
-func (s *Session) printSummary(p painter, sum Summary) {
-	w := s.Out
-	fmt.Fprintln(w)
-	if s.DryRun != DryRunNone {
-		fmt.Fprintf(w, "%s %d to apply, %d cannot be applied, %d already in place. Nothing was changed (--dry-run=%s).\n",
-			p.bold("Plan:"), len(sum.Planned), len(sum.Failed), len(sum.Unchanged), s.DryRun)
-	} else {
-		line := fmt.Sprintf("%d applied, %d skipped, %d failed, %d already in place", len(sum.Applied), len(sum.Skipped), len(sum.Failed), len(sum.Unchanged))
-		if sum.NotReviewed > 0 {
-			line += fmt.Sprintf(", %d not reviewed", sum.NotReviewed)
-		}
-		if sum.Interrupted {
-			line += " (interrupted)"
-		}
-		fmt.Fprintf(w, "%s %s.\n", p.bold("Summary:"), line)
-	}
-	for _, o := range sum.Failed {
-		what := fmt.Sprintf("%s %s", o.Change.Action, o.Change.Target)
-		why := o.Reason
-		if why == "" {
-			why = strings.TrimPrefix(o.Err.Error(), what+": ")
-		}
-		fmt.Fprintf(w, "  %s %s: %s\n", p.red("failed"), what, why)
-	}
-	if sum.Journal != "" {
-		fmt.Fprintf(w, "%s %s\nUndo with: kubectl harden undo --journal %s\n", p.bold("Journal:"), sum.Journal, sum.Journal)
-	}
-}
-
-// painter colours the session's text when Color is set.
-type painter struct{ on bool }
-
-func (s *Session) painter() painter { return painter{on: s.Color} }
-
-func (p painter) paint(text string, attrs ...color.Attribute) string {
-	c := color.New(attrs...)
-	if p.on {
-		c.EnableColor()
-	} else {
-		c.DisableColor()
-	}
-	return c.Sprint(text)
-}
-
-func (p painter) bold(s string) string   { return p.paint(s, color.Bold) }
-func (p painter) faint(s string) string  { return p.paint(s, color.Faint) }
-func (p painter) red(s string) string    { return p.paint(s, color.FgRed) }
-func (p painter) green(s string) string  { return p.paint(s, color.FgGreen) }
-func (p painter) yellow(s string) string { return p.paint(s, color.FgYellow) }
-
-func (p painter) severity(s finding.Severity) string {
-	label := strings.ToUpper(s.String())
-	switch s {
-	case finding.Critical:
-		return p.paint(label, color.FgHiRed, color.Bold)
-	case finding.High:
-		return p.paint(label, color.FgRed)
-	case finding.Medium:
-		return p.paint(label, color.FgYellow)
-	case finding.Low:
-		return p.paint(label, color.FgCyan)
-	}
-	return p.paint(label, color.Faint)
-}
-
-// answers reads one line per question. The read runs in a goroutine so a
-// cancelled context (Ctrl-C) ends the wait, and only while a question is
-// open, so an editor started between questions has the terminal to itself.
-type answers struct {
-	r   *bufio.Reader
-	req chan struct{}
-	res chan answer
-	eof bool
-	// pending: a read was requested and its answer not yet taken.
-	pending bool
-}
-
-type answer struct {
-	line string
-	err  error
-}
-
-func newAnswers(r io.Reader) *answers {
-	if r == nil {
-		r = strings.NewReader("")
-	}
-	return &answers{r: bufio.NewReader(r)}
-}
-
-func (a *answers) next(ctx context.Context) (string, error) {
-	if a.eof {
-		return "", io.EOF
-	}
-	if a.req == nil {
-		a.req, a.res = make(chan struct{}), make(chan answer, 1)
-		go func() {
-			for range a.req {
-				line, err := a.r.ReadString('\n')
-				a.res <- answer{line, err}
-				if err != nil {
-					return
-				}
-			}
-		}()
-	}
-	if !a.pending {
-		a.req <- struct{}{}
-		a.pending = true
-	}
-	select {
-	case <-ctx.Done():
-		return "", ctx.Err()
-	case ans := <-a.res:
-		a.pending = false
-		if ans.err != nil {
-			a.eof = true
-			if ans.line != "" {
-				// The last answer of a script without a final newline still counts.
-				return ans.line, nil
-			}
-			return "", ans.err
-		}
-		return ans.line, nil
+		fmt.Fprintf(s.Out, "%s %s\n", p.bold("Reconciled "+what+":"), o.Settled)
 	}
 }

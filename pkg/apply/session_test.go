@@ -51,6 +51,7 @@ func TestItemsShareOneChange(t *testing.T) {
 func TestParseEdit(t *testing.T) {
 	obj := objects(t)
 	apply := remedy.NewApply("label shop", obj["after"].Object)
+	apply.Breaks = []string{"the check's impact of its own change"}
 	deny := remedy.NewApply("deny", obj["policy"].Object)
 	merge, err := remedy.NewMergePatch("label", remedy.Target{APIVersion: "v1", Kind: "Namespace", Name: "shop"}, "10", map[string]any{"metadata": map[string]any{"labels": map[string]any{"a": "b"}}})
 	if err != nil {
@@ -68,7 +69,7 @@ func TestParseEdit(t *testing.T) {
 			name: "apply object edited", change: apply,
 			text: "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {pod-security.kubernetes.io/enforce: restricted}\n",
 			check: func(t *testing.T, c remedy.Change) {
-				if c.Object.GetLabels()["pod-security.kubernetes.io/enforce"] != "restricted" || c.Description != "label shop (edited)" {
+				if c.Object.GetLabels()["pod-security.kubernetes.io/enforce"] != "restricted" || c.Description != EditedDescription || c.Breaks != nil {
 					t.Errorf("got %+v", c)
 				}
 			},

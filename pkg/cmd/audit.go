@@ -230,7 +230,7 @@ func (o *AuditOptions) Audit(ctx context.Context, domains []string) (*finding.Re
 	if err != nil {
 		return nil, nil, err
 	}
-	filter, err := o.Filter()
+	cfg, err := o.AuditConfig(domains)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -238,8 +238,6 @@ func (o *AuditOptions) Audit(ctx context.Context, domains []string) (*finding.Re
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg := audit.Config{Domains: domains, Select: filter, MinSeverity: filter.MinSeverity, Namespace: o.Namespace(),
-		IncludeSystem: o.IncludeSystem, Metadata: o.metadata()}
 	report, inv, err := audit.Run(ctx, reg, load, cfg)
 	if err != nil {
 		return nil, nil, err
@@ -247,6 +245,16 @@ func (o *AuditOptions) Audit(ctx context.Context, domains []string) (*finding.Re
 	o.warn(inv.Warnings)
 	o.warn(audit.Blind(report))
 	return report, inv, nil
+}
+
+// AuditConfig is what the flags decide about an audit of the domains.
+func (o *AuditOptions) AuditConfig(domains []string) (audit.Config, error) {
+	filter, err := o.Filter()
+	if err != nil {
+		return audit.Config{}, err
+	}
+	return audit.Config{Domains: domains, Select: filter, MinSeverity: filter.MinSeverity, Namespace: o.Namespace(),
+		IncludeSystem: o.IncludeSystem, Metadata: o.metadata()}, nil
 }
 
 // Gate is --fail-on and --allow-skipped.

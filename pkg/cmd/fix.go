@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -11,11 +12,11 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	cmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/cmd/util/editor"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/apply"
+	"github.com/kubectl-harden/kubectl-harden/pkg/audit"
 )
 
 // FixOptions are the flags of `kubectl harden fix`; the audit flags
@@ -27,8 +28,9 @@ type FixOptions struct {
 	IncludeRisky bool
 	JournalDir   string
 
-	dryRun  apply.DryRunMode
-	domains []string
+	dryRunFlag string
+	dryRun     apply.DryRunMode
+	domains    []string
 }
 
 var fixLong = templates.LongDesc(`
@@ -81,7 +83,7 @@ func newCmdFix(o *AuditOptions) *cobra.Command {
 			return f.Run(cmd.Context())
 		},
 	}
-	cmdutil.AddDryRunFlag(cmd)
+	addDryRunFlag(cmd, &f.dryRunFlag, `Print the plan and change nothing: "server" asks the API server to dry-run each change, "client" (also a bare --dry-run) computes them locally, "none" runs the session`)
 	o.addSelectFlags(cmd)
 	o.addRefusedFlags(cmd, "filename", "output", "contexts")
 	o.addSeverityFlag(cmd)
@@ -94,20 +96,12 @@ func newCmdFix(o *AuditOptions) *cobra.Command {
 }
 
 // Complete reads the domains and the --dry-run strategy.
-func (f *FixOptions) Complete(cmd *cobra.Command, args []string) error {
-	strategy, err := cmdutil.GetDryRunStrategy(cmd)
+func (f *FixOptions) Complete(_ *cobra.Command, args []string) error {
+	mode, err := parseDryRun(f.dryRunFlag)
 	if err != nil {
 		return err
 	}
-	switch strategy {
-	case cmdutil.DryRunClient:
-		f.dryRun = apply.DryRunClient
-	case cmdutil.DryRunServer:
-		f.dryRun = apply.DryRunServer
-	default:
-		f.dryRun = apply.DryRunNone
-	}
-	f.domains = args
+	f.dryRun, f.domains = mode, args
 	return nil
 }
 
@@ -134,13 +128,20 @@ func (f *FixOptions) Validate() error {
 	return nil
 }
 
-// Run audits, then walks the fixes. Ctrl-C ends the session after the change
-// being sent, with the summary. The exit status is 1 when a change failed.
+// Run audits, then walks the fixes. After each applied change the checks it
+// can affect run again on the inventory as the change left it, so the items
+// after it are what the cluster now needs. Ctrl-C abandons a change in
+// flight after a second and exits 130; the first request the API server
+// cannot be reached for stops the session (exit 1) with what is left. The
+// exit status is 1 too when a change failed or its outcome stayed unknown.
 func (f *FixOptions) Run(ctx context.Context) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	report, _, err := f.Audit(ctx, f.domains)
+	report, inv, err := f.Audit(ctx, f.domains)
 	if err != nil {
+		if ctx.Err() != nil {
+			return &ExitError{Code: 130, Err: errors.New("interrupted before the session started; nothing was changed")}
+		}
 		return err
 	}
 	reg, err := f.Registry()
@@ -152,6 +153,14 @@ func (f *FixOptions) Run(ctx context.Context) error {
 		return c.Description
 	}
 	items := apply.Items(report.Items, why)
+	cfgAudit, err := f.AuditConfig(f.domains)
+	if err != nil {
+		return err
+	}
+	plan, err := audit.NewPlan(reg, inv, cfgAudit)
+	if err != nil {
+		return err
+	}
 
 	cfg, err := f.RESTConfig()
 	if err != nil {
@@ -168,7 +177,9 @@ func (f *FixOptions) Run(ctx context.Context) error {
 	s := &apply.Session{
 		Client: client, In: f.In, Out: f.Out, Color: f.UseColor(),
 		Yes: f.Yes, IncludeRisky: f.IncludeRisky, DryRun: f.dryRun,
-		Edit: editChange,
+		Edit: editChange, Planner: plan,
+		// --request-timeout bounds each request of the session too.
+		Timeout: cfg.Timeout,
 	}
 	if f.dryRun == apply.DryRunNone && len(items) > 0 {
 		s.Journal = apply.NewJournal(f.JournalDir, report.Metadata.Context, cfg.Host)
@@ -178,8 +189,33 @@ func (f *FixOptions) Run(ctx context.Context) error {
 		defer s.Journal.Close()
 	}
 	sum := s.Run(ctx, items)
-	if f.dryRun == apply.DryRunNone && len(sum.Failed) > 0 {
-		return fmt.Errorf("%d of %d changes failed (listed above); the objects they name were left as they were", len(sum.Failed), len(items))
+	return fixResult(sum, len(items), f.dryRun)
+}
+
+// fixResult is the exit of a session: 130 when interrupted, 1 when the
+// server was lost, a change failed, or an outcome stayed unknown.
+func fixResult(sum apply.Summary, items int, mode apply.DryRunMode) error {
+	unsettled := 0
+	for _, o := range sum.Unknown {
+		if o.Verdict != apply.Made && o.Verdict != apply.NotMade {
+			unsettled++
+		}
+	}
+	switch {
+	case sum.LostContact != nil:
+		return errors.New(apply.LostContactMessage(sum))
+	case sum.Interrupted:
+		msg := "interrupted"
+		if unsettled > 0 {
+			msg += fmt.Sprintf("; %d changes have an unknown outcome: 'kubectl harden undo --dry-run' says what the live objects show", unsettled)
+		}
+		return &ExitError{Code: 130, Err: errors.New(msg)}
+	case mode != apply.DryRunNone:
+		return nil
+	case len(sum.Failed) > 0:
+		return fmt.Errorf("%d of %d changes failed (listed above); the objects they name were left as they were", len(sum.Failed), items)
+	case unsettled > 0:
+		return fmt.Errorf("%d of %d changes have an unknown outcome (listed above): 'kubectl harden undo --dry-run' says what the live objects show", unsettled, items)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,8 @@ current-context: dev
 		{name: "fix on files", args: []string{"fix", "-f", demo}, code: 1, want: "-o patch"},
 		{name: "fix with -o", args: []string{"fix", "-o", "json"}, code: 1, want: "not -o json"},
 		{name: "fix of an unknown domain", args: []string{"fix", "dns"}, code: 1, want: `unknown domain "dns"`},
-		{name: "fix with a bad --dry-run", args: []string{"fix", "--dry-run=maybe"}, code: 1, want: "Invalid dry-run value"},
+		{name: "fix with a bad --dry-run", args: []string{"fix", "--dry-run=maybe"}, code: 1, want: `invalid --dry-run value "maybe"`},
+		{name: "undo with a bad --dry-run", args: []string{"undo", "--dry-run=later"}, code: 1, want: `invalid --dry-run value "later"`},
 		{name: "undo with a negative --last", args: []string{"undo", "--last", "-1"}, code: 1, want: "--last must be"},
 		{name: "undo without a journal", args: []string{"undo", "--journal-dir", empty}, code: 1, want: "nothing to undo"},
 		{name: "undo against another cluster", args: []string{"undo", "--journal", journal, "--kubeconfig", kubeconfig}, code: 1,
@@ -55,5 +57,56 @@ current-context: dev
 				t.Errorf("exit %d, want %d; output %q lacks %q", code, tt.code, got, tt.want)
 			}
 		})
+	}
+}
+
+// A bare --dry-run means client, as in kubectl, without kubectl's klog
+// deprecation line: no command writes library noise on stderr.
+func TestBareDryRunIsQuiet(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: gone, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: gone, user: {token: x}}]
+contexts: [{name: gone, context: {cluster: gone, user: gone}}]
+current-context: gone
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"fix", "--dry-run", "--kubeconfig", kubeconfig},
+		{"undo", "--dry-run", "--journal-dir", t.TempDir(), "--kubeconfig", kubeconfig},
+	} {
+		// klog writes to the process's stderr, not to the command's streams: catch both.
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved := os.Stderr
+		os.Stderr = w
+		_, _, errOut := run(t, "", args...)
+		os.Stderr = saved
+		w.Close()
+		raw, _ := io.ReadAll(r)
+		errOut += string(raw)
+		for _, noise := range []string{"deprecated", "W0", "E0", "I0"} {
+			for _, l := range strings.Split(errOut, "\n") {
+				if strings.HasPrefix(l, noise) || strings.Contains(l, "is deprecated") {
+					t.Errorf("%v: stderr has library noise %q:\n%s", args, l, errOut)
+				}
+			}
+		}
+	}
+}
+
+func TestParseDryRun(t *testing.T) {
+	for v, want := range map[string]string{"": "none", "none": "none", "false": "none", "client": "client", "true": "client", "server": "server"} {
+		got, err := parseDryRun(v)
+		if err != nil || string(got) != want {
+			t.Errorf("parseDryRun(%q) = %s, %v; want %s", v, got, err, want)
+		}
+	}
+	if _, err := parseDryRun("all"); err == nil {
+		t.Error("parseDryRun(all) took it")
 	}
 }

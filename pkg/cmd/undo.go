@@ -19,6 +19,9 @@ type UndoOptions struct {
 	JournalDir string
 	Last       int
 	Force      bool
+
+	dryRunFlag string
+	dryRun     apply.DryRunMode
 }
 
 var undoLong = templates.LongDesc(`
@@ -27,11 +30,20 @@ var undoLong = templates.LongDesc(`
 
 	An object that changed since the fix is left alone, with a message saying
 	how; --force restores it anyway and loses that change. Each restore is
-	recorded in the journal, so running undo twice does not repeat it.`)
+	recorded in the journal, so running undo twice does not repeat it.
+
+	A change whose outcome the journal does not know (the API server never
+	answered it) is first compared with the live object: as it was before
+	means it was never made and there is nothing to undo; as proposed means
+	it was made, and it is undone; neither means someone changed it since, and
+	it is left alone unless --force. --dry-run says all this and changes nothing.`)
 
 var undoExample = templates.Examples(`
 	# Undo the last fix session
 	kubectl harden undo
+
+	# Say what undo would do, changing nothing
+	kubectl harden undo --dry-run
 
 	# Undo only its last two changes
 	kubectl harden undo --last 2
@@ -48,6 +60,11 @@ func newCmdUndo(o *AuditOptions) *cobra.Command {
 		Example: undoExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			mode, err := parseDryRun(u.dryRunFlag)
+			if err != nil {
+				return err
+			}
+			u.dryRun = mode
 			if err := u.Validate(); err != nil {
 				return err
 			}
@@ -59,6 +76,7 @@ func newCmdUndo(o *AuditOptions) *cobra.Command {
 	cmd.Flags().IntVar(&u.Last, "last", 0, "Undo only the N most recent changes (default: all)")
 	o.addRefusedFlags(cmd, "filename", "contexts")
 	cmd.Flags().BoolVar(&u.Force, "force", false, "Restore objects even where they changed since the fix, losing those changes")
+	addDryRunFlag(cmd, &u.dryRunFlag, `Say what undo would do and change nothing: "client" (also a bare --dry-run) compares the journal with the live objects, "server" also has the API server dry-run each restore`)
 	return cmd
 }
 
@@ -114,20 +132,41 @@ func (u *UndoOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	results := apply.Undo(ctx, client, j, entries, apply.UndoOptions{Last: u.Last, Force: u.Force})
+	opts := apply.UndoOptions{Last: u.Last, Force: u.Force, DryRun: u.dryRun != apply.DryRunNone, ServerDryRun: u.dryRun == apply.DryRunServer}
+	results := apply.Undo(ctx, client, j, entries, opts)
 	failed := 0
 	for _, r := range results {
 		what := fmt.Sprintf("%s %s", r.Entry.Action, r.Entry.Target)
-		if r.Err != nil {
+		if r.Entry.State != apply.Applied {
+			what += " (outcome " + string(r.Entry.State) + "; live object: " + orUnread(r.Reconciled) + ")"
+		}
+		switch {
+		case r.Err != nil && opts.DryRun:
+			failed++
+			fmt.Fprintf(u.Out, "would not undo: %s: %v\n", what, r.Err)
+		case r.Err != nil:
 			failed++
 			fmt.Fprintf(u.Out, "not undone: %s: %v\n", what, r.Err)
-			continue
+		case opts.DryRun:
+			fmt.Fprintf(u.Out, "would undo: %s: %s\n", what, r.Message)
+		default:
+			fmt.Fprintf(u.Out, "undone: %s: %s\n", what, r.Message)
 		}
-		fmt.Fprintf(u.Out, "undone: %s: %s\n", what, r.Message)
+	}
+	if opts.DryRun {
+		fmt.Fprintf(u.Out, "Undo (dry run): %d of %d changes would be undone (journal %s). Nothing was changed (--dry-run=%s).\n", len(results)-failed, len(results), path, u.dryRun)
+		return nil
 	}
 	fmt.Fprintf(u.Out, "Undo: %d of %d changes undone (journal %s).\n", len(results)-failed, len(results), path)
 	if failed > 0 {
 		return fmt.Errorf("%d changes were not undone (listed above)", failed)
 	}
 	return nil
+}
+
+func orUnread(s string) string {
+	if s == "" {
+		return "not read"
+	}
+	return s
 }

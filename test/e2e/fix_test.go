@@ -122,7 +122,13 @@ func pipeDialogue(t *testing.T, extraEnv []string, args ...string) *dialogue {
 // ptyDialogue talks to the session through a real terminal.
 func ptyDialogue(t *testing.T, args ...string) *dialogue {
 	t.Helper()
-	d := &dialogue{t: t, cmd: fixCommand([]string{"TERM=xterm-256color"}, args...)}
+	return ptyDialogueEnv(t, nil, args...)
+}
+
+// ptyDialogueEnv is ptyDialogue with extra environment (an editor).
+func ptyDialogueEnv(t *testing.T, extraEnv []string, args ...string) *dialogue {
+	t.Helper()
+	d := &dialogue{t: t, cmd: fixCommand(append([]string{"TERM=xterm-256color"}, extraEnv...), args...)}
 	ptmx, err := pty.StartWithSize(d.cmd, &pty.Winsize{Rows: 60, Cols: 220})
 	if err != nil {
 		t.Fatal(err)
@@ -488,8 +494,9 @@ func TestFixEditRevalidates(t *testing.T) {
 		if !ok {
 			break
 		}
-		if c := changeLine(seg); c != "" {
-			cur = strings.TrimSuffix(c, " (edited)")
+		// The edited change is the same item: its description is now "edited by you".
+		if c := changeLine(seg); c != "" && !strings.Contains(c, fixsession.EditedDescription) {
+			cur = c
 		}
 		asked[cur]++
 		n := asked[cur]
@@ -497,7 +504,7 @@ func TestFixEditRevalidates(t *testing.T) {
 		case strings.Contains(cur, "/default-deny") && n == 1:
 			d.answer("e")
 		case strings.Contains(cur, "/default-deny") && n == 2:
-			for _, want := range []string{"(edited)", "Server dry-run: REJECTED", "Sideways", "The server rejects this change."} {
+			for _, want := range []string{fixsession.EditedDescription, "Server dry-run: REJECTED", "Sideways", "The server rejects this change."} {
 				if !strings.Contains(seg, want) {
 					t.Errorf("the edited policy's question lacks %q:\n%s", want, seg)
 				}
@@ -518,7 +525,8 @@ func TestFixEditRevalidates(t *testing.T) {
 			d.answer("e")
 		case strings.Contains(cur, "Enforce baseline") && n == 2:
 			// The dry-run of the edited label names the pod restricted would reject.
-			for _, want := range []string{"(edited)", "+    pod-security.kubernetes.io/enforce: restricted", "Warning:", "legacy-app"} {
+			for _, want := range []string{fixsession.EditedDescription, "+    pod-security.kubernetes.io/enforce: restricted", "Warning:", "legacy-app",
+				"May break (judged on your edit):", "new pods of"} {
 				if !strings.Contains(seg, want) {
 					t.Errorf("the edited label change's question lacks %q:\n%s", want, seg)
 				}
@@ -731,13 +739,13 @@ func TestFixSessionInATerminal(t *testing.T) {
 	if _, ok := d.prompt(); !ok {
 		t.Fatal("no second question")
 	}
-	// Ctrl-C at a question ends the session with its summary, not a crash.
+	// Ctrl-C at a question ends the session with its summary, not a crash, and exit status 130.
 	if _, err := d.in.Write([]byte{3}); err != nil {
 		t.Fatal(err)
 	}
 	out, code := d.wait()
 	plain := ansi.ReplaceAllString(out, "")
-	if code != 0 || !strings.Contains(plain, "Summary: 0 applied, 1 skipped, 0 failed") || !strings.Contains(plain, "(interrupted)") {
+	if code != 130 || !strings.Contains(plain, "Summary: 0 applied, 1 skipped, 0 failed") || !strings.Contains(plain, "(interrupted)") {
 		t.Fatalf("after Ctrl-C: exit %d\n%q", code, out)
 	}
 	if objs := snapshot(t, networkPolicyTarget(ns, "allow-dns-egress"), networkPolicyTarget(ns, "default-deny")); objs[0] != nil || objs[1] != nil {
@@ -875,4 +883,48 @@ func TestSessionWithConstructedChanges(t *testing.T) {
 		}
 	}
 	sameObjects(t, "after undo", targets, before, snapshot(t, targets...))
+}
+
+// TestFixEditRecomputesImpactInATerminal edits, in a real terminal, an
+// ingress-only default deny into one that denies egress too: the question
+// about the edited change says what the edit breaks (all egress of etl),
+// judged on the edited object, and says the change was edited by you.
+func TestFixEditRecomputesImpactInATerminal(t *testing.T) {
+	apply(t, "fix", "tty-edit.yaml")
+	const ns = "fix-tty-edit"
+	script := filepath.Join(t.TempDir(), "editor.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nsed -i -e 's/^- Ingress$/- Ingress\\n- Egress/' -e 's/^  - Ingress$/  - Ingress\\n  - Egress/' \"$1\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := ptyDialogueEnv(t, []string{"KUBE_EDITOR=" + script}, "fix", "-n", ns, "--check", "netpol/namespace-without-default-deny-ingress",
+		"--journal-dir", filepath.Join(t.TempDir(), "journals"))
+	seg, ok := d.prompt()
+	plain := ansi.ReplaceAllString(seg, "")
+	if !ok || !strings.Contains(plain, "networkpolicy.networking.k8s.io/default-deny-ingress -n "+ns) {
+		t.Fatalf("first question:\n%s", plain)
+	}
+	if !strings.Contains(plain, "pod "+ns+"/etl loses all ingress") || strings.Contains(plain, "loses all egress") {
+		t.Errorf("the proposed change's impact:\n%s", plain)
+	}
+	d.answer("e")
+	seg, ok = d.prompt()
+	plain = ansi.ReplaceAllString(seg, "")
+	if !ok {
+		t.Fatalf("no question after the edit:\n%s", plain)
+	}
+	for _, want := range []string{"+  - Egress", "edited by you", "May break (judged on your edit):", "pod " + ns + "/etl loses all ingress", "pod " + ns + "/etl loses all egress"} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("the edited change's question lacks %q:\n%s", want, plain)
+		}
+	}
+	if strings.Contains(changeLine(seg), "deny all ingress") {
+		t.Errorf("the edited change repeats the original description: %s", changeLine(seg))
+	}
+	d.answer("n")
+	if out, code := d.wait(); code != 0 || !strings.Contains(ansi.ReplaceAllString(out, ""), "0 applied, 1 skipped") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	if objs := snapshot(t, networkPolicyTarget(ns, "default-deny-ingress")); objs[0] != nil {
+		t.Error("a change answered no exists")
+	}
 }

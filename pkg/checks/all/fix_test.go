@@ -218,3 +218,59 @@ func TestFixClosesFinding(t *testing.T) {
 		t.Errorf("only %d fixes tried", tried)
 	}
 }
+
+// Applying the whole plan of the sample cluster (what `-o patch | kubectl
+// apply` does) fixes what it claims and adds no finding of the tool's own:
+// its default-deny policies are not "policies selecting no pod", its staged
+// warn/audit labels not faults of their own.
+func TestWholePlanAddsNoFinding(t *testing.T) {
+	reg, err := Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := readObjects(t, filepath.Join("..", "..", "..", "test", "testdata", "demo"))
+	before := checks.Run(load(t, objs), reg.All()).Findings
+	had, fixed := map[string]bool{}, map[string]bool{}
+	var plan []remedy.Change
+	planned := map[string]bool{}
+	for _, f := range before {
+		had[findingKey(f)] = true
+		if f.Remediation == nil || len(f.Remediation.Changes) == 0 {
+			continue
+		}
+		risky := false
+		for _, c := range f.Remediation.Changes {
+			risky = risky || c.Risky
+		}
+		if risky {
+			continue
+		}
+		fixed[findingKey(f)] = true
+		for _, c := range f.Remediation.Changes {
+			if !planned[c.Key()] {
+				planned[c.Key()] = true
+				plan = append(plan, c)
+			}
+		}
+	}
+	if len(plan) < 8 {
+		t.Fatalf("the sample's plan has only %d changes", len(plan))
+	}
+	after, err := applyChanges(objs, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range checks.Run(load(t, after), reg.All()).Findings {
+		k := findingKey(f)
+		switch {
+		case fixed[k]:
+			t.Errorf("still reported after the plan: %s: %s", k, f.Message)
+		case !had[k] && f.Severity > finding.Low:
+			t.Errorf("new finding after the plan: %s %s: %s", f.Severity, k, f.Message)
+		case !had[k]:
+			if _, staged := f.Evidence["stage"]; !staged {
+				t.Errorf("new finding after the plan, not linked to the stage that shows it: %s: %s", k, f.Message)
+			}
+		}
+	}
+}

@@ -177,7 +177,7 @@ func Checks() []checks.Check {
 		{
 			ID: IDPolicySelectsNoPod, Domain: "netpol", Severity: finding.Low,
 			Title:       "NetworkPolicy selects no pod",
-			Description: "The policy's podSelector matches no pod and no pod template of a Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job or CronJob in its namespace: it protects nothing, often because of a typo in a label.",
+			Description: "The policy's podSelector matches no pod and no pod template of a Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job or CronJob in its namespace: it protects nothing, often because of a typo in a label. A namespace-wide policy (podSelector {}) is not reported: it is meant for every pod the namespace will run.",
 			Remediation: "Fix the podSelector to match the intended pods' labels, or delete the policy.",
 			Controls:    all, Needs: workloadNeeds(),
 			Run: policySelectsNoPod,
@@ -433,7 +433,9 @@ func policySelectsNoPod(inv *inventory.Inventory) []finding.Finding {
 			})
 			continue
 		}
-		if len(p.Selected) > 0 || len(p.SelectedWorkloads) > 0 {
+		// podSelector {} is namespace-wide on purpose (a default deny, the
+		// DNS allow): it is there for the pods to come, not a typo.
+		if len(p.Selected) > 0 || len(p.SelectedWorkloads) > 0 || p.SelectsAll {
 			continue
 		}
 		out = append(out, finding.Finding{

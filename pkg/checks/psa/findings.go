@@ -335,6 +335,8 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 		}
 
 		// The namespace's own audit and warn labels, where it sets them.
+		// staged: every one set is stricter than enforce, as the staged remedy leaves it.
+		staged := true
 		var modes []string
 		var broken []Blocker
 		seen := map[string]bool{}
@@ -349,6 +351,7 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 			if len(bs) == 0 {
 				continue
 			}
+			staged = staged && api.CompareLevels(m.lv.Level, enforce.Level) > 0
 			modes = append(modes, m.name+"="+a.resolvedString(m.lv))
 			for _, b := range bs {
 				if !seen[b.Object.String()+b.Check] {
@@ -359,12 +362,20 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 		}
 		if len(modes) > 0 {
 			vs := blockerViolations(broken)
-			add("psa/audit-warn-violation", finding.Finding{
+			f := finding.Finding{
 				Resource:    top.Resource(),
 				Message:     fmt.Sprintf("%s violates the namespace's %s: %s", top.Object, strings.Join(modes, " and "), describeBlockers(broken, top)),
 				Evidence:    map[string]any{"violations": broken, "pods": w.pods},
 				Remediation: &remedy.Remediation{Summary: fixFields(vs)},
-			})
+			}
+			if staged && !rejected {
+				// The first stage of the label remedy (warn and audit above
+				// enforce) is there to show exactly these: what it found, not a fault.
+				f.Severity = finding.Low
+				f.Message += fmt.Sprintf("; expected while the namespace is staged (warn and audit above enforce=%s, the first stage of the Pod Security label remedy of psa/enforce-missing): change these before enforcing the stricter level", a.resolvedString(enforce))
+				f.Evidence["stage"] = map[string]any{"enforce": a.resolvedString(enforce), "remedy": "psa/enforce-missing"}
+			}
+			add("psa/audit-warn-violation", f)
 		}
 
 		// What keeps the namespace from restricted, with the patch that would

@@ -85,8 +85,9 @@ func Checks() []checks.Check {
 		},
 		{
 			ID: "psa/audit-warn-violation", Domain: Domain, Severity: finding.Medium,
+			Range:       [2]finding.Severity{finding.Low, finding.Medium},
 			Title:       "Workload violates the namespace's own audit or warn level",
-			Description: "The namespace asks to be warned about or to audit pods below a level, and this workload is below it.",
+			Description: "The namespace asks to be warned about or to audit pods below a level, and this workload is below it. Low when the namespace is staged (warn and audit above a level the workload passes enforcing, as the Pod Security label remedy's first stage leaves it): then the finding is what the stage is for, the list of what to change before enforcing more.",
 			Remediation: "Change the fields the finding names so the workload passes the level, or lower the label if the workload really needs it.",
 			Controls:    []finding.Control{nsaPodSecurity, nist190},
 			Needs:       all,
