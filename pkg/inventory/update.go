@@ -66,9 +66,11 @@ func (inv *Inventory) Put(obj *unstructured.Unstructured) error {
 	if err != nil {
 		return fmt.Errorf("apiVersion %q: %w", obj.GetAPIVersion(), err)
 	}
-	if _, err := inv.addObject(gv.WithKind(obj.GetKind()), js); err != nil {
+	d, err := decodeObject(gv.WithKind(obj.GetKind()), js, nil)
+	if err != nil {
 		return fmt.Errorf("%s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
 	}
+	d.store(inv)
 	return nil
 }
 
@@ -126,6 +128,12 @@ func (inv *Inventory) Remove(apiVersion, kind, namespace, name string) bool {
 		return remove(inv, key, &inv.ClusterRoleBindings)
 	case NetworkPolicies:
 		return remove(inv, key, &inv.NetworkPolicies)
+	case ClusterNetworkPolicies:
+		return remove(inv, key, &inv.ClusterNetworkPolicies)
+	case AdminNetworkPolicies:
+		return remove(inv, key, &inv.AdminNetworkPolicies)
+	case BaselineAdminNetworkPolicies:
+		return remove(inv, key, &inv.BaselineAdminNetworkPolicies)
 	case ValidatingWebhookConfigurations:
 		return remove(inv, key, &inv.ValidatingWebhooks)
 	case MutatingWebhookConfigurations:
