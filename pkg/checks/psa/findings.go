@@ -365,7 +365,7 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 			f := finding.Finding{
 				Resource:    top.Resource(),
 				Message:     fmt.Sprintf("%s violates the namespace's %s: %s", top.Object, strings.Join(modes, " and "), describeBlockers(broken, top)),
-				Evidence:    map[string]any{"violations": broken, "pods": w.pods},
+				Evidence:    map[string]any{"violations": compactBlockers(broken, top, w.pods), "pods": w.pods},
 				Remediation: &remedy.Remediation{Summary: fixFields(vs)},
 			}
 			if staged && !rejected {
@@ -386,7 +386,7 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 			add("psa/restricted-blocker", finding.Finding{
 				Resource:    top.Resource(),
 				Message:     fmt.Sprintf("%s does not pass restricted:%s: %s", top.Object, st.version, describeBlockers(bs, top)),
-				Evidence:    map[string]any{"violations": bs, "pods": w.pods},
+				Evidence:    map[string]any{"violations": compactBlockers(bs, top, w.pods), "pods": w.pods},
 				Remediation: a.restrictedRemediation(w, st.version, vs),
 			})
 		}
@@ -410,6 +410,31 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 			add(g.kind.id, f)
 		}
 	}
+}
+
+// blockerEvidence is a Blocker in a finding's evidence: its object and pods
+// are named only where they are not the finding's own (an old ReplicaSet, a
+// pod that differs from its template), so a workload's evidence does not
+// repeat its name and replicas for every violation.
+type blockerEvidence struct {
+	Object *Object `json:"object,omitempty"`
+	Pods   int     `json:"pods,omitempty"`
+	Violation
+}
+
+func compactBlockers(bs []Blocker, top *subject, pods int) []blockerEvidence {
+	out := make([]blockerEvidence, len(bs))
+	for i, b := range bs {
+		out[i].Violation = b.Violation
+		if b.Object != top.Object {
+			o := b.Object
+			out[i].Object = &o
+		}
+		if b.Pods != pods || out[i].Object != nil {
+			out[i].Pods = b.Pods
+		}
+	}
+	return out
 }
 
 // restrictedRemediation offers the risky securityContext patch when it makes

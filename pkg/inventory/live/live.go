@@ -216,6 +216,11 @@ func (l *lister) list(ctx context.Context, k inventory.Kind) error {
 		return l.done(err, func() { l.inv.Namespaces = v })
 	case inventory.Pods:
 		v, err := listPages(ctx, l.pageSize, cs.CoreV1().Pods(ns).List, func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue }, func(o *corev1.Pod) metav1.Object { return o })
+		// The pods of one controller keep one copy of their equal parts.
+		sh := &inventory.Sharer{}
+		for i := range v {
+			sh.Pod(&v[i])
+		}
 		return l.done(err, func() { l.inv.Pods = v })
 	case inventory.ServiceAccounts:
 		v, err := listPages(ctx, l.pageSize, cs.CoreV1().ServiceAccounts(ns).List, func(l *corev1.ServiceAccountList) ([]corev1.ServiceAccount, string) { return l.Items, l.Continue }, func(o *corev1.ServiceAccount) metav1.Object { return o })
