@@ -156,13 +156,15 @@ func decodeDoc(d rawDoc, sh *Sharer) ([]decoded, error) {
 		}
 	}
 	var out []decoded
-	err := decodeJSON(js, d.hadItems, &out, sh)
+	err := decodeJSON(js, d.hadItems, &out, sh, !d.isJSON)
 	return out, err
 }
 
-func decodeJSON(js []byte, hadItems bool, out *[]decoded, sh *Sharer) error {
+func decodeJSON(js []byte, hadItems bool, out *[]decoded, sh *Sharer, sorted bool) error {
 	var h typeHeader
-	if err := json.Unmarshal(js, &h); err != nil {
+	if apiVersion, kind, items, ok := peekHeader(js, sorted); ok && !(items && strings.HasSuffix(kind, "List")) {
+		h.APIVersion, h.Kind = apiVersion, kind
+	} else if err := json.Unmarshal(js, &h); err != nil {
 		return err
 	}
 	if hadItems {
@@ -180,7 +182,7 @@ func decodeJSON(js []byte, hadItems bool, out *[]decoded, sh *Sharer) error {
 	}
 	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
 		for _, it := range h.Items {
-			if err := decodeJSON(it, false, out, sh); err != nil {
+			if err := decodeJSON(it, false, out, sh, false); err != nil {
 				return err
 			}
 		}
@@ -337,4 +339,124 @@ func decodeObject(gvk schema.GroupVersionKind, js []byte, sh *Sharer) (decoded, 
 	}
 	// A custom workload is judged like a Deployment; anything else is counted.
 	return decodeUnmodelled(gvk, js)
+}
+
+// peekHeader reads apiVersion and kind from a JSON object without decoding
+// it: a scan that allocates nothing, where json.Unmarshal into a header
+// would walk the whole object once more. sorted says the keys are in
+// order (sigs.k8s.io/yaml writes them so): the scan then stops at kind,
+// since "items" sorts before it. ok is false for anything unusual (escaped
+// strings, no object), and the caller decodes the header the slow way.
+func peekHeader(js []byte, sorted bool) (apiVersion, kind string, items, ok bool) {
+	i := skipSpace(js, 0)
+	if i >= len(js) || js[i] != '{' {
+		return "", "", false, false
+	}
+	i++
+	var haveAPI, haveKind bool
+	for {
+		i = skipSpace(js, i)
+		if i >= len(js) {
+			return "", "", false, false
+		}
+		if js[i] == '}' {
+			return apiVersion, kind, items, haveKind
+		}
+		if js[i] == ',' {
+			i = skipSpace(js, i+1)
+		}
+		key, next, ok := plainString(js, i)
+		if !ok {
+			return "", "", false, false
+		}
+		i = skipSpace(js, next)
+		if i >= len(js) || js[i] != ':' {
+			return "", "", false, false
+		}
+		i = skipSpace(js, i+1)
+		if i >= len(js) {
+			return "", "", false, false
+		}
+		switch key {
+		case "apiVersion", "kind":
+			v, next, ok := plainString(js, i)
+			if !ok {
+				return "", "", false, false
+			}
+			if key == "kind" {
+				kind, haveKind = v, true
+			} else {
+				apiVersion, haveAPI = v, true
+			}
+			i = next
+			if sorted && haveKind && haveAPI {
+				return apiVersion, kind, items, true
+			}
+			continue
+		case "items":
+			items = js[i] != 'n' // null is no items
+		}
+		if i, ok = skipValue(js, i); !ok {
+			return "", "", false, false
+		}
+	}
+}
+
+func skipSpace(js []byte, i int) int {
+	for i < len(js) && (js[i] == ' ' || js[i] == '\t' || js[i] == '\n' || js[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// plainString reads a string without escapes starting at js[i].
+func plainString(js []byte, i int) (string, int, bool) {
+	if i >= len(js) || js[i] != '"' {
+		return "", i, false
+	}
+	for j := i + 1; j < len(js); j++ {
+		switch js[j] {
+		case '\\':
+			return "", i, false
+		case '"':
+			return string(js[i+1 : j]), j + 1, true
+		}
+	}
+	return "", i, false
+}
+
+// skipValue steps over one JSON value starting at js[i].
+func skipValue(js []byte, i int) (int, bool) {
+	depth := 0
+	for i < len(js) {
+		switch c := js[i]; c {
+		case '"':
+			i++
+			for i < len(js) && js[i] != '"' {
+				if js[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= len(js) {
+				return i, false
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth < 0 {
+				return i, true // the end of the enclosing object
+			}
+		case ',':
+			if depth == 0 {
+				return i, true
+			}
+		}
+		i++
+		if depth == 0 && i < len(js) && (js[i-1] == '"' || js[i-1] == '}' || js[i-1] == ']') {
+			return i, true
+		}
+	}
+	return i, depth == 0
 }

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -285,6 +286,29 @@ func TestJSONListItemsHaveLines(t *testing.T) {
 	for k, line := range map[Key]int{{Kind: "Namespace", Name: "a"}: 4, {Kind: "Namespace", Name: "b"}: 9, {Kind: "ServiceAccount", Namespace: "a", Name: "c"}: 17} {
 		if got, ok := inv.Sources[k]; !ok || got.Line != line {
 			t.Errorf("%s: %+v, want line %d", k, got, line)
+		}
+	}
+}
+
+// The header scan agrees with decoding the header, or says it cannot tell.
+func TestPeekHeaderAgreesWithDecoding(t *testing.T) {
+	for _, js := range []string{
+		`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"}}`,
+		`{"apiVersion":"v1","data":{"k":"{\"kind\":\"x\"}"},"kind":"ConfigMap"}`,
+		`{"kind":"List","apiVersion":"v1","items":[{"kind":"Pod"}]}`,
+		`{"apiVersion":"v1","items":null,"kind":"List"}`,
+		`{"metadata":{"kind":"no"},"spec":[1,{"a":"]"}],"kind":"Widget","apiVersion":"x/v1"}`,
+		`{"apiVersion":"v1","kind":"Pod\u0041"}`,
+		`{"kind":5}`, `[]`, `{}`, `{"apiVersion":"v1"}`,
+	} {
+		var h typeHeader
+		herr := json.Unmarshal([]byte(js), &h)
+		api, kind, items, ok := peekHeader([]byte(js), false)
+		if !ok {
+			continue
+		}
+		if herr != nil || api != h.APIVersion || kind != h.Kind || items != (h.Items != nil) {
+			t.Errorf("%s: peek %q %q items=%v, decode %q %q items=%v err=%v", js, api, kind, items, h.APIVersion, h.Kind, h.Items != nil, herr)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package psa
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -168,6 +169,9 @@ type Analysis struct {
 	byNS     map[string]*nsState
 	byKey    map[inventory.Key]*subject
 	findings map[string][]finding.Finding
+	// sameAs shares judgements between subjects the checks cannot tell
+	// apart (the pods of one ReplicaSet), by version, paths and content.
+	sameAs map[string]*[2]judgement
 	// mu guards the judgement caches for queries after the analysis (Verdict, PredictedWarnings).
 	mu sync.Mutex
 }
@@ -351,12 +355,65 @@ func (a *Analysis) judge(s *subject, v api.Version) *[2]judgement {
 	if j, ok := s.judged[v]; ok {
 		return j
 	}
+	key := ""
+	if s.pod {
+		key = v.String() + "\x00" + s.metaPath.String() + "\x00" + s.specPath.String() + "\x00" + judgedContent(s)
+		if j, ok := a.sameAs[key]; ok && key != "" {
+			s.judged[v] = j
+			return j
+		}
+	}
 	j := &[2]judgement{
 		a.eval.judge(api.LevelVersion{Level: api.LevelBaseline, Version: v}, s.meta, s.spec, s.metaPath, s.specPath),
 		a.eval.judge(api.LevelVersion{Level: api.LevelRestricted, Version: v}, s.meta, s.spec, s.metaPath, s.specPath),
 	}
 	s.judged[v] = j
+	if key != "" {
+		if a.sameAs == nil {
+			a.sameAs = map[string]*[2]judgement{}
+		}
+		a.sameAs[key] = j
+	}
 	return j
+}
+
+// judgedContent is what the Pod Security checks read of a pod, as one
+// string: its annotations and spec without the fields no check reads (the
+// node, the containers' volume mounts) and with the names of projected
+// volumes left out (a projected volume is allowed at every level, so its
+// name never appears in a verdict; the ServiceAccount admission gives each
+// pod's token volume a generated one). Two pods with the same content get
+// the same verdict word for word. "" when it cannot be computed.
+func judgedContent(s *subject) string {
+	spec := *s.spec
+	spec.NodeName = ""
+	strip := func(cs []corev1.Container) []corev1.Container {
+		out := make([]corev1.Container, len(cs))
+		for i, c := range cs {
+			c.VolumeMounts = nil
+			out[i] = c
+		}
+		return out
+	}
+	spec.Containers, spec.InitContainers = strip(spec.Containers), strip(spec.InitContainers)
+	spec.EphemeralContainers = append([]corev1.EphemeralContainer(nil), spec.EphemeralContainers...)
+	for i := range spec.EphemeralContainers {
+		spec.EphemeralContainers[i].VolumeMounts = nil
+	}
+	spec.Volumes = append([]corev1.Volume(nil), spec.Volumes...)
+	for i := range spec.Volumes {
+		if spec.Volumes[i].Projected != nil {
+			spec.Volumes[i].Name = ""
+		}
+	}
+	b, err := json.Marshal(struct {
+		Annotations map[string]string `json:"a"`
+		Spec        *corev1.PodSpec   `json:"s"`
+	}{s.meta.Annotations, &spec})
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // at returns a subject's judgement at one level; privileged allows everything.
