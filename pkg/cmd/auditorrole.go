@@ -164,14 +164,11 @@ func AuditorRole(name string, cs []checks.Check, withSecrets bool) *rbacv1.Clust
 		if !k.IsResource() || (k == inventory.Secrets && !withSecrets) {
 			continue
 		}
-		if k == inventory.CustomWorkloads {
-			// One kind of the inventory, read from a resource of each workload CRD.
-			for _, gr := range inventory.CustomWorkloadResources() {
-				byGroup[gr.Group] = append(byGroup[gr.Group], gr.Resource)
-			}
-			continue
+		// Most kinds are one resource; custom workloads are read from a
+		// resource of each workload CRD, Calico's policies from two groups.
+		for _, gr := range k.APIResources() {
+			byGroup[gr.Group] = append(byGroup[gr.Group], gr.Resource)
 		}
-		byGroup[k.Group()] = append(byGroup[k.Group()], string(k))
 	}
 	var gs []string
 	for g := range byGroup {

@@ -123,14 +123,14 @@ func (c *CanReachOptions) Validate() error {
 func (c *CanReachOptions) Run(cmd *cobra.Command) error {
 	// A workload endpoint needs its controllers' list besides.
 	workloads := netpol.EndpointKinds(c.src, c.dst)
-	kinds := append(append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies, inventory.DaemonSets}, netpol.TierKinds()...), workloads...)
+	kinds := append(append(append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies, inventory.DaemonSets}, netpol.TierKinds()...), netpol.CNIKinds()...), workloads...)
 	inv, err := c.LoadInventory(cmd.Context(), kinds)
 	if err != nil {
 		return err
 	}
 	// DaemonSets only help recognise the network plugin (unless an endpoint
 	// names one); the rest decide the answer.
-	need := append(append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies}, netpol.TierKinds()...), workloads...)
+	need := append(append(append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies}, netpol.TierKinds()...), netpol.CNIKinds()...), workloads...)
 	if err := requireKinds(inv, need, "can-reach needs every pod, namespace and NetworkPolicy, and the workloads it is asked about"); err != nil {
 		return err
 	}

@@ -57,11 +57,15 @@ func policyResource(gvk schema.GroupVersionKind) (PolicyResource, bool) {
 // add-on that a cluster without it does not have. The cluster-scoped network
 // policy tiers are optional: live, an unserved CRD reads as none (not
 // installed); offline, files without them read as none, so that manifests of
-// namespaced NetworkPolicies are judged as before. A forbidden list is still
-// missing: the kind exists and could not be seen.
+// namespaced NetworkPolicies are judged as before. So are the CNIs' own
+// policies (Cilium, Calico). A forbidden list is still missing: the kind
+// exists and could not be seen.
 func (k Kind) Optional() bool {
 	switch k {
 	case ClusterNetworkPolicies, AdminNetworkPolicies, BaselineAdminNetworkPolicies:
+		return true
+	}
+	if k.IsCNIPolicy() {
 		return true
 	}
 	return false

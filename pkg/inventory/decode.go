@@ -312,6 +312,9 @@ func decodeObject(gvk schema.GroupVersionKind, js []byte, sh *Sharer) (decoded, 
 	if r, ok := policyResource(gvk); ok {
 		return decodePolicy(r, js)
 	}
+	if r, ok := cniPolicyResource(gvk); ok {
+		return decodeCNIPolicy(r, js)
+	}
 	if gvk.Group == "apiextensions.k8s.io" && gvk.Kind == "CustomResourceDefinition" {
 		// Only what says where its resource lives: RBAC scope depends on it.
 		var crd struct {

@@ -79,6 +79,7 @@ var allKinds = []Kind{
 	Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs,
 	Roles, ClusterRoles, RoleBindings, ClusterRoleBindings, NetworkPolicies,
 	ClusterNetworkPolicies, AdminNetworkPolicies, BaselineAdminNetworkPolicies,
+	CiliumNetworkPolicies, CiliumClusterwideNetworkPolicies, CalicoNetworkPolicies, CalicoGlobalNetworkPolicies,
 	ValidatingWebhookConfigurations, MutatingWebhookConfigurations,
 	ClusterImagePolicies, KyvernoClusterPolicies, KyvernoPolicies, ImageValidatingPolicies, ConstraintTemplates,
 	CustomWorkloads, AnonymousAccess,
@@ -142,8 +143,14 @@ type Inventory struct {
 	ClusterNetworkPolicies       []npav1alpha2.ClusterNetworkPolicy
 	AdminNetworkPolicies         []npav1alpha1.AdminNetworkPolicy
 	BaselineAdminNetworkPolicies []npav1alpha1.BaselineAdminNetworkPolicy
-	ValidatingWebhooks           []admissionregistrationv1.ValidatingWebhookConfiguration
-	MutatingWebhooks             []admissionregistrationv1.MutatingWebhookConfiguration
+	// The CNIs' own network policies (Cilium, Calico), kept as read without
+	// status: their schemas change between releases (see cnipolicies.go).
+	CiliumNetworkPolicies            []unstructured.Unstructured
+	CiliumClusterwideNetworkPolicies []unstructured.Unstructured
+	CalicoNetworkPolicies            []unstructured.Unstructured
+	CalicoGlobalNetworkPolicies      []unstructured.Unstructured
+	ValidatingWebhooks               []admissionregistrationv1.ValidatingWebhookConfiguration
+	MutatingWebhooks                 []admissionregistrationv1.MutatingWebhookConfiguration
 	// Custom resources are kept as read: their schemas change between the tools' versions.
 	ClusterImagePolicies    []unstructured.Unstructured
 	KyvernoClusterPolicies  []unstructured.Unstructured
@@ -291,17 +298,21 @@ var groups = map[Kind]string{
 	Jobs: "batch", CronJobs: "batch",
 	Roles: "rbac.authorization.k8s.io", ClusterRoles: "rbac.authorization.k8s.io",
 	RoleBindings: "rbac.authorization.k8s.io", ClusterRoleBindings: "rbac.authorization.k8s.io",
-	NetworkPolicies:                 "networking.k8s.io",
-	ClusterNetworkPolicies:          PolicyGroup,
-	AdminNetworkPolicies:            PolicyGroup,
-	BaselineAdminNetworkPolicies:    PolicyGroup,
-	ValidatingWebhookConfigurations: "admissionregistration.k8s.io",
-	MutatingWebhookConfigurations:   "admissionregistration.k8s.io",
-	ClusterImagePolicies:            "policy.sigstore.dev",
-	KyvernoClusterPolicies:          "kyverno.io",
-	KyvernoPolicies:                 "kyverno.io",
-	ImageValidatingPolicies:         "policies.kyverno.io",
-	ConstraintTemplates:             "templates.gatekeeper.sh",
+	NetworkPolicies:                  "networking.k8s.io",
+	ClusterNetworkPolicies:           PolicyGroup,
+	AdminNetworkPolicies:             PolicyGroup,
+	BaselineAdminNetworkPolicies:     PolicyGroup,
+	CiliumNetworkPolicies:            "cilium.io",
+	CiliumClusterwideNetworkPolicies: "cilium.io",
+	CalicoNetworkPolicies:            "projectcalico.org",
+	CalicoGlobalNetworkPolicies:      "projectcalico.org",
+	ValidatingWebhookConfigurations:  "admissionregistration.k8s.io",
+	MutatingWebhookConfigurations:    "admissionregistration.k8s.io",
+	ClusterImagePolicies:             "policy.sigstore.dev",
+	KyvernoClusterPolicies:           "kyverno.io",
+	KyvernoPolicies:                  "kyverno.io",
+	ImageValidatingPolicies:          "policies.kyverno.io",
+	ConstraintTemplates:              "templates.gatekeeper.sh",
 }
 
 // customResource says how a kind served by a CRD is found: the versions to
@@ -452,6 +463,8 @@ func (inv *Inventory) Count(k Kind) int {
 		return len(inv.MutatingWebhooks)
 	case CustomWorkloads:
 		return len(inv.CustomWorkloads)
+	case CiliumNetworkPolicies, CiliumClusterwideNetworkPolicies, CalicoNetworkPolicies, CalicoGlobalNetworkPolicies:
+		return len(*inv.cniPolicyList(k))
 	case AnonymousAccess:
 		if inv.Anonymous != nil {
 			return 1
@@ -474,6 +487,9 @@ var objectKinds = map[Kind]string{
 
 	ClusterNetworkPolicies: "ClusterNetworkPolicy", AdminNetworkPolicies: "AdminNetworkPolicy",
 	BaselineAdminNetworkPolicies: "BaselineAdminNetworkPolicy",
+
+	CiliumNetworkPolicies: "CiliumNetworkPolicy", CiliumClusterwideNetworkPolicies: "CiliumClusterwideNetworkPolicy",
+	CalicoNetworkPolicies: "NetworkPolicy.projectcalico.org", CalicoGlobalNetworkPolicies: "GlobalNetworkPolicy.projectcalico.org",
 
 	ValidatingWebhookConfigurations: "ValidatingWebhookConfiguration", MutatingWebhookConfigurations: "MutatingWebhookConfiguration",
 }
@@ -509,6 +525,7 @@ var clusterScoped = map[Kind]bool{
 	ValidatingWebhookConfigurations: true, MutatingWebhookConfigurations: true,
 	ClusterImagePolicies: true, KyvernoClusterPolicies: true, ImageValidatingPolicies: true, ConstraintTemplates: true,
 	ClusterNetworkPolicies: true, AdminNetworkPolicies: true, BaselineAdminNetworkPolicies: true,
+	CiliumClusterwideNetworkPolicies: true, CalicoGlobalNetworkPolicies: true,
 }
 
 // ClusterScoped reports whether the kind's objects are cluster-scoped.

@@ -104,6 +104,11 @@ type Isolation struct {
 	// rules for the direction, in evaluation order.
 	TierIngress []int
 	TierEgress  []int
+	// CNIIngress and CNIEgress are indexes into Analysis.CNIPolicies of the
+	// Cilium and Calico policies that select the pod and may act in the
+	// direction: the pod's verdicts there are unknown.
+	CNIIngress []int
+	CNIEgress  []int
 }
 
 // Isolated reports whether the pod is isolated in the direction.
@@ -138,6 +143,8 @@ type Analysis struct {
 	// ClusterPolicies are the cluster-scoped tiers (ClusterNetworkPolicy,
 	// AdminNetworkPolicy, BaselineAdminNetworkPolicy) in evaluation order.
 	ClusterPolicies []ClusterPolicy
+	// CNIPolicies are the Cilium and Calico policies, by kind, namespace and name.
+	CNIPolicies []CNIPolicy
 	// Workloads are what coverage counts (see Workload): the controllers of the
 	// inventory that no other listed controller owns, then the pods no listed controller runs.
 	Workloads []Workload
@@ -149,6 +156,8 @@ type Analysis struct {
 	// tierTouched lists, per namespace, the cluster-scoped policies whose
 	// subject selects a pod or workload of it.
 	tierTouched map[string][]int
+	// cniTouched lists, per namespace, the CNI policies of it or selecting a pod or workload of it.
+	cniTouched map[string][]int
 }
 
 // namespaceIndex holds a namespace's pods, and the pod templates of its
@@ -253,6 +262,7 @@ func analyze(inv *inventory.Inventory) *Analysis {
 	a.linkWorkloads()
 	a.ClusterPolicies = clusterPolicies(inv)
 	a.selectClusterPolicies()
+	a.selectCNIPolicies(inv)
 	return a
 }
 

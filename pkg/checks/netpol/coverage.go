@@ -47,6 +47,12 @@ type NamespaceCoverage struct {
 	// HostNetwork workloads are not enforceable; Inactive ones (finished pods and Jobs) send nothing.
 	HostNetwork int `json:"hostNetwork"`
 	Inactive    int `json:"inactive"`
+	// CNIPolicies counts the Cilium and Calico policies of the namespace or
+	// selecting its pods; IngressUnknown and EgressUnknown the workloads they
+	// select in that direction, whose isolation is unknown (never counted isolated).
+	CNIPolicies    int `json:"cniPolicies,omitempty"`
+	IngressUnknown int `json:"ingressUnknown,omitempty"`
+	EgressUnknown  int `json:"egressUnknown,omitempty"`
 }
 
 // CoverageTotal sums the namespaces; DefaultDeny* count namespaces.
@@ -63,11 +69,13 @@ type CoverageTotal struct {
 	DefaultDenyEgress  int     `json:"defaultDenyEgress"`
 	HostNetwork        int     `json:"hostNetwork"`
 	Inactive           int     `json:"inactive"`
+	IngressUnknown     int     `json:"ingressUnknown,omitempty"`
+	EgressUnknown      int     `json:"egressUnknown,omitempty"`
 }
 
 // CoverageNeeds are the kinds Coverage reads.
 func CoverageNeeds() []inventory.Kind {
-	return append(append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies}, WorkloadKinds()...), TierKinds()...)
+	return append(append(append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies}, WorkloadKinds()...), TierKinds()...), CNIKinds()...)
 }
 
 // ComputeCoverage summarises workload isolation per namespace and for the cluster.
@@ -83,6 +91,7 @@ func ComputeCoverage(inv *inventory.Inventory) *Coverage {
 			IngressPercent: percent(s.isolatedIngress, s.judged), EgressPercent: percent(s.isolatedEgress, s.judged),
 			DefaultDenyIngress: len(s.denyIngress) > 0, DefaultDenyEgress: len(s.denyEgress) > 0,
 			HostNetwork: s.hostNetwork, Inactive: s.inactive,
+			CNIPolicies: len(a.namespaceCNIPolicies(ns)), IngressUnknown: len(s.unknownIngress), EgressUnknown: len(s.unknownEgress),
 		}
 		c.Namespaces = append(c.Namespaces, nc)
 		t.Namespaces++
@@ -93,6 +102,8 @@ func ComputeCoverage(inv *inventory.Inventory) *Coverage {
 		t.EgressIsolated += nc.EgressIsolated
 		t.HostNetwork += nc.HostNetwork
 		t.Inactive += nc.Inactive
+		t.IngressUnknown += nc.IngressUnknown
+		t.EgressUnknown += nc.EgressUnknown
 		if nc.DefaultDenyIngress {
 			t.DefaultDenyIngress++
 		}
@@ -125,6 +136,9 @@ type namespaceState struct {
 	notIsolatedIngress, notIsolatedEgress []int
 	// openPodsIngress and openPodsEgress are the judged pods open in that direction.
 	openPodsIngress, openPodsEgress []int
+	// unknownIngress and unknownEgress are the judged workloads a Cilium or
+	// Calico policy selects in that direction: neither isolated nor open.
+	unknownIngress, unknownEgress []int
 	// denyIngress and denyEgress are the policies that isolate every pod of
 	// the namespace in that direction; empty when there is no default deny.
 	denyIngress, denyEgress []string
@@ -148,14 +162,20 @@ func (a *Analysis) namespaceState(ns string) namespaceState {
 		}
 		s.judged++
 		s.onlyPods = s.onlyPods && !w.Controlled()
-		if a.IsolatedBy(&w.Isolation, networkingv1.PolicyTypeIngress) {
+		switch {
+		case a.UnknownIn(&w.Isolation, networkingv1.PolicyTypeIngress):
+			s.unknownIngress = append(s.unknownIngress, i)
+		case a.IsolatedBy(&w.Isolation, networkingv1.PolicyTypeIngress):
 			s.isolatedIngress++
-		} else {
+		default:
 			s.notIsolatedIngress = append(s.notIsolatedIngress, i)
 		}
-		if a.IsolatedBy(&w.Isolation, networkingv1.PolicyTypeEgress) {
+		switch {
+		case a.UnknownIn(&w.Isolation, networkingv1.PolicyTypeEgress):
+			s.unknownEgress = append(s.unknownEgress, i)
+		case a.IsolatedBy(&w.Isolation, networkingv1.PolicyTypeEgress):
 			s.isolatedEgress++
-		} else {
+		default:
 			s.notIsolatedEgress = append(s.notIsolatedEgress, i)
 		}
 	}
@@ -165,10 +185,10 @@ func (a *Analysis) namespaceState(ns string) namespaceState {
 			continue
 		}
 		s.pods++
-		if !a.IsolatedBy(&p.Isolation, networkingv1.PolicyTypeIngress) {
+		if !a.IsolatedBy(&p.Isolation, networkingv1.PolicyTypeIngress) && !a.UnknownIn(&p.Isolation, networkingv1.PolicyTypeIngress) {
 			s.openPodsIngress = append(s.openPodsIngress, i)
 		}
-		if !a.IsolatedBy(&p.Isolation, networkingv1.PolicyTypeEgress) {
+		if !a.IsolatedBy(&p.Isolation, networkingv1.PolicyTypeEgress) && !a.UnknownIn(&p.Isolation, networkingv1.PolicyTypeEgress) {
 			s.openPodsEgress = append(s.openPodsEgress, i)
 		}
 	}
@@ -184,6 +204,14 @@ func (s *namespaceState) direction(dir networkingv1.PolicyType) (open, openPods 
 		return s.notIsolatedEgress, s.openPodsEgress, s.denyEgress, s.allowAllEgress
 	}
 	return s.notIsolatedIngress, s.openPodsIngress, s.denyIngress, s.allowAllIngress
+}
+
+// unknown returns the judged workloads whose isolation in the direction is unknown.
+func (s *namespaceState) unknown(dir networkingv1.PolicyType) []int {
+	if dir == networkingv1.PolicyTypeEgress {
+		return s.unknownEgress
+	}
+	return s.unknownIngress
 }
 
 // defaultDeny returns the policies that make the namespace default-deny in
@@ -320,18 +348,29 @@ func (c *Coverage) Table() (title string, headers []string, rows [][]string) {
 	title += ")"
 	headers = []string{"NAMESPACE", "POLICIES", "WORKLOADS", "PODS", "INGRESS ISOLATED", "EGRESS ISOLATED",
 		"DEFAULT-DENY INGRESS", "DEFAULT-DENY EGRESS", "HOSTNETWORK", "INACTIVE"}
-	row := func(name string, policies, workloads, pods, in, eg int, inPct, egPct float64, denyIn, denyEg string, host, inactive int) []string {
+	row := func(name string, policies, workloads, pods, in, eg int, inPct, egPct float64, denyIn, denyEg string, host, inactive, inUnknown, egUnknown int) []string {
 		return []string{name, strconv.Itoa(policies), strconv.Itoa(workloads), strconv.Itoa(pods),
-			isolatedCell(in, workloads, inPct), isolatedCell(eg, workloads, egPct), denyIn, denyEg, strconv.Itoa(host), strconv.Itoa(inactive)}
+			isolatedCell(in, workloads, inPct) + unknownCell(inUnknown), isolatedCell(eg, workloads, egPct) + unknownCell(egUnknown),
+			denyIn, denyEg, strconv.Itoa(host), strconv.Itoa(inactive)}
 	}
 	for _, n := range c.Namespaces {
 		rows = append(rows, row(n.Namespace, n.Policies, n.Workloads, n.Pods, n.IngressIsolated, n.EgressIsolated, n.IngressPercent, n.EgressPercent,
-			yesNo(n.DefaultDenyIngress), yesNo(n.DefaultDenyEgress), n.HostNetwork, n.Inactive))
+			yesNo(n.DefaultDenyIngress), yesNo(n.DefaultDenyEgress), n.HostNetwork, n.Inactive, n.IngressUnknown, n.EgressUnknown))
 	}
 	t := c.Total
 	rows = append(rows, row("TOTAL", t.Policies, t.Workloads, t.Pods, t.IngressIsolated, t.EgressIsolated, t.IngressPercent, t.EgressPercent,
-		fmt.Sprintf("%d/%d", t.DefaultDenyIngress, t.Namespaces), fmt.Sprintf("%d/%d", t.DefaultDenyEgress, t.Namespaces), t.HostNetwork, t.Inactive))
+		fmt.Sprintf("%d/%d", t.DefaultDenyIngress, t.Namespaces), fmt.Sprintf("%d/%d", t.DefaultDenyEgress, t.Namespaces), t.HostNetwork, t.Inactive,
+		t.IngressUnknown, t.EgressUnknown))
 	return title, headers, rows
+}
+
+// unknownCell adds to an isolation cell the workloads whose isolation is
+// unknown (a Cilium or Calico policy selects them); nothing when there are none.
+func unknownCell(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d unknown", n)
 }
 
 func isolatedCell(n, of int, pct float64) string {

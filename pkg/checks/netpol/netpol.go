@@ -52,6 +52,52 @@
 // default-deny also when a cluster-scoped policy covering all its pods denies
 // every pod on every port, and "has no NetworkPolicy" only when nothing of
 // any tier isolates its pods.
+//
+// The CNIs' own policies are read for what they select, not for what they
+// allow (cnipolicies.go): Cilium's CiliumNetworkPolicy and
+// CiliumClusterwideNetworkPolicy (cilium.io/v2) and Calico's NetworkPolicy
+// and GlobalNetworkPolicy (projectcalico.org/v3, or the crd.projectcalico.org/v1
+// CRDs behind it when Calico's API server is not installed). Both CNIs
+// combine their policies with NetworkPolicy v1 in their own ways (Cilium:
+// deny rules over the union of allows, L7 and FQDN rules in its proxy;
+// Calico: tiers, order, Pass and end-of-tier drops, with NetworkPolicy v1 in
+// the default tier), so every verdict about an endpoint such a policy
+// selects, in a direction it may act on, is unknown, with the note "not
+// modelled: <Kind> ns/name selects it; verdicts for pods it selects are
+// unknown": never allowed or denied, never counted isolated or open. An
+// answer with an unknown side is unknown, unless the other side is denied
+// by what the tool does model. Selection:
+//
+//   - Cilium (sources: cilium pkg/k8s/apis/cilium.io constants and the
+//     CiliumNetworkPolicy docs): each rule of spec and specs selects by
+//     endpointSelector, a LabelSelector over the pod's labels plus
+//     io.kubernetes.pod.namespace, io.cilium.k8s.policy.serviceaccount and
+//     io.cilium.k8s.namespace.labels.<key>; keys may carry the source prefix
+//     k8s: or any:. A CiliumNetworkPolicy selects only in its namespace. A
+//     rule acts on ingress when it has ingress or ingressDeny (even empty) or
+//     enableDefaultDeny.ingress, likewise egress; a rule with neither is read
+//     as acting on both. A nodeSelector rule (a host policy) selects the
+//     host-network pods.
+//   - Calico (sources: projectcalico/api v3 NetworkPolicySpec and
+//     EntityRule docs, libcalico-go's selector grammar, the "Calico automatic
+//     labels" docs): selector is Calico's expression language (==, !=, in,
+//     not in, has, contains, starts with, ends with, !, &&, ||, parentheses,
+//     all(); parser in calicoselector.go) over the pod's labels plus
+//     projectcalico.org/namespace, projectcalico.org/orchestrator=k8s,
+//     projectcalico.org/serviceaccount and the namespace's labels as pcns.<key>;
+//     a GlobalNetworkPolicy's namespaceSelector sees the namespace's labels and
+//     projectcalico.org/name. A NetworkPolicy selects only in its namespace.
+//     types, when empty, default as the API does: Ingress without egress
+//     rules, Egress with only egress rules, both with both. Host-network pods
+//     are host endpoints, selected through HostEndpoint objects the tool does
+//     not read, and are not selected (they are reported as not enforceable).
+//
+// A selector the tool cannot parse or evaluate (a Calico expression that does
+// not parse, global(), a Cilium label source such as reserved:, or a key whose
+// value it cannot know: io.cilium.k8s.policy.cluster, pcsa.*, other
+// projectcalico.org/ keys) is read as selecting every pod in the policy's
+// scope, never as selecting nothing; the note says so. Selecting too much
+// only makes more answers unknown.
 package netpol
 
 import (
@@ -110,7 +156,7 @@ func systemNamespace(inv *inventory.Inventory, ns string) bool {
 
 // workloadNeeds are the kinds of the checks that count workloads, plus extra.
 func workloadNeeds(extra ...inventory.Kind) []inventory.Kind {
-	return append(append(append(extra, inventory.Pods, inventory.NetworkPolicies), WorkloadKinds()...), TierKinds()...)
+	return append(append(append(append(extra, inventory.Pods, inventory.NetworkPolicies), WorkloadKinds()...), TierKinds()...), CNIKinds()...)
 }
 
 // TierKinds are the cluster-scoped network policy kinds every isolation
@@ -290,9 +336,24 @@ func noDefaultDeny(inv *inventory.Inventory, dir networkingv1.PolicyType) []find
 		if s.judged == 0 {
 			sev = finding.Low
 		}
+		msg := fmt.Sprintf("namespace %s has no default-deny %s policy: %s", ns, word, s.exposure(len(open), a.policyRefs(allowAll), word))
+		if cnis := a.namespaceCNIPolicies(ns, dir); len(cnis) > 0 {
+			// What the CNI's own policies do is unknown: say what is known, never "isolated".
+			unknown := s.unknown(dir)
+			msg = fmt.Sprintf("namespace %s has no default-deny %s NetworkPolicy or cluster-scoped policy; not modelled: %s %s in it, so whether %s a default deny is unknown",
+				ns, word, strings.Join(a.cniRefs(cnis), ", "), verb(len(cnis), "acts", "act"), verb(len(cnis), "it is", "they are"))
+			if len(unknown) > 0 {
+				msg += fmt.Sprintf(", and so is the %s isolation of %s", word, count(len(unknown), s.noun()))
+			}
+			if len(open) > 0 {
+				msg += fmt.Sprintf("; %d of its %s %s open for %s", len(open), count(s.judged, s.noun()), verb(len(open), "is", "are"), word)
+			}
+			evidence["notModelled"] = a.cniRefs(cnis)
+			evidence["unknown"] = a.workloadRefs(unknown)
+		}
 		out = append(out, finding.Finding{
 			Severity:    sev,
-			Message:     fmt.Sprintf("namespace %s has no default-deny %s policy: %s", ns, word, s.exposure(len(open), a.policyRefs(allowAll), word)),
+			Message:     msg,
 			Resource:    namespaceResource(ns),
 			Evidence:    evidence,
 			Remediation: fix,
@@ -589,6 +650,9 @@ func egressWithoutDNS(inv *inventory.Inventory) []finding.Finding {
 		return true
 	}
 	without := func(iso *Isolation, name string) bool {
+		if a.UnknownIn(iso, networkingv1.PolicyTypeEgress) {
+			return false // a Cilium or Calico policy decides: unknown, not claimed
+		}
 		if len(iso.TierEgress) > 0 {
 			return tieredWithoutDNS(iso, name)
 		}

@@ -293,6 +293,13 @@ func (a *Analysis) workloadRef(inv *inventory.Inventory, e Endpoint) (endpointRe
 				}
 			}
 		}
+		ep := &cniEndpoint{namespace: e.Namespace, labels: c.labels, namespaceLabel: a.NamespaceLabels(e.Namespace),
+			serviceAccount: serviceAccountOf(pod.Spec.ServiceAccountName), hostNetwork: pod.Spec.HostNetwork}
+		for ci := range a.CNIPolicies {
+			if cp := &a.CNIPolicies[ci]; cp.selects(ep) {
+				iso.linkCNI(ci, cp)
+			}
+		}
 		return endpointRef{name: e.String(), peer: PodPeer(pod, a.NamespaceLabels(e.Namespace)), iso: iso}, nil
 	}
 	return endpointRef{}, fmt.Errorf("%s %s/%s not found", strings.ToLower(e.Kind), e.Namespace, e.Workload)
@@ -333,6 +340,7 @@ func (a *Analysis) reach(s, d *endpointRef, q *PortQuery) (Reach, error) {
 		r.Unknown = !r.Allowed && !unknown.Empty()
 	}
 	r.Notes = append(r.Notes, a.tierNotes(s, d, &r)...)
+	r.Notes = append(r.Notes, a.cniNotes(s, d)...)
 	for _, e := range []*endpointRef{s, d} {
 		if e.iso == nil {
 			continue

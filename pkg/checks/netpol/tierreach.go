@@ -20,6 +20,10 @@ const (
 // NetworkPolicy alone, exactly as side does. It returns the verdict and, when
 // no port was asked, the ports allowed and the ports whose verdict is unknown.
 func (a *Analysis) decide(dir networkingv1.PolicyType, self, other *endpointRef, dst *Peer, q *PortQuery, number int32) (Side, PortSet, PortSet) {
+	if self.iso != nil && a.UnknownIn(&self.iso.Isolation, dir) {
+		// A Cilium or Calico policy the tool does not evaluate selects it.
+		return a.cniSide(dir, self), nil, AllPorts()
+	}
 	if self.iso == nil || len(self.iso.Tiers(dir)) == 0 {
 		sd, ports := a.side(dir, self, other, dst, q, number)
 		return sd, ports, nil

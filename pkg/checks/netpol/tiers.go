@@ -616,7 +616,12 @@ func (a *Analysis) tierIsolated(i *Isolation, d networkingv1.PolicyType) bool {
 
 // IsolatedBy reports whether the pod is isolated in the direction by any
 // tier: a NetworkPolicy, or a cluster-scoped policy that can deny.
+// An endpoint whose verdicts in the direction are unknown (UnknownIn) is
+// never counted isolated.
 func (a *Analysis) IsolatedBy(i *Isolation, d networkingv1.PolicyType) bool {
+	if a.UnknownIn(i, d) {
+		return false
+	}
 	return i.Isolated(d) || a.tierIsolated(i, d)
 }
 
@@ -714,9 +719,10 @@ func (p *ClusterPolicy) coversNamespace(nsLabels labels.Set) bool {
 
 // governed reports whether anything isolates pods of the namespace: a
 // NetworkPolicy in it, or a cluster-scoped policy that can deny and whose
-// subject selects its pods. Only an ungoverned namespace "has no NetworkPolicy".
+// subject selects its pods, or a Cilium or Calico policy of it or selecting
+// its pods (what it does is unknown). Only an ungoverned namespace "has no NetworkPolicy".
 func (a *Analysis) governed(ns string) bool {
-	if len(a.NamespacePolicies(ns)) > 0 {
+	if len(a.NamespacePolicies(ns)) > 0 || len(a.namespaceCNIPolicies(ns)) > 0 {
 		return true
 	}
 	for _, ci := range a.namespaceClusterPolicies(ns) {

@@ -35,6 +35,8 @@ type Workload struct {
 	// Isolation is that of its pod template: the policies whose podSelector
 	// matches the template's labels. A Pod's is the pod's own.
 	Isolation
+	// serviceAccount is the one its pod template runs as ("" for a Pod: read the pod's).
+	serviceAccount string
 }
 
 // Ref names the workload as kubectl does, kind/name: deployment/etl, pod/debug.
@@ -167,7 +169,8 @@ func (a *Analysis) collectWorkloads(inv *inventory.Inventory) {
 		case c.finished:
 			bucket = Inactive
 		}
-		c.workload = a.addWorkload(Workload{Kind: c.kind, Namespace: c.meta.Namespace, Name: c.meta.Name, Labels: c.labels, Bucket: bucket})
+		c.workload = a.addWorkload(Workload{Kind: c.kind, Namespace: c.meta.Namespace, Name: c.meta.Name, Labels: c.labels, Bucket: bucket,
+			serviceAccount: serviceAccountOf(c.template.Spec.ServiceAccountName)})
 		a.index(c.meta.Namespace).templates.add(c.workload, c.labels)
 	}
 	for i := range ctrls {

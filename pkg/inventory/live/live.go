@@ -186,6 +186,9 @@ func listPages[T any, L any](ctx context.Context, pageSize int64, list func(cont
 
 func (l *lister) list(ctx context.Context, k inventory.Kind) error {
 	cs, ns := l.cs, l.ns
+	if k.IsCNIPolicy() {
+		return l.listCNIPolicies(ctx, k)
+	}
 	if k.Optional() {
 		return l.listPolicies(ctx, k)
 	}
