@@ -49,11 +49,13 @@ func (f Files) Load(_ context.Context, _ []inventory.Kind) (*inventory.Inventory
 type Cluster struct {
 	Config    *rest.Config
 	Namespace string
+	// Progress is told as each kind is listed (see live.LiveOptions).
+	Progress func(done, kinds, objects int)
 }
 
 // Load lists the kinds from the server.
 func (c Cluster) Load(ctx context.Context, kinds []inventory.Kind) (*inventory.Inventory, error) {
-	return live.FromCluster(ctx, c.Config, live.LiveOptions{Kinds: kinds, Namespace: c.Namespace})
+	return live.FromCluster(ctx, c.Config, live.LiveOptions{Kinds: kinds, Namespace: c.Namespace, Progress: c.Progress})
 }
 
 // Config is what the command line decided about one audit.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -174,20 +175,24 @@ func (o *AuditOptions) Loader() (audit.Loader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return progressLoader{o: o, next: audit.Cluster{Config: cfg, Namespace: o.Namespace()}, host: cfg.Host}, nil
+	return progressLoader{o: o, cfg: cfg}, nil
 }
 
 // progressLoader shows what is being listed while a live load runs.
 type progressLoader struct {
-	o    *AuditOptions
-	next audit.Loader
-	host string
+	o   *AuditOptions
+	cfg *rest.Config
 }
 
 func (p progressLoader) Load(ctx context.Context, kinds []inventory.Kind) (*inventory.Inventory, error) {
-	done := p.o.progress(fmt.Sprintf("listing %d kinds from %s ...", len(kinds), p.host))
+	start := time.Now()
+	update, done := p.o.progressLine()
 	defer done()
-	return p.next.Load(ctx, kinds)
+	update(fmt.Sprintf("listing %d kinds from %s ...", len(kinds), p.cfg.Host))
+	c := audit.Cluster{Config: p.cfg, Namespace: p.o.Namespace(), Progress: func(n, total, objects int) {
+		update(fmt.Sprintf("listing from %s: %d of %d kinds, %d objects, %.1fs", p.cfg.Host, n, total, objects, time.Since(start).Seconds()))
+	}}
+	return c.Load(ctx, kinds)
 }
 
 // LoadInventory reads the kinds from files (-f) or from the cluster, for the
@@ -215,12 +220,28 @@ func (o *AuditOptions) warn(lines []string) {
 
 // progress shows a status line on stderr when it is a terminal, and returns the function that clears it.
 func (o *AuditOptions) progress(msg string) func() {
+	update, done := o.progressLine()
+	update(msg)
+	return done
+}
+
+// progressLine is a status line on stderr when it is a terminal: update
+// rewrites it, done clears it. Elsewhere both do nothing.
+func (o *AuditOptions) progressLine() (update func(string), done func()) {
 	f, ok := o.ErrOut.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return func() {}
+		return func(string) {}, func() {}
 	}
-	fmt.Fprint(f, msg)
-	return func() { fmt.Fprint(f, "\r\033[K") }
+	var mu sync.Mutex
+	return func(msg string) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprint(f, "\r\033[K"+msg)
+		}, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprint(f, "\r\033[K")
+		}
 }
 
 // Audit runs the audit engine with the command line's choices and prints

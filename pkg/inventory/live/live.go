@@ -49,6 +49,9 @@ type LiveOptions struct {
 	Parallel int
 	// PageSize is the limit of each list request; 0 means PageSize.
 	PageSize int64
+	// Progress, when set, is called as each kind is listed with how many
+	// kinds are done of how many, and the objects listed so far.
+	Progress func(done, kinds, objects int)
 }
 
 // FromCluster lists the needed kinds from the API server, in parallel and
@@ -97,6 +100,8 @@ func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*i
 	sem := make(chan struct{}, max(par, 1))
 	errs := make([]error, len(kinds))
 	var wg sync.WaitGroup
+	var progress sync.Mutex
+	done, objects := 0, 0
 	for i, k := range kinds {
 		wg.Add(1)
 		go func() {
@@ -104,6 +109,15 @@ func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*i
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			errs[i] = l.list(ctx, k)
+			if opts.Progress != nil {
+				l.mu.Lock()
+				n := inv.Count(k)
+				l.mu.Unlock()
+				progress.Lock()
+				done, objects = done+1, objects+n
+				opts.Progress(done, len(kinds), objects)
+				progress.Unlock()
+			}
 		}()
 	}
 	wg.Wait()
