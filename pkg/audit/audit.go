@@ -11,11 +11,13 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"k8s.io/client-go/rest"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
+	"github.com/kubectl-harden/kubectl-harden/pkg/exceptions"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory/live"
@@ -71,6 +73,18 @@ type Config struct {
 	IncludeSystem bool
 	// Metadata is the report's metadata as the command knows it (context, server, files, time).
 	Metadata finding.Metadata
+
+	// Exceptions are the entries of the exceptions files, validated.
+	Exceptions []exceptions.Entry
+	// AcceptAnnotations honours the kubectl-harden.io/accept annotations of
+	// the objects read; ExceptionOptions validate them (--max-exception-days).
+	AcceptAnnotations bool
+	ExceptionOptions  exceptions.Options
+	// Now decides which exceptions expired; zero is the time of the run.
+	Now time.Time
+	// Baseline is a previous report to compare with (--baseline), read from BaselineFile.
+	Baseline     *finding.Report
+	BaselineFile string
 }
 
 // Run audits what the loader reads and returns the report and the inventory it was made from.
@@ -97,9 +111,13 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 	}
 	res := checks.Run(inv, selected)
 	items := res.Findings
+	// Exceptions are matched before -n narrows the findings, so an entry
+	// about another namespace is not called stale for being out of sight.
+	about := accept(inv, items, res.Ran, cfg)
 	if cfg.Namespace != "" {
 		items = inNamespace(items, cfg.Namespace)
 	}
+	items = append(items, about...)
 	meta := cfg.Metadata
 	meta.Input = describeInput(inv, kinds)
 	if meta.Server != nil && inv.ServerVersion != "" {
@@ -109,11 +127,91 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 	}
 	report := finding.NewReport(meta, res.Ran, res.Skipped, items)
 	report.Summary.NotApplicable = res.NotApplicable
+	if cfg.Baseline != nil {
+		compareWithBaseline(report, cfg, res.Ran)
+	}
 	shown := finding.Shown(report.Items, cfg.MinSeverity)
 	report.Summary.Hidden = len(report.Items) - len(shown)
 	report.Items = shown
 	report.Extra = all.Coverage(inv, cfg.Domains)
 	return report, inv, nil
+}
+
+// accept marks the findings the exceptions accept (files, then annotations
+// when honoured) and returns the findings about the exceptions themselves:
+// expired, stale, and annotations that do not parse.
+func accept(inv *inventory.Inventory, items []finding.Finding, ran []finding.RanCheck, cfg Config) []finding.Finding {
+	entries := append([]exceptions.Entry(nil), cfg.Exceptions...)
+	var out []finding.Finding
+	annotated := 0
+	for m := range inv.Objects() {
+		v, ok := m.Annotations[exceptions.Annotation]
+		if !ok {
+			continue
+		}
+		annotated++
+		if !cfg.AcceptAnnotations {
+			continue
+		}
+		obj := finding.Resource{Kind: m.Key.Kind, Namespace: m.Key.Namespace, Name: m.Key.Name}
+		var src *finding.Source
+		if s, ok := inv.Sources[m.Key]; ok {
+			src = &finding.Source{File: s.File, Line: s.Line}
+		}
+		es, errs := exceptions.FromAnnotation(obj, v, src, cfg.ExceptionOptions)
+		entries = append(entries, es...)
+		for _, err := range errs {
+			out = append(out, exceptions.InvalidAnnotation(obj, src, err))
+		}
+	}
+	if annotated > 0 && !cfg.AcceptAnnotations {
+		inv.Warnings = append(inv.Warnings, fmt.Sprintf("%d %s the %s annotation, not honoured: --accept-annotations honours it (anyone who may edit an object may write it)",
+			annotated, plural(annotated, "object carries", "objects carry"), exceptions.Annotation))
+	}
+	if len(entries) == 0 {
+		return out
+	}
+	now := cfg.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	ids := make([]string, len(ran))
+	for i, c := range ran {
+		ids[i] = c.ID
+	}
+	var byKey map[inventory.Key]map[string]string
+	env := exceptions.Env{Now: now, Ran: ids,
+		Labels: func(r finding.Resource) (map[string]string, bool) {
+			if byKey == nil {
+				byKey = map[inventory.Key]map[string]string{}
+				for m := range inv.Objects() {
+					byKey[m.Key] = m.Labels
+				}
+			}
+			l, ok := byKey[inventory.Key{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}]
+			return l, ok
+		}}
+	if cfg.Namespace != "" {
+		env.Looked = exceptions.InNamespace(cfg.Namespace)
+	}
+	return append(out, exceptions.Apply(entries, items, env)...)
+}
+
+// compareWithBaseline marks the findings new or unchanged against the
+// baseline and lists the baseline's findings that are fixed: only those of
+// checks that ran (a skipped check fixed nothing) and, with -n, in the namespace.
+func compareWithBaseline(report *finding.Report, cfg Config, ran []finding.RanCheck) {
+	base := *cfg.Baseline
+	if cfg.Namespace != "" {
+		base.Items = inNamespace(base.Items, cfg.Namespace)
+	}
+	judged := map[string]bool{}
+	for _, c := range ran {
+		judged[c.ID] = true
+	}
+	finding.CompareWithBaseline(report, &base, cfg.BaselineFile, func(check string) bool {
+		return judged[check] || strings.HasPrefix(check, "exceptions/")
+	})
 }
 
 // hasNamespace reports whether offline input holds the namespace or anything in it.
@@ -258,13 +356,19 @@ type Gate struct {
 }
 
 // Judge decides the outcome from the summary, which counts every finding in
-// scope whatever --severity shows.
+// scope whatever --severity shows, except those exceptions accept; with a
+// baseline, only the new ones.
 func (g Gate) Judge(s finding.Summary) Outcome {
 	if g.FailOn == 0 {
 		return Pass
 	}
+	count := s.Count
+	if s.Baseline != nil {
+		// Only what is new since the baseline fails.
+		count = s.Baseline.New.Count
+	}
 	for _, sev := range finding.Severities() {
-		if sev >= g.FailOn && s.Count(sev) > 0 {
+		if sev >= g.FailOn && count(sev) > 0 {
 			return Failed
 		}
 	}

@@ -50,6 +50,16 @@ type AuditOptions struct {
 	// Contexts and AllContexts audit several clusters at once (fleet.go).
 	Contexts    []string
 	AllContexts bool
+	// ExceptionFiles, MaxExceptionDays and AcceptAnnotations say which
+	// findings are accepted (exceptions.go); ShowAccepted lists them.
+	ExceptionFiles    []string
+	MaxExceptionDays  int
+	AcceptAnnotations bool
+	ShowAccepted      bool
+	// Baseline is the previous report --baseline compares with.
+	Baseline string
+	// WorkDir is where .kubectl-harden.yaml is looked for; "" is the current directory.
+	WorkDir string
 
 	// Now is the clock for report timestamps; tests pin it.
 	Now func() time.Time
@@ -255,10 +265,26 @@ func (o *AuditOptions) Audit(ctx context.Context, domains []string) (*finding.Re
 	if err != nil {
 		return nil, nil, err
 	}
+	// A malformed exceptions file or baseline stops the audit before anything is read or applied.
+	entries, err := o.loadExceptions()
+	if err != nil {
+		return nil, nil, err
+	}
+	var base *finding.Report
+	if o.Baseline != "" {
+		if base, err = readReport(o.Baseline, "--baseline"); err != nil {
+			return nil, nil, err
+		}
+		if base.Summary.Hidden > 0 {
+			o.warn([]string{fmt.Sprintf("--baseline %s left out %d findings below its --severity: they show as new here; make the baseline without --severity", o.Baseline, base.Summary.Hidden)})
+		}
+	}
 	load, err := o.Loader()
 	if err != nil {
 		return nil, nil, err
 	}
+	cfg.Exceptions, cfg.AcceptAnnotations, cfg.ExceptionOptions, cfg.Now = entries, o.AcceptAnnotations, o.exceptionOptions(), o.Now()
+	cfg.Baseline, cfg.BaselineFile = base, o.Baseline
 	report, inv, err := audit.Run(ctx, reg, load, cfg)
 	if err != nil {
 		return nil, nil, err
@@ -338,7 +364,7 @@ func (o *AuditOptions) UseColor() bool {
 // Printer returns the printer for -o.
 func (o *AuditOptions) Printer(domains []string) (output.Printer, error) {
 	groupBySubject := len(domains) == 1 && domains[0] == "rbac"
-	return output.New(o.Output, output.Options{Color: o.UseColor(), GroupBySubject: groupBySubject, All: o.ListAll}, o.extraPrinters())
+	return output.New(o.Output, output.Options{Color: o.UseColor(), GroupBySubject: groupBySubject, All: o.ListAll, ShowAccepted: o.ShowAccepted}, o.extraPrinters())
 }
 
 // RunAudit is the audit commands' Run: report, print, and map --fail-on to exit status 2.

@@ -88,6 +88,7 @@ func newCmdFix(o *AuditOptions) *cobra.Command {
 	o.addRefusedFlags(cmd, "filename", "output", "contexts")
 	o.addSeverityFlag(cmd)
 	o.addColorFlag(cmd)
+	o.addExceptionFlags(cmd)
 	cmd.Flags().BoolVar(&o.IncludeSystem, "include-system", false, "Also fix built-in system: roles, bindings and namespaces left at their defaults")
 	cmd.Flags().BoolVar(&f.Yes, "yes", false, "Apply every change the server's dry-run accepts without asking (risky changes only with --include-risky)")
 	cmd.Flags().BoolVar(&f.IncludeRisky, "include-risky", false, "With --yes or [a]ll, also apply changes marked risky (they alter workloads, not only policy)")
@@ -152,7 +153,8 @@ func (f *FixOptions) Run(ctx context.Context) error {
 		c, _ := reg.Get(id)
 		return c.Description
 	}
-	items := apply.Items(report.Items, why)
+	// What an exception accepts is not offered for fixing.
+	items := apply.Items(withoutAccepted(report.Items), why)
 	cfgAudit, err := f.AuditConfig(f.domains)
 	if err != nil {
 		return err

@@ -82,6 +82,8 @@ func (o *AuditOptions) addAuditFlags(cmd *cobra.Command) {
 	fs.BoolVar(&o.IncludeSystem, "include-system", false, "Also report built-in system: roles, bindings and namespaces left at their defaults")
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", completeSeverities)
 	o.addFleetFlags(cmd)
+	o.addExceptionFlags(cmd)
+	o.addReportFlags(cmd)
 }
 
 func severityNames() []string {

@@ -71,6 +71,8 @@ func (o *AuditOptions) validateFleet() error {
 		return fmt.Errorf("--contexts and --all-contexts cannot be combined: --all-contexts already audits every context")
 	case len(o.Filenames) > 0:
 		return fmt.Errorf("-f audits manifests, --contexts and --all-contexts audit clusters: use one or the other")
+	case o.Baseline != "":
+		return fmt.Errorf("--baseline is the report of one cluster and cannot be compared with several: audit each context with --context and its own baseline")
 	}
 	for flag, v := range map[string]*string{"--context": o.ConfigFlags.Context, "--cluster": o.ConfigFlags.ClusterName, "--server": o.ConfigFlags.APIServer} {
 		if v != nil && *v != "" {

@@ -134,4 +134,28 @@ type Finding struct {
 	Evidence    map[string]any      `json:"evidence,omitempty"`
 	Remediation *remedy.Remediation `json:"remediation,omitempty"`
 	Source      *Source             `json:"source,omitempty"`
+	// Accepted is set when an exception accepts the finding: it stays in the
+	// report but leaves the failing set, the counts and the score.
+	Accepted *Acceptance `json:"accepted,omitempty"`
+	// BaselineState is "new" or "unchanged" when the audit was compared with a
+	// baseline report (--baseline), "absent" for a finding of the baseline that is gone.
+	BaselineState string `json:"baselineState,omitempty"`
 }
+
+// Acceptance is the exception that accepted a finding: who owns the decision,
+// why, until when, and where it is written.
+type Acceptance struct {
+	// By is FILE:LINE of the exceptions file entry, or "annotation" for the
+	// kubectl-harden.io/accept annotation of the object.
+	By      string `json:"by"`
+	Reason  string `json:"reason"`
+	Owner   string `json:"owner"`
+	Expires string `json:"expires"`
+}
+
+// The states of a finding compared with a baseline, as SARIF names them.
+const (
+	BaselineNew       = "new"
+	BaselineUnchanged = "unchanged"
+	BaselineAbsent    = "absent"
+)

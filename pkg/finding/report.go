@@ -20,6 +20,9 @@ type Report struct {
 	Summary    Summary    `json:"summary"`
 	Items      []Finding  `json:"items"`
 	Extra      []Coverage `json:"coverage,omitempty"`
+	// Fixed are the findings of the baseline report (--baseline) that this
+	// audit no longer finds, by checks that ran; their baselineState is "absent".
+	Fixed []Finding `json:"fixed,omitempty"`
 }
 
 // Coverage is a domain's summary table (for example NetworkPolicy isolation per
@@ -98,6 +101,63 @@ type Summary struct {
 	Skipped []Skipped `json:"skipped,omitempty"`
 	// NotApplicable are checks of the cluster as a whole that files that are not a cluster cannot answer.
 	NotApplicable []Skipped `json:"notApplicable,omitempty"`
+	// Accepted is how many findings exceptions accepted: they are in items but
+	// not in the counts above, the score or --fail-on.
+	Accepted int `json:"accepted,omitempty"`
+	// Baseline compares the audit with a previous report (--baseline); --fail-on then judges only the new findings.
+	Baseline *BaselineSummary `json:"baseline,omitempty"`
+}
+
+// BaselineSummary is what changed since the baseline report.
+type BaselineSummary struct {
+	// Report is the file of the baseline report.
+	Report string `json:"report"`
+	// New counts, by severity, the findings the baseline does not have (accepted ones left out).
+	New       SeverityCounts `json:"new"`
+	Unchanged int            `json:"unchanged"`
+	Fixed     int            `json:"fixed"`
+}
+
+// SeverityCounts counts findings by severity.
+type SeverityCounts struct {
+	Critical int `json:"critical"`
+	High     int `json:"high"`
+	Medium   int `json:"medium"`
+	Low      int `json:"low"`
+	Info     int `json:"info"`
+}
+
+// Count returns the number at severity sev.
+func (c SeverityCounts) Count(sev Severity) int {
+	switch sev {
+	case Critical:
+		return c.Critical
+	case High:
+		return c.High
+	case Medium:
+		return c.Medium
+	case Low:
+		return c.Low
+	}
+	return c.Info
+}
+
+// Total is the number of findings counted.
+func (c SeverityCounts) Total() int { return c.Critical + c.High + c.Medium + c.Low + c.Info }
+
+func (c *SeverityCounts) add(sev Severity) {
+	switch sev {
+	case Critical:
+		c.Critical++
+	case High:
+		c.High++
+	case Medium:
+		c.Medium++
+	case Low:
+		c.Low++
+	default:
+		c.Info++
+	}
 }
 
 // Count returns the number of findings at severity s.
@@ -170,11 +230,16 @@ func weight(s Severity) int {
 }
 
 // Summarize counts items by severity and scores the run: the weighted share of
-// the checks that ran and found nothing, 100 when every check passed.
+// the checks that ran and found nothing, 100 when every check passed. Accepted
+// findings are counted apart and are not failures.
 func Summarize(ran []RanCheck, items []Finding) Summary {
 	var s Summary
 	failed := map[string]bool{}
 	for _, f := range items {
+		if f.Accepted != nil {
+			s.Accepted++
+			continue
+		}
 		switch f.Severity {
 		case Critical:
 			s.Critical++

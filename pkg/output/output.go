@@ -44,6 +44,8 @@ type Options struct {
 	GroupBySubject bool
 	// All lists every finding in the table, however many one check has.
 	All bool
+	// ShowAccepted lists the findings exceptions accept (table, wide, name); json, yaml and sarif always carry them.
+	ShowAccepted bool
 }
 
 // New returns the printer for an -o value. sarif and patch are provided by the
@@ -51,15 +53,15 @@ type Options struct {
 func New(format string, opts Options, extra map[string]Printer) (Printer, error) {
 	switch format {
 	case "", "table":
-		return &Table{Color: opts.Color, GroupBySubject: opts.GroupBySubject, All: opts.All}, nil
+		return &Table{Color: opts.Color, GroupBySubject: opts.GroupBySubject, All: opts.All, ShowAccepted: opts.ShowAccepted}, nil
 	case "wide":
-		return &Table{Color: opts.Color, Wide: true, GroupBySubject: opts.GroupBySubject}, nil
+		return &Table{Color: opts.Color, Wide: true, GroupBySubject: opts.GroupBySubject, ShowAccepted: opts.ShowAccepted}, nil
 	case "json":
 		return PrinterFunc(printJSON), nil
 	case "yaml":
 		return PrinterFunc(printYAML), nil
 	case "name":
-		return PrinterFunc(printNames), nil
+		return PrinterFunc(func(r *finding.Report, w io.Writer) error { return printNames(r, w, opts.ShowAccepted) }), nil
 	}
 	if p, ok := extra[format]; ok {
 		return p, nil
@@ -191,11 +193,15 @@ func printYAML(r *finding.Report, w io.Writer) error {
 }
 
 // printNames prints one line per finding: CHECK:kind/name or CHECK:kind/namespace/name,
-// so scripts can count or diff findings between runs.
-func printNames(r *finding.Report, w io.Writer) error {
+// so scripts can count or diff findings between runs. Like the table, it
+// leaves out what exceptions accept (unless asked) and, with a baseline, what is unchanged.
+func printNames(r *finding.Report, w io.Writer, showAccepted bool) error {
 	seen := map[string]bool{}
 	var lines []string
 	for _, f := range r.Items {
+		if (f.Accepted != nil && !showAccepted) || f.BaselineState == finding.BaselineUnchanged {
+			continue
+		}
 		l := f.Check + ":" + f.Resource.String()
 		if !seen[l] {
 			seen[l] = true

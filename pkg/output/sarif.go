@@ -2,13 +2,12 @@ package output
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,7 +22,8 @@ const InformationURI = "https://github.com/kubectl-harden/kubectl-harden"
 // fingerprintKey names the partial fingerprint SARIF consumers (GitHub code
 // scanning) use to follow one finding across runs; bump the suffix if the
 // recipe changes, so old alerts are not silently matched to new ones.
-const fingerprintKey = "kubectlHardenFinding/v1"
+// v2: check, object, subject and the evidence that defines the finding, not the message (finding.Fingerprint).
+const fingerprintKey = "kubectlHardenFinding/" + finding.FingerprintVersion
 
 // Rule is what a SARIF log says about one check. pkg/cmd fills it from the
 // check registry, so this package need not import the checks.
@@ -129,7 +129,7 @@ func (s *SARIF) log(r *finding.Report, rules []Rule) (*sarif.Report, error) {
 	}
 	// A finding of a check the registry does not describe (a check ID set by
 	// hand in a domain package) still needs a rule for its ruleIndex.
-	for _, f := range r.Items {
+	for _, f := range append(r.Items[:len(r.Items):len(r.Items)], r.Fixed...) {
 		if _, ok := ruleIndex[f.Check]; !ok {
 			ruleIndex[f.Check] = len(driver.Rules)
 			driver.Rules = append(driver.Rules, sarifRule(Rule{ID: f.Check, Severity: f.Severity, Title: f.Title, Controls: f.Controls}, tax))
@@ -141,6 +141,11 @@ func (s *SARIF) log(r *finding.Report, rules []Rule) (*sarif.Report, error) {
 	}
 
 	for _, f := range r.Items {
+		run.AddResult(result(f, ruleIndex[f.Check]))
+	}
+	// With a baseline, what it had and this run does not are results too, as
+	// "absent", so code scanning closes their alerts.
+	for _, f := range r.Fixed {
 		run.AddResult(result(f, ruleIndex[f.Check]))
 	}
 	run.AddInvocation(invocation(r, ruleIndex))
@@ -270,6 +275,12 @@ func result(f finding.Finding, ruleIndex int) *sarif.Result {
 		}
 	}
 	res.AddLocation(loc)
+	if f.BaselineState != "" {
+		res.WithBaselineState(f.BaselineState)
+	}
+	if a := f.Accepted; a != nil {
+		res.AddSuppression(suppression(a))
+	}
 
 	props := sarif.NewPropertyBag().
 		Add("severity", f.Severity.String()).
@@ -296,18 +307,34 @@ func result(f finding.Finding, ruleIndex int) *sarif.Result {
 }
 
 // fingerprint identifies a finding across runs by what it is about, not by
-// where it was printed: check, object, subject and message.
-func fingerprint(f finding.Finding) string {
-	h := sha256.New()
-	subject := ""
-	if f.Subject != nil {
-		subject = f.Subject.String()
+// where it was printed or how its message reads.
+func fingerprint(f finding.Finding) string { return f.Fingerprint() }
+
+// suppression says which exception accepts a result: an entry of an
+// exceptions file (external, located at its line) or the object's own
+// annotation (in source). Accepted is the review status: a person decided.
+func suppression(a *finding.Acceptance) *sarif.Suppression {
+	s := sarif.NewSuppression().WithStatus("accepted").WithJustification(a.Reason)
+	props := sarif.NewPropertyBag().Add("owner", a.Owner).Add("expires", a.Expires).Add("by", a.By)
+	s.WithProperties(props)
+	if a.By == "annotation" {
+		return s.WithKind("inSource")
 	}
-	for _, part := range []string{f.Check, f.Resource.APIVersion, f.Resource.String(), subject, f.Message} {
-		h.Write([]byte(part))
-		h.Write([]byte{0})
+	s.WithKind("external")
+	file, line := a.By, 0
+	if i := strings.LastIndex(a.By, ":"); i > 0 {
+		if n, err := strconv.Atoi(a.By[i+1:]); err == nil {
+			file, line = a.By[:i], n
+		}
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	if uri, ok := fileURI(file); ok {
+		phys := sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri))
+		if line > 0 {
+			phys.WithRegion(sarif.NewRegion().WithStartLine(line))
+		}
+		s.WithLocation(sarif.NewLocation().WithPhysicalLocation(phys))
+	}
+	return s
 }
 
 // fileURI turns a path given with -f into a SARIF artifact URI: relative paths

@@ -29,6 +29,8 @@ type Table struct {
 	// All lists every finding; otherwise a check with more than
 	// maxRowsPerCheck findings shows its first few and how many more.
 	All bool
+	// ShowAccepted lists the accepted findings under the others; else one line counts them.
+	ShowAccepted bool
 }
 
 // A check with more findings than maxRowsPerCheck shows summaryRows of them
@@ -67,19 +69,35 @@ func (t *Table) severityColor(s finding.Severity) func(string) string {
 func (t *Table) Print(r *finding.Report, w io.Writer) error {
 	ew := &errWriter{w: w}
 	t.scorecard(r, ew)
+	items, accepted := shownItems(r)
 	switch {
-	case len(r.Items) == 0 && r.Summary.Hidden > 0:
+	case len(items) == 0 && r.Summary.Hidden > 0:
 		fmt.Fprintf(ew, "\nNo findings shown: %d below --severity are hidden.\n", r.Summary.Hidden)
-	case len(r.Items) == 0 && len(r.Summary.Skipped) > 0:
+	case len(items) == 0 && r.Summary.Baseline != nil && len(r.Summary.Skipped) > 0:
+		fmt.Fprintln(ew, "\nNo new findings since the baseline from the checks that ran; the skipped checks above are unknown, not passed.")
+	case len(items) == 0 && r.Summary.Baseline != nil:
+		fmt.Fprintln(ew, "\nNo new findings since the baseline.")
+	case len(items) == 0 && len(r.Summary.Skipped) > 0:
 		fmt.Fprintln(ew, "\nNo findings from the checks that ran; the skipped checks above are unknown, not passed.")
-	case len(r.Items) == 0:
+	case len(items) == 0:
 		fmt.Fprintln(ew, "\nNo findings.")
 	case t.GroupBySubject:
-		t.bySubject(r.Items, ew)
+		t.bySubject(items, ew)
 	default:
-		t.bySeverity(r.Items, ew)
+		t.bySeverity(items, ew)
 	}
-	if len(r.Items) > 0 && r.Summary.Hidden > 0 {
+	if t.ShowAccepted && len(accepted) > 0 {
+		t.accepted(accepted, ew)
+	}
+	if len(r.Fixed) > 0 {
+		fmt.Fprintf(ew, "\n%s\n", t.paint(color.FgGreen, color.Bold)(fmt.Sprintf("FIXED SINCE THE BASELINE (%d)", len(r.Fixed))))
+		var rows [][]string
+		for _, f := range r.Fixed {
+			rows = append(rows, []string{f.Severity.String(), f.Check, f.Resource.String(), f.Message})
+		}
+		t.columns(ew, []string{"SEVERITY", "CHECK", "RESOURCE", "MESSAGE"}, rows, nil)
+	}
+	if len(items) > 0 && r.Summary.Hidden > 0 {
 		fmt.Fprintf(ew, "\n%d more findings below --severity are hidden (they count in the score and --fail-on).\n", r.Summary.Hidden)
 	}
 	for _, c := range r.Extra {
@@ -140,6 +158,54 @@ func (t *Table) scorecard(r *finding.Report, w io.Writer) {
 	for _, g := range groupByReason(s.NotApplicable) {
 		fmt.Fprintf(w, "%s %s: %s\n", bold("N/A    "), strings.Join(g.checks, ", "), g.reason)
 	}
+	if s.Accepted > 0 {
+		how := "--show-accepted lists them"
+		if t.ShowAccepted {
+			how = "listed below"
+		}
+		fmt.Fprintf(w, "%s %d %s accepted by exceptions: not counted above nor in --fail-on (%s)\n",
+			bold("ACCEPTED"), s.Accepted, plural(s.Accepted, "finding", "findings"), how)
+	}
+	if b := s.Baseline; b != nil {
+		fmt.Fprintf(w, "%s %s: %d new, %d unchanged (not shown), %d fixed since; --fail-on judges the new ones\n",
+			bold("BASELINE"), b.Report, b.New.Total(), b.Unchanged, b.Fixed)
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// shownItems splits the report's findings into those the table lists (not
+// accepted, and new when there is a baseline) and the accepted ones.
+func shownItems(r *finding.Report) (shown, accepted []finding.Finding) {
+	if r.Summary.Accepted == 0 && r.Summary.Baseline == nil {
+		return r.Items, nil
+	}
+	for _, f := range r.Items {
+		switch {
+		case f.Accepted != nil:
+			accepted = append(accepted, f)
+		case f.BaselineState == finding.BaselineUnchanged:
+		default:
+			shown = append(shown, f)
+		}
+	}
+	return shown, accepted
+}
+
+// accepted lists the accepted findings with the exception that accepts each.
+func (t *Table) accepted(items []finding.Finding, w io.Writer) {
+	fmt.Fprintf(w, "\n%s\n", t.paint(color.Bold)(fmt.Sprintf("ACCEPTED (%d)", len(items))))
+	var rows [][]string
+	for _, f := range items {
+		a := f.Accepted
+		rows = append(rows, []string{f.Severity.String(), f.Check, f.Resource.String(), a.Owner, a.Expires, a.By, a.Reason})
+	}
+	t.columns(w, []string{"SEVERITY", "CHECK", "RESOURCE", "OWNER", "EXPIRES", "BY", "REASON"}, rows, nil)
 }
 
 // input prints what the audit could not see, one line per status.
