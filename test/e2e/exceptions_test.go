@@ -31,6 +31,12 @@ exceptions:
 // working directory, and from the object's annotation when it is honoured.
 func TestExceptionsPassTheGateLive(t *testing.T) {
 	t.Cleanup(func() {
+		// The namespace stays Terminating on this server (no namespace
+		// controller): its objects stay too, and other tests sharing the
+		// server must not see an accept annotation.
+		if res, err := env.Kubectl(nil, "delete", "deployment", "-n", excNamespace, "exc-web", "--wait=false", "--ignore-not-found"); err != nil || res.Code != 0 {
+			t.Errorf("delete deployment exc-web: %v %s", err, res.Stderr)
+		}
 		if res, err := env.Kubectl(nil, "delete", "namespace", excNamespace, "--wait=false", "--ignore-not-found"); err != nil || res.Code != 0 {
 			t.Errorf("delete namespace %s: %v %s", excNamespace, err, res.Stderr)
 		}
