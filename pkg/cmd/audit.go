@@ -364,7 +364,7 @@ func (o *AuditOptions) UseColor() bool {
 // Printer returns the printer for -o.
 func (o *AuditOptions) Printer(domains []string) (output.Printer, error) {
 	groupBySubject := len(domains) == 1 && domains[0] == "rbac"
-	return output.New(o.Output, output.Options{Color: o.UseColor(), GroupBySubject: groupBySubject, All: o.ListAll, ShowAccepted: o.ShowAccepted}, o.extraPrinters())
+	return output.New(o.Output, output.Options{Color: o.UseColor(), GroupBySubject: groupBySubject, All: o.ListAll, ShowAccepted: o.ShowAccepted}, o.extraPrinters(domains))
 }
 
 // RunAudit is the audit commands' Run: report, print, and map --fail-on to exit status 2.

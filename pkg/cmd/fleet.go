@@ -21,6 +21,7 @@ import (
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/audit"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/output"
 )
 
 // fleetParallel bounds how many clusters are audited at once: each audit
@@ -271,6 +272,9 @@ func (o *AuditOptions) fleetPrinter(domains []string, contexts int) (fleetPrint,
 		}, nil
 	case "json":
 		return printListJSON, nil
+	case "html":
+		// One page, a section per cluster.
+		return output.HTML{Version: Version()}.PrintAll, nil
 	case "yaml":
 		return printListYAML, nil
 	case "name":
@@ -289,7 +293,7 @@ func (o *AuditOptions) fleetPrinter(domains []string, contexts int) (fleetPrint,
 			}
 			return nil
 		}, nil
-	case "sarif", "patch":
+	case "sarif", "patch", "policyreport", "dot":
 		if contexts > 1 {
 			return nil, fmt.Errorf("-o %s prints the results of one cluster and cannot tell clusters apart: audit one context at a time (--context), or use -o json for a List of reports", o.Output)
 		}

@@ -139,6 +139,25 @@ func TestFleetPrinters(t *testing.T) {
 	}
 }
 
+// -o html is one page for the fleet, a section per cluster.
+func TestFleetHTML(t *testing.T) {
+	reports := fleetReports(t, "prod", "staging")
+	streams, _, _, _ := genericiooptions.NewTestIOStreams()
+	o := NewAuditOptions(streams)
+	o.Output = "html"
+	printReports, err := o.fleetPrinter(nil, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := printReports(reports, &out); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), `<section class="cluster"`); n != 2 || strings.Count(out.String(), "<html") != 1 {
+		t.Errorf("%d sections in the page, want 2 in one page", n)
+	}
+}
+
 // An empty fleet (every context failed) is still a List, with items [] for scripts.
 func TestFleetEmptyList(t *testing.T) {
 	var out bytes.Buffer
@@ -154,7 +173,7 @@ func TestFleetEmptyList(t *testing.T) {
 // than one context is an error, one context prints as usual.
 func TestFleetSingleClusterFormats(t *testing.T) {
 	reports := fleetReports(t, "prod")
-	for _, format := range []string{"sarif", "patch"} {
+	for _, format := range []string{"sarif", "patch", "policyreport"} {
 		streams, _, _, _ := genericiooptions.NewTestIOStreams()
 		o := NewAuditOptions(streams)
 		o.Output = format

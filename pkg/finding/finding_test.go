@@ -79,3 +79,20 @@ func TestReportSummaryAndScore(t *testing.T) {
 		t.Errorf("a clean run scores 100 and has an empty (not null) items list: %+v", empty.Summary)
 	}
 }
+
+// Each domain is scored as the run is, and a check whose findings are all
+// info (or hidden by --severity: Ran counts them) scores as it should.
+func TestDomainScores(t *testing.T) {
+	ran := []RanCheck{{ID: "rbac/a", Severity: Critical}, {ID: "rbac/b", Severity: High}, {ID: "netpol/c", Severity: Medium}, {ID: "netpol/d", Severity: Info}}
+	items := []Finding{{Check: "rbac/b", Severity: High}, {Check: "netpol/d", Severity: Info}}
+	r := NewReport(Metadata{}, ran, nil, items)
+	r.Items = nil // --severity hid every finding: the scores stay
+	got := r.DomainScores()
+	want := []DomainScore{{Domain: "rbac", Score: 66, Checks: 2, Failed: 1}, {Domain: "netpol", Score: 100, Checks: 2, Failed: 0}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if r.Ran[1].Findings != 1 || r.Ran[1].Worst != High || r.Ran[0].Findings != 0 {
+		t.Errorf("ran %+v", r.Ran)
+	}
+}

@@ -3,6 +3,7 @@ package finding
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -23,6 +24,59 @@ type Report struct {
 	// Fixed are the findings of the baseline report (--baseline) that this
 	// audit no longer finds, by checks that ran; their baselineState is "absent".
 	Fixed []Finding `json:"fixed,omitempty"`
+	// Ran is each check that ran with how many findings it had, hidden or
+	// not, so printers that report passes (PolicyReport) never call a check
+	// passed whose findings --severity only hid. Not part of the document.
+	Ran []CheckRun `json:"-"`
+}
+
+// CheckRun is a check that ran, the number of its findings and the worst of them.
+type CheckRun struct {
+	ID       string
+	Severity Severity
+	Findings int
+	Worst    Severity
+}
+
+// DomainScore is the score of one domain's checks, computed as the run's.
+type DomainScore struct {
+	Domain string
+	Score  int
+	Checks int
+	Failed int
+}
+
+// DomainScores scores each domain of the checks that ran, in the order the
+// domains first appear: the severity-weighted share of its checks that found
+// nothing above info, as the report's score.
+func (r *Report) DomainScores() []DomainScore {
+	var out []DomainScore
+	at := map[string]int{}
+	total := map[string]int{}
+	passed := map[string]int{}
+	for _, c := range r.Ran {
+		d, _, _ := strings.Cut(c.ID, "/")
+		i, ok := at[d]
+		if !ok {
+			i = len(out)
+			at[d] = i
+			out = append(out, DomainScore{Domain: d})
+		}
+		out[i].Checks++
+		total[d] += weight(c.Severity)
+		if c.Worst > Info {
+			out[i].Failed++
+		} else {
+			passed[d] += weight(c.Severity)
+		}
+	}
+	for i := range out {
+		out[i].Score = 100
+		if t := total[out[i].Domain]; t > 0 {
+			out[i].Score = passed[out[i].Domain] * 100 / t
+		}
+	}
+	return out
 }
 
 // Coverage is a domain's summary table (for example NetworkPolicy isolation per
@@ -197,6 +251,15 @@ func NewReport(meta Metadata, ran []RanCheck, skipped []Skipped, items []Finding
 	r := &Report{APIVersion: ReportAPIVersion, Kind: ReportKind, Metadata: meta, Items: items}
 	r.Summary = Summarize(ran, items)
 	r.Summary.Skipped = skipped
+	count := map[string]int{}
+	worst := map[string]Severity{}
+	for _, f := range items {
+		count[f.Check]++
+		worst[f.Check] = max(worst[f.Check], f.Severity)
+	}
+	for _, c := range ran {
+		r.Ran = append(r.Ran, CheckRun{ID: c.ID, Severity: c.Severity, Findings: count[c.ID], Worst: worst[c.ID]})
+	}
 	return r
 }
 

@@ -1,6 +1,6 @@
 // Package output prints a Report: a coloured table with a scorecard, the
 // stable json/yaml document, names, and jsonpath/go-template through
-// cli-runtime's printers. The SARIF and patch printers live beside them.
+// cli-runtime's printers. The SARIF, patch, PolicyReport, DOT and HTML printers live beside them.
 package output
 
 import (
@@ -20,7 +20,7 @@ import (
 )
 
 // Formats the -o flag accepts besides jsonpath=/go-template= forms.
-var formats = []string{"table", "wide", "json", "yaml", "name", "sarif", "patch"}
+var formats = []string{"table", "wide", "json", "yaml", "name", "sarif", "patch", "policyreport", "dot", "html"}
 
 // Formats returns the -o values the audit commands accept.
 func Formats() []string {
@@ -62,6 +62,8 @@ func New(format string, opts Options, extra map[string]Printer) (Printer, error)
 		return PrinterFunc(printYAML), nil
 	case "name":
 		return PrinterFunc(func(r *finding.Report, w io.Writer) error { return printNames(r, w, opts.ShowAccepted) }), nil
+	case "dot":
+		return DOT{}, nil
 	}
 	if p, ok := extra[format]; ok {
 		return p, nil

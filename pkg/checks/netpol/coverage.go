@@ -21,6 +21,10 @@ type Coverage struct {
 	CNI        CNI                 `json:"cni"`
 	Namespaces []NamespaceCoverage `json:"namespaces"`
 	Total      CoverageTotal       `json:"total"`
+
+	// analysis is kept for NamespaceReach, which reports that ask for the
+	// reachability matrix compute; it is not part of the document.
+	analysis *Analysis
 }
 
 // NamespaceCoverage is one namespace's isolation, counted in workloads (see
@@ -81,7 +85,7 @@ func CoverageNeeds() []inventory.Kind {
 // ComputeCoverage summarises workload isolation per namespace and for the cluster.
 func ComputeCoverage(inv *inventory.Inventory) *Coverage {
 	a := Analyze(inv)
-	c := &Coverage{CNI: DetectCNI(inv), Namespaces: make([]NamespaceCoverage, 0, len(a.Namespaces))}
+	c := &Coverage{CNI: DetectCNI(inv), Namespaces: make([]NamespaceCoverage, 0, len(a.Namespaces)), analysis: a}
 	t := &c.Total
 	for _, ns := range a.Namespaces {
 		s := a.namespaceState(ns)
