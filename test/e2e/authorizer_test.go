@@ -115,3 +115,47 @@ func TestWhoCanRefusesUnservedVerb(t *testing.T) {
 		}
 	}
 }
+
+// The offline table of built-in resource scopes is the server's: every
+// resource discovery lists in a group the table covers is in it, namespaced
+// or not as the server says.
+func TestBuiltinScopesMatchDiscovery(t *testing.T) {
+	_, lists, err := env.Client.Discovery().ServerGroupsAndResources()
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := map[string]bool{}
+	for _, g := range []string{"", "apps", "batch", "autoscaling", "policy", "rbac.authorization.k8s.io", "networking.k8s.io",
+		"admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "scheduling.k8s.io",
+		"authentication.k8s.io", "authorization.k8s.io", "certificates.k8s.io", "storage.k8s.io", "resource.k8s.io",
+		"flowcontrol.apiserver.k8s.io", "node.k8s.io", "storagemigration.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io"} {
+		groups[g] = true
+	}
+	checked := 0
+	for _, l := range lists {
+		group, _, found := strings.Cut(l.GroupVersion, "/")
+		if !found {
+			group = ""
+		}
+		if !groups[group] {
+			continue // a CRD's group, installed by another test
+		}
+		for _, r := range l.APIResources {
+			if strings.Contains(r.Name, "/") {
+				continue
+			}
+			namespaced, known := rbac.BuiltinScope(group, r.Name)
+			if !known {
+				t.Errorf("%s in %q is served but not in the table", r.Name, group)
+				continue
+			}
+			if namespaced != r.Namespaced {
+				t.Errorf("%s in %q: table says namespaced=%v, the server %v", r.Name, group, namespaced, r.Namespaced)
+			}
+			checked++
+		}
+	}
+	if checked < 60 {
+		t.Errorf("only %d resources compared", checked)
+	}
+}

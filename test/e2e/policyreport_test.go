@@ -42,7 +42,26 @@ func TestPolicyReportsApplyThroughKubectl(t *testing.T) {
 		t.Fatalf("the demo cluster should have findings in several namespaces, got %v", want)
 	}
 
-	stream := mustHarden(t, "-o", "policyreport").Stdout
+	// Namespaces other tests left Terminating (this server has no namespace
+	// controller) take no new objects: their reports are left out here.
+	terminating, err := env.Kubectl(nil, "get", "namespaces", "-o", `jsonpath={range .items[?(@.status.phase=="Terminating")]}{.metadata.name}{"\n"}{end}`)
+	if err != nil || terminating.Code != 0 {
+		t.Fatalf("list terminating namespaces: %v %s", err, terminating.Stderr)
+	}
+	var docs []string
+	for _, doc := range strings.Split(mustHarden(t, "-o", "policyreport").Stdout, "\n---\n") {
+		skip := false
+		for _, ns := range strings.Fields(terminating.Stdout) {
+			if strings.Contains(doc, "\n  namespace: "+ns+"\n") {
+				skip = true
+				delete(want, ns)
+			}
+		}
+		if !skip {
+			docs = append(docs, doc)
+		}
+	}
+	stream := strings.Join(docs, "\n---\n")
 	res, err := env.Kubectl(strings.NewReader(stream), "apply", "-f", "-")
 	if err != nil || res.Code != 0 {
 		t.Fatalf("kubectl apply -f - of the policy reports: %v\n%s\n%s", err, res.Stderr, stream)

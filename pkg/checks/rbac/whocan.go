@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
@@ -140,7 +142,7 @@ func (a *Analysis) clusterScoped(group, resource string) bool {
 }
 
 // ScopeKnown reports whether the analysis knows if a resource is namespaced:
-// from discovery, a CRD in the input, or a built-in group of the table. For
+// from discovery, a CRD in the input, or the table of built-in resources. For
 // any other resource a RoleBinding is counted as granting it in its namespace,
 // which is right for a namespaced resource and too generous for a
 // cluster-scoped one: callers say so.
@@ -151,50 +153,117 @@ func (a *Analysis) ScopeKnown(group, resource string) bool {
 	if _, known := a.inv.Namespaced(group, resource); known {
 		return true
 	}
-	return builtinGroups[group]
+	_, known := BuiltinScope(group, resource)
+	return known
 }
 
-// builtinGroups are the API groups of Kubernetes itself, which the table covers.
-var builtinGroups = map[string]bool{
-	"": true, "apps": true, "batch": true, "autoscaling": true, "policy": true, "rbac.authorization.k8s.io": true,
-	"networking.k8s.io": true, "admissionregistration.k8s.io": true, "apiextensions.k8s.io": true,
-	"apiregistration.k8s.io": true, "scheduling.k8s.io": true, "authentication.k8s.io": true,
-	"authorization.k8s.io": true, "certificates.k8s.io": true, "storage.k8s.io": true, "resource.k8s.io": true,
-	"flowcontrol.apiserver.k8s.io": true, "node.k8s.io": true, "storagemigration.k8s.io": true,
-	"coordination.k8s.io": true, "discovery.k8s.io": true, "events.k8s.io": true, "internal.apiserver.k8s.io": true,
+// builtinScopes says, for every resource Kubernetes v1.37 serves (read off
+// the API server's discovery; an e2e test compares the two), whether it is
+// namespaced. Offline it is the scope of a resource no CRD in the input
+// names; live, discovery answers first. Subresources (pods/exec) take their
+// resource's scope.
+var builtinScopes = map[schema.GroupResource]bool{
+	{Group: "", Resource: "bindings"}:                                                      true,
+	{Group: "", Resource: "componentstatuses"}:                                             false,
+	{Group: "", Resource: "configmaps"}:                                                    true,
+	{Group: "", Resource: "endpoints"}:                                                     true,
+	{Group: "", Resource: "events"}:                                                        true,
+	{Group: "", Resource: "limitranges"}:                                                   true,
+	{Group: "", Resource: "namespaces"}:                                                    false,
+	{Group: "", Resource: "nodes"}:                                                         false,
+	{Group: "", Resource: "persistentvolumeclaims"}:                                        true,
+	{Group: "", Resource: "persistentvolumes"}:                                             false,
+	{Group: "", Resource: "pods"}:                                                          true,
+	{Group: "", Resource: "podtemplates"}:                                                  true,
+	{Group: "", Resource: "replicationcontrollers"}:                                        true,
+	{Group: "", Resource: "resourcequotas"}:                                                true,
+	{Group: "", Resource: "secrets"}:                                                       true,
+	{Group: "", Resource: "serviceaccounts"}:                                               true,
+	{Group: "", Resource: "services"}:                                                      true,
+	{Group: "admissionregistration.k8s.io", Resource: "mutatingadmissionpolicies"}:         false,
+	{Group: "admissionregistration.k8s.io", Resource: "mutatingadmissionpolicybindings"}:   false,
+	{Group: "admissionregistration.k8s.io", Resource: "mutatingwebhookconfigurations"}:     false,
+	{Group: "admissionregistration.k8s.io", Resource: "validatingadmissionpolicies"}:       false,
+	{Group: "admissionregistration.k8s.io", Resource: "validatingadmissionpolicybindings"}: false,
+	{Group: "admissionregistration.k8s.io", Resource: "validatingwebhookconfigurations"}:   false,
+	{Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"}:                 false,
+	{Group: "apiregistration.k8s.io", Resource: "apiservices"}:                             false,
+	{Group: "apps", Resource: "controllerrevisions"}:                                       true,
+	{Group: "apps", Resource: "daemonsets"}:                                                true,
+	{Group: "apps", Resource: "deployments"}:                                               true,
+	{Group: "apps", Resource: "replicasets"}:                                               true,
+	{Group: "apps", Resource: "statefulsets"}:                                              true,
+	{Group: "authentication.k8s.io", Resource: "selfsubjectreviews"}:                       false,
+	{Group: "authentication.k8s.io", Resource: "tokenreviews"}:                             false,
+	{Group: "authorization.k8s.io", Resource: "localsubjectaccessreviews"}:                 true,
+	{Group: "authorization.k8s.io", Resource: "selfsubjectaccessreviews"}:                  false,
+	{Group: "authorization.k8s.io", Resource: "selfsubjectrulesreviews"}:                   false,
+	{Group: "authorization.k8s.io", Resource: "subjectaccessreviews"}:                      false,
+	{Group: "autoscaling", Resource: "horizontalpodautoscalers"}:                           true,
+	{Group: "batch", Resource: "cronjobs"}:                                                 true,
+	{Group: "batch", Resource: "jobs"}:                                                     true,
+	{Group: "certificates.k8s.io", Resource: "certificatesigningrequests"}:                 false,
+	{Group: "certificates.k8s.io", Resource: "clustertrustbundles"}:                        false,
+	{Group: "certificates.k8s.io", Resource: "podcertificaterequests"}:                     true,
+	{Group: "coordination.k8s.io", Resource: "leases"}:                                     true,
+	{Group: "discovery.k8s.io", Resource: "endpointslices"}:                                true,
+	{Group: "events.k8s.io", Resource: "events"}:                                           true,
+	{Group: "flowcontrol.apiserver.k8s.io", Resource: "flowschemas"}:                       false,
+	{Group: "flowcontrol.apiserver.k8s.io", Resource: "prioritylevelconfigurations"}:       false,
+	{Group: "networking.k8s.io", Resource: "ingressclasses"}:                               false,
+	{Group: "networking.k8s.io", Resource: "ingresses"}:                                    true,
+	{Group: "networking.k8s.io", Resource: "ipaddresses"}:                                  false,
+	{Group: "networking.k8s.io", Resource: "networkpolicies"}:                              true,
+	{Group: "networking.k8s.io", Resource: "servicecidrs"}:                                 false,
+	{Group: "node.k8s.io", Resource: "runtimeclasses"}:                                     false,
+	{Group: "policy", Resource: "poddisruptionbudgets"}:                                    true,
+	{Group: "rbac.authorization.k8s.io", Resource: "clusterrolebindings"}:                  false,
+	{Group: "rbac.authorization.k8s.io", Resource: "clusterroles"}:                         false,
+	{Group: "rbac.authorization.k8s.io", Resource: "rolebindings"}:                         true,
+	{Group: "rbac.authorization.k8s.io", Resource: "roles"}:                                true,
+	{Group: "resource.k8s.io", Resource: "deviceclasses"}:                                  false,
+	{Group: "resource.k8s.io", Resource: "devicetaintrules"}:                               false,
+	{Group: "resource.k8s.io", Resource: "resourceclaims"}:                                 true,
+	{Group: "resource.k8s.io", Resource: "resourceclaimtemplates"}:                         true,
+	{Group: "resource.k8s.io", Resource: "resourceslices"}:                                 false,
+	{Group: "scheduling.k8s.io", Resource: "priorityclasses"}:                              false,
+	{Group: "storage.k8s.io", Resource: "csidrivers"}:                                      false,
+	{Group: "storage.k8s.io", Resource: "csinodes"}:                                        false,
+	{Group: "storage.k8s.io", Resource: "csistoragecapacities"}:                            true,
+	{Group: "storage.k8s.io", Resource: "storageclasses"}:                                  false,
+	{Group: "storage.k8s.io", Resource: "volumeattachments"}:                               false,
+	{Group: "storage.k8s.io", Resource: "volumeattributesclasses"}:                         false,
+	{Group: "storagemigration.k8s.io", Resource: "storageversionmigrations"}:               false,
+	// Served only with an alpha API on.
+	{Group: "internal.apiserver.k8s.io", Resource: "storageversions"}: false,
+	{Group: "resource.k8s.io", Resource: "podschedulingcontexts"}:     true,
+	{Group: "scheduling.k8s.io", Resource: "workloads"}:               true,
+	{Group: "policy", Resource: "podsecuritypolicies"}:                false,
+	// Pseudo-resources, never served, that RBAC rules name: impersonation
+	// (users, groups, uids; userextras/KEY in authentication.k8s.io;
+	// serviceaccounts is the real resource) and certificate signers.
+	{Group: "", Resource: "users"}:                           false,
+	{Group: "", Resource: "groups"}:                          false,
+	{Group: "", Resource: "uids"}:                            false,
+	{Group: "authentication.k8s.io", Resource: "userextras"}: false,
+	{Group: "certificates.k8s.io", Resource: "signers"}:      false,
+}
+
+// BuiltinScope says whether a built-in resource is namespaced; known is
+// false for a resource the table does not hold.
+func BuiltinScope(group, resource string) (namespaced, known bool) {
+	resource, _, _ = strings.Cut(resource, "/")
+	namespaced, known = builtinScopes[schema.GroupResource{Group: group, Resource: resource}]
+	return namespaced, known
 }
 
 // clusterScopedResource reports whether a built-in resource has no namespace, so a
 // RoleBinding never grants it. namespaces is namespaced for this purpose: a
 // request on namespace NS is made in NS, so a RoleBinding there grants it.
 func clusterScopedResource(group, resource string) bool {
-	switch group {
-	case "":
-		switch resource {
-		case "nodes", "persistentvolumes", "componentstatuses", "users", "groups":
-			return true
-		}
-	case "rbac.authorization.k8s.io":
-		return resource == "clusterroles" || resource == "clusterrolebindings"
-	case "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "scheduling.k8s.io",
-		"authentication.k8s.io", "flowcontrol.apiserver.k8s.io", "node.k8s.io", "storagemigration.k8s.io":
-		return true
-	case "certificates.k8s.io":
-		// podcertificaterequests are namespaced; the rest of the group is not.
-		return resource != "podcertificaterequests"
-	case "storage.k8s.io":
-		switch resource {
-		case "storageclasses", "csidrivers", "csinodes", "volumeattachments", "volumeattributesclasses":
-			return true
-		}
-	case "resource.k8s.io":
-		return resource == "deviceclasses" || resource == "devicetaintrules" || resource == "resourceslices"
-	case "networking.k8s.io":
-		return resource == "ingressclasses" || resource == "ipaddresses" || resource == "servicecidrs"
-	case "authorization.k8s.io":
-		return resource != "localsubjectaccessreviews"
-	case "internal.apiserver.k8s.io":
-		return resource == "storageversions"
+	if group == "" && resource == "namespaces" {
+		return false
 	}
-	return false
+	namespaced, known := BuiltinScope(group, resource)
+	return known && !namespaced
 }

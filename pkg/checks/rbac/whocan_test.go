@@ -99,3 +99,20 @@ func TestWhoCan(t *testing.T) {
 		})
 	}
 }
+
+func TestBuiltinScopeKnowsPseudoResourcesAndNotTypos(t *testing.T) {
+	for _, c := range []struct {
+		group, resource   string
+		namespaced, known bool
+	}{
+		{"", "pods/exec", true, true}, {"", "nodes", false, true}, {"", "users", false, true}, {"", "uids", false, true},
+		{"", "serviceaccounts", true, true}, {"authentication.k8s.io", "userextras/scopes", false, true},
+		{"certificates.k8s.io", "signers", false, true}, {"certificates.k8s.io", "podcertificaterequests", true, true},
+		{"", "podz", false, false}, {"apps", "deploymentz", false, false},
+	} {
+		namespaced, known := BuiltinScope(c.group, c.resource)
+		if namespaced != c.namespaced || known != c.known {
+			t.Errorf("%s/%s: namespaced=%v known=%v, want %v %v", c.group, c.resource, namespaced, known, c.namespaced, c.known)
+		}
+	}
+}
