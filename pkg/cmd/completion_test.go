@@ -176,3 +176,26 @@ func TestCompleteNamespacesUnreachableServer(t *testing.T) {
 		t.Errorf("namespace completion took %v", d)
 	}
 }
+
+// who-can completes verbs, then resources: offline from the built-in table.
+func TestWhoCanCompletesVerbsAndResources(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+		not  string
+	}{
+		{[]string{"rbac", "who-can", "imp"}, []string{"impersonate"}, "get"},
+		{[]string{"rbac", "who-can", "get", "-f", "x.yaml", "deploy"}, []string{"deployments.apps"}, "pods"},
+		{[]string{"rbac", "who-can", "impersonate", "-f", "x.yaml", "user"}, []string{"users", "userextras.authentication.k8s.io"}, "pods"},
+	} {
+		got, directive := complete(t, c.args...)
+		for _, w := range c.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("%v: %q not offered: %v", c.args, w, got)
+			}
+		}
+		if slices.Contains(got, c.not) || directive != noFileComp {
+			t.Errorf("%v: %q offered, or directive %s: %v", c.args, c.not, directive, got)
+		}
+	}
+}

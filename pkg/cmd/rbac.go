@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -63,7 +64,8 @@ func newCmdWhoCan(o *AuditOptions) *cobra.Command {
 
 			# From manifests, offline
 			kubectl harden rbac who-can impersonate serviceaccounts -f ./rbac`),
-		Args: cobra.RangeArgs(2, 3),
+		Args:              cobra.RangeArgs(2, 3),
+		ValidArgsFunction: w.completeWhoCan,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := w.Complete(args); err != nil {
 				return err
@@ -227,4 +229,76 @@ func (w *WhoCanOptions) describe() string {
 		s += " in namespace " + w.Namespace
 	}
 	return s
+}
+
+// whoCanVerbs are the verbs who-can completes: the API's own, RBAC's
+// escalation verbs, impersonation and the certificate signers'.
+var whoCanVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection",
+	"escalate", "bind", "impersonate", "approve", "sign", "attest", "use", "*"}
+
+// completeWhoCan offers verbs for the first argument and resources for the
+// second: from the server's discovery when a cluster is reachable (and -f
+// is not given), else from the table of built-in resources.
+func (w *WhoCanOptions) completeWhoCan(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	switch len(args) {
+	case 0:
+		return filterPrefix(whoCanVerbs, toComplete), cobra.ShellCompDirectiveNoFileComp
+	case 1:
+		var names []string
+		if len(w.Filenames) == 0 {
+			names = w.discoveredResources()
+		}
+		if names == nil {
+			names = rbac.BuiltinResourceNames()
+		}
+		return filterPrefix(names, toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+	return nil, cobra.ShellCompDirectiveNoFileComp
+}
+
+// discoveredResources are the server's resources and subresources as
+// who-can takes them (pods, pods/exec, deployments.apps); nil when the
+// server cannot be asked.
+func (w *WhoCanOptions) discoveredResources() []string {
+	dc, err := w.ConfigFlags.ToDiscoveryClient()
+	if err != nil {
+		return nil
+	}
+	_, lists, err := dc.ServerGroupsAndResources()
+	if err != nil && len(lists) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, l := range lists {
+		group, _, found := strings.Cut(l.GroupVersion, "/")
+		if !found {
+			group = ""
+		}
+		for _, r := range l.APIResources {
+			name, sub, _ := strings.Cut(r.Name, "/")
+			if group != "" {
+				name += "." + group
+			}
+			if sub != "" {
+				name += "/" + sub
+			}
+			if !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func filterPrefix(names []string, prefix string) []string {
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -91,6 +91,11 @@ func TestWhoCanScopeFromDiscovery(t *testing.T) {
 	if slices.Contains(named, dave) {
 		t.Errorf("who-can lists %s for a cluster-scoped custom resource", dave)
 	}
+	// Completion offers the server's resources, the custom one included.
+	comp := mustHarden(t, "__complete", "rbac", "who-can", "list", "gadg")
+	if !strings.Contains(comp.Stdout, "gadgets.fuzz.example.com\n") {
+		t.Errorf("completion does not offer the served custom resource:\n%s", comp.Stdout)
+	}
 	// A resource the server does not serve: its scope is unknown, and said so.
 	res := mustHarden(t, "rbac", "who-can", "list", "widgets.nowhere.example.com")
 	if !strings.Contains(res.Stderr, "is namespaced is unknown") {

@@ -249,6 +249,21 @@ var builtinScopes = map[schema.GroupResource]bool{
 	{Group: "certificates.k8s.io", Resource: "signers"}:      false,
 }
 
+// BuiltinResourceNames are the built-in resources as who-can takes them
+// (pods, deployments.apps), sorted, for completion without a server.
+func BuiltinResourceNames() []string {
+	out := make([]string, 0, len(builtinScopes))
+	for gr := range builtinScopes {
+		name := gr.Resource
+		if gr.Group != "" {
+			name += "." + gr.Group
+		}
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // BuiltinScope says whether a built-in resource is namespaced; known is
 // false for a resource the table does not hold.
 func BuiltinScope(group, resource string) (namespaced, known bool) {
