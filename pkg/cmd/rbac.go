@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/rbac"
@@ -260,12 +261,20 @@ func (w *WhoCanOptions) completeWhoCan(_ *cobra.Command, args []string, toComple
 // who-can takes them (pods, pods/exec, deployments.apps); nil when the
 // server cannot be asked.
 func (w *WhoCanOptions) discoveredResources() []string {
-	dc, err := w.ConfigFlags.ToDiscoveryClient()
+	// Not kubectl's cached discovery: a CRD installed a minute ago is offered.
+	cfg, err := w.RESTConfig()
 	if err != nil {
+		cobra.CompDebugln("who-can: "+err.Error(), true)
+		return nil
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		cobra.CompDebugln("who-can: "+err.Error(), true)
 		return nil
 	}
 	_, lists, err := dc.ServerGroupsAndResources()
 	if err != nil && len(lists) == 0 {
+		cobra.CompDebugln("who-can: "+err.Error(), true)
 		return nil
 	}
 	seen := map[string]bool{}

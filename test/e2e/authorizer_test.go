@@ -94,7 +94,7 @@ func TestWhoCanScopeFromDiscovery(t *testing.T) {
 	// Completion offers the server's resources, the custom one included.
 	comp := mustHarden(t, "__complete", "rbac", "who-can", "list", "gadg")
 	if !strings.Contains(comp.Stdout, "gadgets.fuzz.example.com\n") {
-		t.Errorf("completion does not offer the served custom resource:\n%s", comp.Stdout)
+		t.Errorf("completion does not offer the served custom resource:\n%s\n%s", comp.Stdout, comp.Stderr)
 	}
 	// A resource the server does not serve: its scope is unknown, and said so.
 	res := mustHarden(t, "rbac", "who-can", "list", "widgets.nowhere.example.com")
