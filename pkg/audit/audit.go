@@ -17,6 +17,7 @@ import (
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
+	"github.com/kubectl-harden/kubectl-harden/pkg/controls"
 	"github.com/kubectl-harden/kubectl-harden/pkg/exceptions"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
@@ -85,6 +86,12 @@ type Config struct {
 	// Baseline is a previous report to compare with (--baseline), read from BaselineFile.
 	Baseline     *finding.Report
 	BaselineFile string
+	// Benchmark is the CIS benchmark whose IDs the findings' controls use
+	// (--benchmark, cis-1.12); empty chooses by the server's version, else the newest.
+	Benchmark string
+	// Framework, when set (--framework cis|nsa|nist-800-53|...), adds the
+	// scorecard of its controls to the report.
+	Framework string
 }
 
 // Run audits what the loader reads and returns the report and the inventory it was made from.
@@ -110,6 +117,15 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 		return nil, nil, fmt.Errorf("namespace %q not found: no object in the input is in it or names it (check -n)", cfg.Namespace)
 	}
 	res := checks.Run(inv, selected)
+	lib, err := controls.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	benchmark, cis, err := lib.ChooseBenchmark(cfg.Benchmark, inv.ServerVersion)
+	if err != nil {
+		return nil, nil, err
+	}
+	lib.Mapping(cis).Assign(res.Findings)
 	items := res.Findings
 	// Exceptions are matched before -n narrows the findings, so an entry
 	// about another namespace is not called stale for being out of sight.
@@ -120,6 +136,7 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 	items = append(items, about...)
 	meta := cfg.Metadata
 	meta.Input = describeInput(inv, kinds)
+	meta.Benchmark = benchmark
 	if meta.Server != nil && inv.ServerVersion != "" {
 		server := *meta.Server
 		server.Version = inv.ServerVersion
@@ -127,14 +144,42 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 	}
 	report := finding.NewReport(meta, res.Ran, res.Skipped, items)
 	report.Summary.NotApplicable = res.NotApplicable
+	report.Summary.Unknown = res.Unknown
 	if cfg.Baseline != nil {
 		compareWithBaseline(report, cfg, res.Ran)
+	}
+	if cfg.Framework != "" {
+		// Judged on every finding in scope: --severity only hides.
+		fw, err := lib.Framework(cfg.Framework, cis)
+		if err != nil {
+			return nil, nil, err
+		}
+		report.Controls = controls.Score(fw, scoreResults(reg, res, report.Items))
 	}
 	shown := finding.Shown(report.Items, cfg.MinSeverity)
 	report.Summary.Hidden = len(report.Items) - len(shown)
 	report.Items = shown
 	report.Extra = all.Coverage(inv, cfg.Domains)
 	return report, inv, nil
+}
+
+// scoreResults is what the scorecard needs of a run: which checks ran and
+// saw, and why each other check did not.
+func scoreResults(reg *checks.Registry, res checks.Result, items []finding.Finding) controls.Results {
+	out := controls.Results{Ran: map[string]bool{}, NotRun: map[string]string{}, Findings: items}
+	for _, c := range reg.All() {
+		out.NotRun[c.ID] = "not selected (--check, --skip-check or the command's domain)"
+	}
+	for _, c := range res.Ran {
+		out.Ran[c.ID] = true
+		delete(out.NotRun, c.ID)
+	}
+	for _, ss := range [][]finding.Skipped{res.Skipped, res.NotApplicable, res.Unknown} {
+		for _, s := range ss {
+			out.NotRun[s.Check] = s.Reason
+		}
+	}
+	return out
 }
 
 // accept marks the findings the exceptions accept (files, then annotations

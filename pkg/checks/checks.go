@@ -16,6 +16,8 @@ import (
 
 // Check is one rule. Run returns the findings for the inventory; it may leave
 // Check, Severity, Title and Controls empty, the registry fills them from the Check.
+// A check declares no controls: the control catalogues (pkg/controls) map
+// each check, and each of its Facets, to the controls of a benchmark version.
 type Check struct {
 	ID          string // "rbac/cluster-admin-binding": domain, slash, name
 	Domain      string // "rbac", "netpol", "psa", "workload", "cluster"
@@ -23,7 +25,17 @@ type Check struct {
 	Title       string
 	Description string // why it matters, in a sentence or two
 	Remediation string // how to fix it, in general terms
-	Controls    []finding.Control
+	// Controls are filled by the registry's builder (package all) from the
+	// control catalogues, at the newest CIS benchmark; never declared by hand.
+	Controls []finding.Control
+	// Facets name the parts of the check a finding can be about (the flags of
+	// a flags check): findings carry them, and the catalogues map a check:facet
+	// to a control of its own. Every facet a catalogue names is declared here.
+	Facets []string
+	// Unseen says why the check cannot see what it judges in this inventory
+	// (a control plane the API does not show), or "" when it can. Such a check
+	// does not run: it is unknown, neither a pass nor a failure.
+	Unseen func(inv *inventory.Inventory) string
 	// Needs lists every kind the check reads. Offline, the kinds that carry
 	// pod specs count as one need: any one of them present is enough.
 	Needs []inventory.Kind
@@ -149,7 +161,9 @@ type Result struct {
 	Skipped []finding.Skipped
 	// NotApplicable are checks that judge a cluster as a whole, given input that is not one.
 	NotApplicable []finding.Skipped
-	Findings      []finding.Finding
+	// Unknown are checks that could not see what they judge (Check.Unseen).
+	Unknown  []finding.Skipped
+	Findings []finding.Finding
 }
 
 // Run runs the checks over the inventory, in parallel. A check whose needed
@@ -160,6 +174,7 @@ func Run(inv *inventory.Inventory, cs []Check) Result {
 		findings      []finding.Finding
 		skipped       string
 		notApplicable bool
+		unknown       bool
 	}
 	results := make([]out, len(cs))
 	var wg sync.WaitGroup
@@ -171,6 +186,12 @@ func Run(inv *inventory.Inventory, cs []Check) Result {
 		if reason := MissingReason(inv, c.Needs); reason != "" {
 			results[i].skipped = reason
 			continue
+		}
+		if c.Unseen != nil {
+			if reason := c.Unseen(inv); reason != "" {
+				results[i] = out{skipped: reason, unknown: true}
+				continue
+			}
 		}
 		wg.Add(1)
 		go func() {
@@ -188,6 +209,10 @@ func Run(inv *inventory.Inventory, cs []Check) Result {
 	for i, c := range cs {
 		if results[i].notApplicable {
 			res.NotApplicable = append(res.NotApplicable, finding.Skipped{Check: c.ID, Reason: results[i].skipped})
+			continue
+		}
+		if results[i].unknown {
+			res.Unknown = append(res.Unknown, finding.Skipped{Check: c.ID, Reason: results[i].skipped})
 			continue
 		}
 		if results[i].skipped != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/psa"
+	"github.com/kubectl-harden/kubectl-harden/pkg/controls"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 	"github.com/kubectl-harden/kubectl-harden/pkg/output"
@@ -58,6 +60,10 @@ type AuditOptions struct {
 	ShowAccepted      bool
 	// Baseline is the previous report --baseline compares with.
 	Baseline string
+	// Benchmark is the CIS benchmark version (--benchmark cis-1.12); empty chooses by the server's version.
+	Benchmark string
+	// Framework prints the scorecard of one framework's controls (--framework cis).
+	Framework string
 	// WorkDir is where .kubectl-harden.yaml is looked for; "" is the current directory.
 	WorkDir string
 
@@ -125,6 +131,23 @@ func (o *AuditOptions) Validate() error {
 	}
 	if _, err := psa.PolicyVersion(o.ServerVersion); err != nil {
 		return fmt.Errorf("--server-version: %w", err)
+	}
+	return o.validateControls()
+}
+
+// validateControls checks --benchmark and --framework against the catalogues.
+func (o *AuditOptions) validateControls() error {
+	lib, err := controls.Load()
+	if err != nil {
+		return err
+	}
+	if o.Benchmark != "" {
+		if _, _, err := lib.ChooseBenchmark(o.Benchmark, ""); err != nil {
+			return fmt.Errorf("--benchmark: %w", err)
+		}
+	}
+	if o.Framework != "" && !slices.Contains(controls.Frameworks(), o.Framework) {
+		return fmt.Errorf("--framework: unknown framework %q: use one of %s", o.Framework, strings.Join(controls.Frameworks(), ", "))
 	}
 	return nil
 }
@@ -301,7 +324,7 @@ func (o *AuditOptions) AuditConfig(domains []string) (audit.Config, error) {
 		return audit.Config{}, err
 	}
 	return audit.Config{Domains: domains, Select: filter, MinSeverity: filter.MinSeverity, Namespace: o.Namespace(),
-		IncludeSystem: o.IncludeSystem, Metadata: o.metadata()}, nil
+		IncludeSystem: o.IncludeSystem, Metadata: o.metadata(), Benchmark: o.Benchmark, Framework: o.Framework}, nil
 }
 
 // Gate is --fail-on and --allow-skipped.

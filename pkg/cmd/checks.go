@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/controls"
 	"github.com/kubectl-harden/kubectl-harden/pkg/output"
 )
 
@@ -38,10 +39,16 @@ func newCmdChecks(o *AuditOptions) *cobra.Command {
 			kubectl harden checks
 
 			# The RBAC checks, with what they read, as YAML
-			kubectl harden checks rbac -o yaml`),
+			kubectl harden checks rbac -o yaml
+
+			# Every control of the CIS Kubernetes Benchmark v1.11 and the checks that evidence it
+			kubectl harden checks --framework cis --benchmark cis-1.11`),
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: o.completeDomains,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Framework != "" || o.Benchmark != "" {
+				return o.printControlMatrix(args)
+			}
 			reg, err := o.Registry()
 			if err != nil {
 				return err
@@ -84,5 +91,74 @@ func newCmdChecks(o *AuditOptions) *cobra.Command {
 		},
 	}
 	o.addOutputFlag(cmd, listFormats)
+	cmd.Flags().StringVar(&o.Framework, "framework", "", "List the controls of a framework and the checks that evidence each: "+strings.Join(controls.Frameworks(), ", "))
+	cmd.Flags().StringVar(&o.Benchmark, "benchmark", "", "With --framework cis, the benchmark version: "+strings.Join(benchmarkIDs(), ", ")+" (default the newest)")
 	return cmd
+}
+
+// ControlInfo is one control as `kubectl harden checks --framework` prints it.
+type ControlInfo struct {
+	ID         string   `json:"id"`
+	Section    string   `json:"section"`
+	Title      string   `json:"title"`
+	Assessment string   `json:"assessment"`
+	Level      int      `json:"level,omitempty"`
+	Checks     []string `json:"checks"`
+	Unseen     string   `json:"unseen,omitempty"`
+}
+
+// printControlMatrix prints the framework's controls with the checks that evidence them.
+func (o *AuditOptions) printControlMatrix(args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("--framework lists controls, not the checks of a domain: drop %q", args[0])
+	}
+	if err := o.validateControls(); err != nil {
+		return err
+	}
+	if err := validateListOutput("checks", o.Output); err != nil {
+		return err
+	}
+	lib, err := controls.Load()
+	if err != nil {
+		return err
+	}
+	fw := o.Framework
+	if fw == "" {
+		fw = "cis"
+	}
+	_, cis, err := lib.ChooseBenchmark(o.Benchmark, "")
+	if err != nil {
+		return err
+	}
+	cat, err := lib.Framework(fw, cis)
+	if err != nil {
+		return err
+	}
+	infos := []ControlInfo{}
+	for _, s := range cat.Sections {
+		for _, c := range s.Controls {
+			infos = append(infos, ControlInfo{ID: string(cat.Ref(c)), Section: s.ID, Title: c.Title, Assessment: c.Assessment, Level: c.Level,
+				Checks: append([]string{}, c.Checks...), Unseen: c.Unseen})
+		}
+	}
+	if done, err := printList(o.Out, o.Output, "controls", infos); done || err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(o.Out, "%s (%s)\n\n", cat.Title, cat.ID()); err != nil {
+		return err
+	}
+	headers := []string{"CONTROL", "ASSESSMENT", "LEVEL", "EVIDENCE", "TITLE"}
+	var rows [][]string
+	for _, c := range infos {
+		ev := strings.Join(c.Checks, ",")
+		if ev == "" {
+			ev = "-"
+		}
+		level := "-"
+		if c.Level > 0 {
+			level = fmt.Sprint(c.Level)
+		}
+		rows = append(rows, []string{c.ID, c.Assessment, level, ev, c.Title})
+	}
+	return output.Columns(o.Out, headers, rows)
 }

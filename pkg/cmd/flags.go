@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/controls"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/output"
 )
@@ -84,6 +85,29 @@ func (o *AuditOptions) addAuditFlags(cmd *cobra.Command) {
 	o.addFleetFlags(cmd)
 	o.addExceptionFlags(cmd)
 	o.addReportFlags(cmd)
+	o.addControlFlags(cmd)
+}
+
+// addControlFlags adds --benchmark and --framework.
+func (o *AuditOptions) addControlFlags(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&o.Benchmark, "benchmark", "", "CIS Kubernetes Benchmark version whose IDs the controls use: "+strings.Join(benchmarkIDs(), ", ")+" (default: the one for the server's version, else the newest; the report names it)")
+	fs.StringVar(&o.Framework, "framework", "", "Print the scorecard of one framework's controls (pass, fail, unknown, manual, per section): "+strings.Join(controls.Frameworks(), ", "))
+	_ = cmd.RegisterFlagCompletionFunc("benchmark", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return benchmarkIDs(), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("framework", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return controls.Frameworks(), cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+// benchmarkIDs are the CIS benchmark versions the catalogues hold.
+func benchmarkIDs() []string {
+	lib, err := controls.Load()
+	if err != nil {
+		return nil
+	}
+	return lib.BenchmarkIDs()
 }
 
 func severityNames() []string {

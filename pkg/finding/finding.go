@@ -124,13 +124,17 @@ type Source struct {
 
 // Finding is one weakness of one object.
 type Finding struct {
-	Check       string              `json:"check"`
-	Severity    Severity            `json:"severity"`
-	Title       string              `json:"title"`
-	Message     string              `json:"message"`
-	Resource    Resource            `json:"resource"`
-	Subject     *Subject            `json:"subject,omitempty"`
-	Controls    []Control           `json:"controls,omitempty"`
+	Check    string    `json:"check"`
+	Severity Severity  `json:"severity"`
+	Title    string    `json:"title"`
+	Message  string    `json:"message"`
+	Resource Resource  `json:"resource"`
+	Subject  *Subject  `json:"subject,omitempty"`
+	Controls []Control `json:"controls,omitempty"`
+	// Facets name which part of its check a finding is about (the flag of a
+	// flags check, hostPID of psa/host-namespaces): the control catalogues
+	// (pkg/controls) map a check and facet to the controls of a benchmark version.
+	Facets      []string            `json:"-"`
 	Evidence    map[string]any      `json:"evidence,omitempty"`
 	Remediation *remedy.Remediation `json:"remediation,omitempty"`
 	Source      *Source             `json:"source,omitempty"`

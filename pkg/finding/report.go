@@ -24,6 +24,8 @@ type Report struct {
 	// Fixed are the findings of the baseline report (--baseline) that this
 	// audit no longer finds, by checks that ran; their baselineState is "absent".
 	Fixed []Finding `json:"fixed,omitempty"`
+	// Controls is the scorecard of one framework's controls (--framework).
+	Controls *Scorecard `json:"controls,omitempty"`
 	// Ran is each check that ran with how many findings it had, hidden or
 	// not, so printers that report passes (PolicyReport) never call a check
 	// passed whose findings --severity only hid. Not part of the document.
@@ -94,6 +96,15 @@ type Metadata struct {
 	GeneratedAt time.Time   `json:"generatedAt"`
 	// Input says what the audit saw: a check is only as good as what it read.
 	Input *Input `json:"input,omitempty"`
+	// Benchmark is the CIS Kubernetes Benchmark version whose IDs the findings' controls use.
+	Benchmark *Benchmark `json:"benchmark,omitempty"`
+}
+
+// Benchmark names the CIS Kubernetes Benchmark version an audit applied, and why that one.
+type Benchmark struct {
+	ID     string `json:"id"` // cis-1.12
+	Title  string `json:"title"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Input is what an audit read, kind by kind.
@@ -155,6 +166,9 @@ type Summary struct {
 	Skipped []Skipped `json:"skipped,omitempty"`
 	// NotApplicable are checks of the cluster as a whole that files that are not a cluster cannot answer.
 	NotApplicable []Skipped `json:"notApplicable,omitempty"`
+	// Unknown are checks that could not see what they judge (a control plane the API does not show):
+	// neither passed nor failed, they leave the score, and their controls are unknown.
+	Unknown []Skipped `json:"unknown,omitempty"`
 	// Accepted is how many findings exceptions accepted: they are in items but
 	// not in the counts above, the score or --fail-on.
 	Accepted int `json:"accepted,omitempty"`

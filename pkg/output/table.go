@@ -69,6 +69,10 @@ func (t *Table) severityColor(s finding.Severity) func(string) string {
 func (t *Table) Print(r *finding.Report, w io.Writer) error {
 	ew := &errWriter{w: w}
 	t.scorecard(r, ew)
+	if r.Controls != nil {
+		t.controls(r.Controls, ew)
+		return ew.err
+	}
 	items, accepted := shownItems(r)
 	switch {
 	case len(items) == 0 && r.Summary.Hidden > 0:
@@ -141,6 +145,9 @@ func (t *Table) scorecard(r *finding.Report, w io.Writer) {
 	}
 	fmt.Fprintf(w, "%s %s   %s\n", bold("SCORE  "), sc(score), strings.Join(counts, "  "))
 	fmt.Fprintf(w, "%s %d run, %d with findings, %d skipped\n", bold("CHECKS "), s.Checks, s.Failed, len(s.Skipped))
+	if b := m.Benchmark; b != nil {
+		fmt.Fprintf(w, "%s %s (%s): %s\n", bold("BENCHMARK"), b.Title, b.ID, b.Reason)
+	}
 	if in := m.Input; in != nil {
 		t.input(in, w)
 	}
@@ -158,6 +165,9 @@ func (t *Table) scorecard(r *finding.Report, w io.Writer) {
 	for _, g := range groupByReason(s.NotApplicable) {
 		fmt.Fprintf(w, "%s %s: %s\n", bold("N/A    "), strings.Join(g.checks, ", "), g.reason)
 	}
+	for _, g := range groupByReason(s.Unknown) {
+		fmt.Fprintf(w, "%s %s: %s (not passed)\n", yellow("UNKNOWN"), strings.Join(g.checks, ", "), g.reason)
+	}
 	if s.Accepted > 0 {
 		how := "--show-accepted lists them"
 		if t.ShowAccepted {
@@ -169,6 +179,71 @@ func (t *Table) scorecard(r *finding.Report, w io.Writer) {
 	if b := s.Baseline; b != nil {
 		fmt.Fprintf(w, "%s %s: %d new, %d unchanged (not shown), %d fixed since; --fail-on judges the new ones\n",
 			bold("BASELINE"), b.Report, b.New.Total(), b.Unchanged, b.Fixed)
+	}
+}
+
+// controls prints a framework's scorecard: per section its counts and
+// score, per control its status, and the findings under each failing control.
+func (t *Table) controls(sc *finding.Scorecard, w io.Writer) {
+	bold := t.paint(color.Bold)
+	status := map[string]func(string) string{
+		finding.ControlPass: t.paint(color.FgGreen), finding.ControlFail: t.paint(color.FgRed, color.Bold),
+		finding.ControlUnknown: t.paint(color.FgYellow), finding.ControlManual: t.paint(color.FgCyan),
+	}
+	counts := func(c finding.ControlCounts) string {
+		score := "-"
+		if c.Score >= 0 {
+			score = strconv.Itoa(c.Score) + "%"
+		}
+		return fmt.Sprintf("%s  %d pass, %d fail, %d unknown, %d manual", score, c.Pass, c.Fail, c.Unknown, c.Manual)
+	}
+	fmt.Fprintf(w, "\n%s %s (%s): %s (unknown counts as not passed; manual needs a person)\n", bold("CONTROLS"), sc.Title, sc.Catalogue, counts(sc.Summary))
+	for _, sec := range sc.Sections {
+		fmt.Fprintf(w, "\n%s  %s\n", bold(sec.ID+" "+sec.Title), counts(sec.ControlCounts))
+		var rows [][]string
+		var detail [][]string
+		for _, r := range sc.Results {
+			if r.Section != sec.ID {
+				continue
+			}
+			note := r.Reason
+			if r.Status == finding.ControlFail {
+				n := 0
+				for _, e := range r.Evidence {
+					n += len(e.Findings)
+				}
+				note = fmt.Sprintf("%d %s", n, plural(n, "finding", "findings"))
+			}
+			rows = append(rows, []string{string(r.ID), r.Status, r.Title, note})
+			var d []string
+			for _, e := range r.Evidence {
+				for i, f := range e.Findings {
+					if i == summaryRows && len(e.Findings) > maxRowsPerCheck && !t.All && !t.Wide {
+						d = append(d, fmt.Sprintf("    ... %d more of %s (-o wide or --all lists each)", len(e.Findings)-i, e.Check))
+						break
+					}
+					d = append(d, fmt.Sprintf("    %s %s %s: %s", t.severityColor(f.Severity)(f.Severity.String()), e.Check, f.Resource, f.Message))
+				}
+			}
+			detail = append(detail, d)
+		}
+		// One control per line, its failing findings beneath it.
+		widths := make([]int, 3)
+		for _, row := range rows {
+			for i := range widths {
+				widths[i] = max(widths[i], len(row[i]))
+			}
+		}
+		for i, row := range rows {
+			line := fmt.Sprintf("  %-*s  %s  %-*s", widths[0], row[0], status[row[1]](fmt.Sprintf("%-*s", widths[1], row[1])), widths[2], row[2])
+			if row[3] != "" {
+				line += "  " + row[3]
+			}
+			fmt.Fprintln(w, strings.TrimRight(line, " "))
+			for _, d := range detail[i] {
+				fmt.Fprintln(w, d)
+			}
+		}
 	}
 }
 

@@ -54,6 +54,8 @@ func rules() []rule {
 			Why: "the fix session writes changes it is given; it does not audit"},
 		{From: "pkg/exceptions", Not: append(own("pkg/inventory", "pkg/checks", "pkg/output", "pkg/apply", "pkg/cmd", "pkg/audit"), network...),
 			Why: "exceptions match findings they are handed; the fix session appends to the file, so it must stay free of the audit"},
+		{From: "pkg/controls", Not: append(own("pkg/inventory", "pkg/checks", "pkg/output", "pkg/apply", "pkg/cmd", "pkg/audit", "pkg/remedy/render"), append(network, "k8s.io/client-go/kubernetes/scheme")...),
+			Why: "the control catalogues are data over findings: no inventory, no client"},
 		{From: "pkg/audit", Not: append(own("pkg/cmd", "pkg/output", "pkg/apply"), "github.com/spf13/cobra"),
 			Why: "the engine knows no command line and writes nothing"},
 	}

@@ -10,13 +10,27 @@ import (
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/psa"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/rbac"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/workload"
+	"github.com/kubectl-harden/kubectl-harden/pkg/controls"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
-// Registry returns every registered check.
+// Registry returns every registered check, each with the controls the
+// catalogues map it to at the newest CIS benchmark (an audit maps its
+// findings again at the benchmark it applies).
 func Registry() (*checks.Registry, error) {
-	return checks.NewRegistry(rbac.Checks(), netpol.Checks(), psa.Checks(), workload.Checks(), cluster.Checks())
+	lib, err := controls.Load()
+	if err != nil {
+		return nil, err
+	}
+	m := lib.Mapping(lib.Newest())
+	groups := [][]checks.Check{rbac.Checks(), netpol.Checks(), psa.Checks(), workload.Checks(), cluster.Checks()}
+	for _, g := range groups {
+		for i := range g {
+			g[i].Controls = m.CheckControls(g[i].ID)
+		}
+	}
+	return checks.NewRegistry(groups...)
 }
 
 // Coverage returns the domains' summary tables (NetworkPolicy isolation, PSA

@@ -27,7 +27,7 @@ func contractViolations(c checks.Check) []string {
 		}
 	}
 	if len(c.Controls) == 0 {
-		out = append(out, "Controls is empty")
+		out = append(out, "Controls is empty (no control catalogue in pkg/controls lists the check)")
 	}
 	if len(c.Needs) == 0 {
 		out = append(out, "Needs is empty")

@@ -9,6 +9,7 @@ package cluster
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -27,35 +28,23 @@ const Domain = "cluster"
 // Checks returns the cluster checks.
 func Checks() []checks.Check {
 	return []checks.Check{
-		{
-			ID: "cluster/apiserver-flags", Domain: Domain, Severity: finding.High,
-			Range:       [2]finding.Severity{finding.Low, finding.Critical},
-			Title:       "kube-apiserver runs with a weak setting",
-			Description: "The API server's flags decide whether anonymous requests are served, whether requests are authorized, audited and whether Secrets are encrypted at rest.",
-			Remediation: "Change the flag in the kube-apiserver static pod manifest on each control-plane node (/etc/kubernetes/manifests/kube-apiserver.yaml).",
-			Controls:    []finding.Control{"CIS-1.2", "NSA-CISA-Control-Plane", "NIST-800-53-CM-6"},
-			Needs:       []inventory.Kind{inventory.Pods},
-			Cluster:     true,
-			Run: func(inv *inventory.Inventory) []finding.Finding {
-				return componentFlags(inv, "kube-apiserver", apiserverRules)
-			},
-		},
-		{
-			ID: "cluster/etcd-flags", Domain: Domain, Severity: finding.High,
-			Title:       "etcd runs with a weak setting",
-			Description: "etcd holds every object of the cluster, Secrets included; clients and peers must authenticate with certificates.",
-			Remediation: "Change the flag in the etcd static pod manifest on each control-plane node (/etc/kubernetes/manifests/etcd.yaml).",
-			Controls:    []finding.Control{"CIS-2", "NSA-CISA-Control-Plane", "NIST-800-53-SC-8"},
-			Needs:       []inventory.Kind{inventory.Pods},
-			Cluster:     true,
-			Run:         func(inv *inventory.Inventory) []finding.Finding { return componentFlags(inv, "etcd", etcdRules) },
-		},
+		flagsCheck("cluster/apiserver-flags", "kube-apiserver",
+			"The API server's flags decide whether anonymous requests are served, whether requests are authorized and audited, and whether Secrets are encrypted at rest.",
+			"/etc/kubernetes/manifests/kube-apiserver.yaml", apiserverRules()),
+		flagsCheck("cluster/etcd-flags", "etcd",
+			"etcd holds every object of the cluster, Secrets included; clients and peers must use TLS and authenticate with certificates.",
+			"/etc/kubernetes/manifests/etcd.yaml", etcdRules()),
+		flagsCheck("cluster/controller-manager-flags", "kube-controller-manager",
+			"The controller manager signs service account tokens and runs every controller; its flags decide whether each controller has credentials of its own and what it exposes.",
+			"/etc/kubernetes/manifests/kube-controller-manager.yaml", controllerManagerRules()),
+		flagsCheck("cluster/scheduler-flags", "kube-scheduler",
+			"The scheduler's flags decide whether its profiling and metrics endpoints are exposed.",
+			"/etc/kubernetes/manifests/kube-scheduler.yaml", schedulerRules()),
 		{
 			ID: "cluster/control-plane-not-visible", Domain: Domain, Severity: finding.Info,
 			Title:       "Control-plane settings cannot be seen through the API",
 			Description: "No kube-apiserver pod is visible in kube-system (a managed or externally run control plane): its flags are unknown, not passing. Check them with the provider.",
 			Remediation: "Review the provider's control-plane settings (anonymous auth, authorization mode, audit logging, encryption at rest).",
-			Controls:    []finding.Control{"CIS-1.2", "NSA-CISA-Control-Plane"},
 			Needs:       []inventory.Kind{inventory.Pods},
 			Cluster:     true,
 			Run:         controlPlaneNotVisible,
@@ -66,7 +55,6 @@ func Checks() []checks.Check {
 			Title:       "API server answers requests without credentials",
 			Description: "With anonymous auth on, a request without credentials is served as system:anonymous; whatever RBAC grants that user or system:unauthenticated is open to anyone who can reach the API server.",
 			Remediation: "Set --anonymous-auth=false on kube-apiserver (keep it only for health checks, with an AuthenticationConfiguration anonymous section limited to /livez, /readyz and /healthz), and remove every binding to system:anonymous and system:unauthenticated.",
-			Controls:    []finding.Control{"CIS-1.2.1", "CIS-5.1.1", "NSA-CISA-Authentication", "NIST-800-53-AC-14"},
 			Needs:       []inventory.Kind{inventory.AnonymousAccess},
 			Cluster:     true,
 			Run:         anonymousAccess,
@@ -76,7 +64,6 @@ func Checks() []checks.Check {
 			Title:       "Admission webhook fails open",
 			Description: "A webhook with failurePolicy Ignore admits every request while it is down or slow: a policy it enforces can be bypassed by making it unavailable.",
 			Remediation: "Set failurePolicy: Fail on webhooks that enforce security policy, with enough replicas and a PodDisruptionBudget.",
-			Controls:    []finding.Control{"NSA-CISA-Admission", "NIST-800-53-SI-4"},
 			Needs:       []inventory.Kind{inventory.ValidatingWebhookConfigurations, inventory.MutatingWebhookConfigurations},
 			Run:         webhooksFailOpen,
 		},
@@ -85,7 +72,6 @@ func Checks() []checks.Check {
 			Title:       "Long-lived service account token Secret",
 			Description: "A kubernetes.io/service-account-token Secret holds a token that never expires; anyone who reads it once holds the service account until the Secret is deleted.",
 			Remediation: "Delete the Secret and use short-lived tokens (projected volumes, or kubectl create token).",
-			Controls:    []finding.Control{"CIS-5.1.6", "NSA-CISA-Authentication", "NIST-800-53-IA-5"},
 			Needs:       []inventory.Kind{inventory.Secrets},
 			Run:         legacyTokens,
 		},
@@ -95,7 +81,6 @@ func Checks() []checks.Check {
 			Title:       "Image signatures are not verified at admission",
 			Description: "Without admission control that verifies image signatures (sigstore policy-controller, Kyverno verifyImages or ImageValidatingPolicy, the ImagePolicyWebhook plugin), a tampered or untrusted image runs as readily as a signed one. Tools this audit cannot see are unknown, not passing.",
 			Remediation: "Install a verifier (sigstore policy-controller with ClusterImagePolicies and namespaces labelled policy.sigstore.dev/include=true, or Kyverno verifyImages / ImageValidatingPolicy in Enforce mode) with failurePolicy Fail.",
-			Controls:    []finding.Control{"NIST-800-190-4.1.1", "NIST-800-53-SI-7", "NSA-CISA-Supply-Chain"},
 			Needs: []inventory.Kind{inventory.Pods, inventory.Namespaces, inventory.ValidatingWebhookConfigurations, inventory.MutatingWebhookConfigurations,
 				inventory.ClusterImagePolicies, inventory.KyvernoClusterPolicies, inventory.KyvernoPolicies, inventory.ImageValidatingPolicies, inventory.ConstraintTemplates},
 			Cluster: true,
@@ -104,89 +89,288 @@ func Checks() []checks.Check {
 	}
 }
 
-// flagRule judges a component's flags; it returns a message when weak.
+// flagRule judges one of a component's flags (or a few that go together); it
+// returns a message when weak. Its name is the facet the control catalogues
+// map to the benchmark's number for it (cluster/apiserver-flags:anonymous-auth
+// is CIS 1.2.1), so a finding says exactly which recommendation it fails.
 type flagRule struct {
-	flag     string
+	name     string
 	severity finding.Severity
-	judge    func(value string, set bool) string
+	judge    func(fl flagValues) string
 }
 
-var apiserverRules = []flagRule{
-	{"--anonymous-auth", finding.High, func(v string, set bool) string {
-		if !set || v != "false" {
-			return "anonymous requests are authenticated as system:anonymous (--anonymous-auth is not false)"
-		}
-		return ""
-	}},
-	{"--authorization-mode", finding.Critical, func(v string, set bool) string {
-		modes := strings.Split(v, ",")
-		if slices.Contains(modes, "AlwaysAllow") {
-			return "--authorization-mode includes AlwaysAllow: every request is authorized"
-		}
-		if set && !slices.Contains(modes, "RBAC") {
-			return "--authorization-mode does not include RBAC"
-		}
-		return ""
-	}},
-	{"--profiling", finding.Low, func(v string, set bool) string {
-		if v != "false" {
-			return "profiling endpoints are enabled (--profiling is not false)"
-		}
-		return ""
-	}},
-	{"--audit-log-path", finding.Medium, func(v string, set bool) string {
-		if !set || v == "" {
-			return "no audit log (--audit-log-path is not set)"
-		}
-		return ""
-	}},
-	{"--encryption-provider-config", finding.Medium, func(v string, set bool) string {
-		if !set || v == "" {
-			return "Secrets are not encrypted at rest (--encryption-provider-config is not set)"
-		}
-		return ""
-	}},
-	{"--enable-admission-plugins", finding.Medium, func(v string, set bool) string {
-		if !slices.Contains(strings.Split(v, ","), "NodeRestriction") {
-			return "the NodeRestriction admission plugin is not enabled"
-		}
-		return ""
-	}},
-	{"--tls-min-version", finding.Low, func(v string, set bool) string {
-		if set && (v == "VersionTLS10" || v == "VersionTLS11") {
-			return "TLS " + strings.TrimPrefix(v, "VersionTLS") + " is accepted (--tls-min-version)"
-		}
-		return ""
-	}},
+// flagValues are a container's flags as parsed by flags.
+type flagValues map[string]string
+
+func (f flagValues) set(name string) bool { _, ok := f[name]; return ok && f[name] != "" }
+
+// list is a comma-separated flag's values.
+func (f flagValues) list(name string) []string {
+	if f[name] == "" {
+		return nil
+	}
+	return strings.Split(f[name], ",")
 }
 
-var etcdRules = []flagRule{
-	{"--client-cert-auth", finding.High, func(v string, set bool) string {
-		if v != "true" {
-			return "clients are not required to present a certificate (--client-cert-auth is not true)"
-		}
-		return ""
-	}},
-	{"--peer-client-cert-auth", finding.High, func(v string, set bool) string {
-		if v != "true" {
-			return "peers are not required to present a certificate (--peer-client-cert-auth is not true)"
-		}
-		return ""
-	}},
-	{"--auto-tls", finding.Medium, func(v string, set bool) string {
-		if v == "true" {
-			return "clients are served with a self-signed certificate (--auto-tls=true)"
-		}
-		return ""
-	}},
-	{"--listen-client-urls", finding.High, func(v string, set bool) string {
-		for _, u := range strings.Split(v, ",") {
-			if strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "http://127.0.0.1") && !strings.HasPrefix(u, "http://localhost") {
-				return "clients are served over plain HTTP on " + u
+// atLeast reports whether a numeric flag is set to n or more.
+func (f flagValues) atLeast(name string, n int) bool {
+	v, err := strconv.Atoi(f[name])
+	return err == nil && v >= n
+}
+
+// requireSet fails when any of the flags is unset.
+func requireSet(why string, names ...string) func(flagValues) string {
+	return func(fl flagValues) string {
+		var missing []string
+		for _, n := range names {
+			if !fl.set(n) {
+				missing = append(missing, n)
 			}
 		}
-		return ""
-	}},
+		if len(missing) == 0 {
+			return ""
+		}
+		verb := "is"
+		if len(missing) > 1 {
+			verb = "are"
+		}
+		return fmt.Sprintf("%s %s not set: %s", strings.Join(missing, " and "), verb, why)
+	}
+}
+
+func requireValue(name, want, why string) func(flagValues) string {
+	return func(fl flagValues) string {
+		if fl[name] == want {
+			return ""
+		}
+		return fmt.Sprintf("%s is not %s: %s", name, want, why)
+	}
+}
+
+func forbidValue(name, bad, why string) func(flagValues) string {
+	return func(fl flagValues) string {
+		if fl[name] != bad {
+			return ""
+		}
+		return fmt.Sprintf("%s=%s: %s", name, bad, why)
+	}
+}
+
+func admissionEnabled(plugin, why string) func(flagValues) string {
+	return func(fl flagValues) string {
+		if slices.Contains(fl.list("--enable-admission-plugins"), plugin) {
+			return ""
+		}
+		return fmt.Sprintf("the %s admission plugin is not enabled: %s", plugin, why)
+	}
+}
+
+// admissionNotDisabled passes a plugin the API server enables by default unless disabled.
+func admissionNotDisabled(plugin, why string) func(flagValues) string {
+	return func(fl flagValues) string {
+		if !slices.Contains(fl.list("--disable-admission-plugins"), plugin) {
+			return ""
+		}
+		return fmt.Sprintf("the %s admission plugin is disabled (--disable-admission-plugins): %s", plugin, why)
+	}
+}
+
+func atLeast(name string, n int, why string) func(flagValues) string {
+	return func(fl flagValues) string {
+		if fl.atLeast(name, n) {
+			return ""
+		}
+		if !fl.set(name) {
+			return fmt.Sprintf("%s is not set: %s", name, why)
+		}
+		return fmt.Sprintf("%s=%s is below %d: %s", name, fl[name], n, why)
+	}
+}
+
+// weakCipher reports a TLS cipher suite name that is not strong (RC4, 3DES, CBC mode, RSA key exchange).
+func weakCipher(c string) bool {
+	return strings.Contains(c, "RC4") || strings.Contains(c, "3DES") || strings.Contains(c, "_CBC_") || strings.HasPrefix(c, "TLS_RSA_")
+}
+
+func authorizationModes(fl flagValues) (modes []string, structured bool) {
+	if fl.set("--authorization-config") {
+		return nil, true
+	}
+	modes = fl.list("--authorization-mode")
+	if len(modes) == 0 {
+		modes = []string{"AlwaysAllow"} // kube-apiserver's default
+	}
+	return modes, false
+}
+
+// apiserverRules are the kube-apiserver recommendations of CIS 1.2.x (and 3.2.1) a flag shows.
+func apiserverRules() []flagRule {
+	return []flagRule{
+		{"anonymous-auth", finding.High, func(fl flagValues) string {
+			if fl["--anonymous-auth"] != "false" {
+				return "anonymous requests are authenticated as system:anonymous (--anonymous-auth is not false)"
+			}
+			return ""
+		}},
+		{"token-auth-file", finding.High, func(fl flagValues) string {
+			if fl.set("--token-auth-file") {
+				return "static bearer tokens are read from --token-auth-file: they never expire and change only with a restart"
+			}
+			return ""
+		}},
+		{"admission-deny-service-external-ips", finding.Low, admissionEnabled("DenyServiceExternalIPs", "any user who may create Services can set externalIPs and intercept traffic")},
+		{"kubelet-client-certificate", finding.Medium, requireSet("the API server does not authenticate to kubelets with a client certificate", "--kubelet-client-certificate", "--kubelet-client-key")},
+		{"kubelet-certificate-authority", finding.Medium, requireSet("kubelets' serving certificates are not verified", "--kubelet-certificate-authority")},
+		{"authorization-not-always-allow", finding.Critical, func(fl flagValues) string {
+			modes, structured := authorizationModes(fl)
+			if !structured && !fl.set("--authorization-mode") {
+				return "--authorization-mode is not set: the default, AlwaysAllow, authorizes every request"
+			}
+			if !structured && slices.Contains(modes, "AlwaysAllow") {
+				return "--authorization-mode includes AlwaysAllow: every request is authorized"
+			}
+			return ""
+		}},
+		{"authorization-node", finding.Medium, func(fl flagValues) string {
+			if modes, structured := authorizationModes(fl); !structured && !slices.Contains(modes, "Node") {
+				return "--authorization-mode does not include Node: kubelets are not limited to their own node's objects"
+			}
+			return ""
+		}},
+		{"authorization-rbac", finding.High, func(fl flagValues) string {
+			if modes, structured := authorizationModes(fl); !structured && !slices.Contains(modes, "RBAC") {
+				return "--authorization-mode does not include RBAC"
+			}
+			return ""
+		}},
+		{"admission-event-rate-limit", finding.Low, admissionEnabled("EventRateLimit", "a flood of events can overload the API server")},
+		{"admission-always-admit", finding.High, func(fl flagValues) string {
+			if slices.Contains(fl.list("--enable-admission-plugins"), "AlwaysAdmit") {
+				return "the AlwaysAdmit admission plugin is enabled: every request is admitted"
+			}
+			return ""
+		}},
+		{"admission-always-pull-images", finding.Low, admissionEnabled("AlwaysPullImages", "pods can use private images already pulled to their node without the pull secret")},
+		{"admission-service-account", finding.Medium, admissionNotDisabled("ServiceAccount", "pods are not given service accounts and tokens automatically")},
+		{"admission-namespace-lifecycle", finding.Medium, admissionNotDisabled("NamespaceLifecycle", "objects can be created in namespaces being deleted or that do not exist")},
+		{"admission-node-restriction", finding.Medium, admissionEnabled("NodeRestriction", "a kubelet can change other nodes' objects and its own labels")},
+		{"profiling", finding.Low, requireValue("--profiling", "false", "profiling endpoints are enabled")},
+		{"audit-log-path", finding.Medium, requireSet("no audit log", "--audit-log-path")},
+		{"audit-policy-file", finding.Medium, requireSet("no audit policy: nothing is audited", "--audit-policy-file")},
+		{"audit-log-maxage", finding.Low, atLeast("--audit-log-maxage", 30, "keep audit logs for 30 days or as your retention policy says")},
+		{"audit-log-maxbackup", finding.Low, atLeast("--audit-log-maxbackup", 10, "keep 10 rotated audit logs or as your retention policy says")},
+		{"audit-log-maxsize", finding.Low, atLeast("--audit-log-maxsize", 100, "rotate audit logs at 100 MB or as your retention policy says")},
+		{"service-account-lookup", finding.Medium, forbidValue("--service-account-lookup", "false", "tokens of deleted service accounts are still accepted")},
+		{"service-account-key-file", finding.Medium, requireSet("service account tokens are verified with the serving key, which cannot be rotated apart", "--service-account-key-file")},
+		{"etcd-certfile", finding.High, requireSet("the API server does not authenticate to etcd with a client certificate", "--etcd-certfile", "--etcd-keyfile")},
+		{"tls-cert-file", finding.Medium, requireSet("the API server serves a self-signed certificate", "--tls-cert-file", "--tls-private-key-file")},
+		{"client-ca-file", finding.Medium, requireSet("client certificates cannot be verified", "--client-ca-file")},
+		{"etcd-cafile", finding.High, requireSet("etcd's serving certificate is not verified", "--etcd-cafile")},
+		{"encryption-provider-config", finding.Medium, requireSet("Secrets are not encrypted at rest", "--encryption-provider-config")},
+		{"tls-cipher-suites", finding.Low, func(fl flagValues) string {
+			cs := fl.list("--tls-cipher-suites")
+			if len(cs) == 0 {
+				return "--tls-cipher-suites is not set: Go's defaults include suites the benchmark does not count as strong"
+			}
+			var weak []string
+			for _, c := range cs {
+				if weakCipher(c) {
+					weak = append(weak, c)
+				}
+			}
+			if len(weak) > 0 {
+				return "weak TLS cipher suites are accepted: " + strings.Join(weak, ", ")
+			}
+			return ""
+		}},
+		{"service-account-extend-token-expiration", finding.Low, requireValue("--service-account-extend-token-expiration", "false", "projected tokens are valid for a year rather than the hour asked for")},
+		{"tls-min-version", finding.Low, func(fl flagValues) string {
+			if v := fl["--tls-min-version"]; v == "VersionTLS10" || v == "VersionTLS11" {
+				return "TLS " + strings.TrimPrefix(v, "VersionTLS") + " is accepted (--tls-min-version)"
+			}
+			return ""
+		}},
+	}
+}
+
+// controllerManagerRules are CIS 1.3.x.
+func controllerManagerRules() []flagRule {
+	return []flagRule{
+		{"terminated-pod-gc-threshold", finding.Low, requireSet("finished pods pile up to 12500 before they are collected", "--terminated-pod-gc-threshold")},
+		{"profiling", finding.Low, requireValue("--profiling", "false", "profiling endpoints are enabled")},
+		{"use-service-account-credentials", finding.Medium, requireValue("--use-service-account-credentials", "true", "every controller runs with the controller manager's own, broad credentials")},
+		{"service-account-private-key-file", finding.Medium, requireSet("service account tokens cannot be signed with a key of their own", "--service-account-private-key-file")},
+		{"root-ca-file", finding.Medium, requireSet("pods are not given the CA to verify the API server", "--root-ca-file")},
+		{"rotate-kubelet-server-certificate", finding.Low, func(fl flagValues) string {
+			if slices.Contains(fl.list("--feature-gates"), "RotateKubeletServerCertificate=false") {
+				return "RotateKubeletServerCertificate=false: kubelet serving certificates are not rotated"
+			}
+			return ""
+		}},
+		{"bind-address", finding.Low, requireValue("--bind-address", "127.0.0.1", "the controller manager's metrics and health endpoints listen on every address")},
+	}
+}
+
+// schedulerRules are CIS 1.4.x.
+func schedulerRules() []flagRule {
+	return []flagRule{
+		{"profiling", finding.Low, requireValue("--profiling", "false", "profiling endpoints are enabled")},
+		{"bind-address", finding.Low, requireValue("--bind-address", "127.0.0.1", "the scheduler's metrics and health endpoints listen on every address")},
+	}
+}
+
+// etcdRules are CIS 2.1-2.6.
+func etcdRules() []flagRule {
+	return []flagRule{
+		{"cert-file", finding.High, requireSet("clients are not served over TLS", "--cert-file", "--key-file")},
+		{"listen-client-urls", finding.High, func(fl flagValues) string {
+			for _, u := range fl.list("--listen-client-urls") {
+				if strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "http://127.0.0.1") && !strings.HasPrefix(u, "http://localhost") {
+					return "clients are served over plain HTTP on " + u
+				}
+			}
+			return ""
+		}},
+		{"client-cert-auth", finding.High, requireValue("--client-cert-auth", "true", "clients are not required to present a certificate")},
+		{"auto-tls", finding.Medium, forbidValue("--auto-tls", "true", "clients are served with a self-signed certificate")},
+		{"peer-cert-file", finding.High, requireSet("peers are not served over TLS", "--peer-cert-file", "--peer-key-file")},
+		{"peer-client-cert-auth", finding.High, requireValue("--peer-client-cert-auth", "true", "peers are not required to present a certificate")},
+		{"peer-auto-tls", finding.Medium, forbidValue("--peer-auto-tls", "true", "peers are served with a self-signed certificate")},
+	}
+}
+
+func ruleNames(rules []flagRule) []string {
+	out := make([]string, len(rules))
+	for i, r := range rules {
+		out[i] = r.name
+	}
+	return out
+}
+
+// flagsCheck is the check of one control-plane component's flags.
+func flagsCheck(id, component, what, manifest string, rules []flagRule) checks.Check {
+	return checks.Check{
+		ID: id, Domain: Domain, Severity: finding.High,
+		Range:       [2]finding.Severity{finding.Low, finding.Critical},
+		Title:       component + " runs with a weak setting",
+		Description: what + " Each flag is judged as its CIS Kubernetes Benchmark recommendation says; where no " + component + " pod is visible (a managed control plane) the check is unknown, never passing.",
+		Remediation: "Change the flag in the " + component + " static pod manifest on each control-plane node (" + manifest + "); the kubelet restarts the pod.",
+		Facets:      ruleNames(rules),
+		Needs:       []inventory.Kind{inventory.Pods},
+		Cluster:     true,
+		Unseen:      notVisible(component),
+		Run:         func(inv *inventory.Inventory) []finding.Finding { return componentFlags(inv, component, rules) },
+	}
+}
+
+// notVisible makes a check unknown where no pod of the component is visible.
+func notVisible(component string) func(*inventory.Inventory) string {
+	return func(inv *inventory.Inventory) string {
+		if len(componentPods(inv, component)) > 0 {
+			return ""
+		}
+		return "no " + component + " pod is visible in kube-system (a managed or external control plane): its flags are unknown"
+	}
 }
 
 // componentPods returns the kube-system pods of a kubeadm-style control-plane component.
@@ -202,8 +386,8 @@ func componentPods(inv *inventory.Inventory, component string) []*corev1.Pod {
 }
 
 // flags parses a container's command and args into flag values ("--x=v" and "--x v").
-func flags(c *corev1.Container) map[string]string {
-	out := map[string]string{}
+func flags(c *corev1.Container) flagValues {
+	out := flagValues{}
 	words := append(append([]string{}, c.Command...), c.Args...)
 	for i := 0; i < len(words); i++ {
 		w := words[i]
@@ -232,8 +416,7 @@ func componentFlags(inv *inventory.Inventory, component string, rules []flagRule
 			}
 			fl := flags(c)
 			for _, r := range rules {
-				v, set := fl[r.flag]
-				msg := r.judge(v, set)
+				msg := r.judge(fl)
 				if msg == "" {
 					continue
 				}
@@ -241,7 +424,8 @@ func componentFlags(inv *inventory.Inventory, component string, rules []flagRule
 					Severity: r.severity,
 					Message:  fmt.Sprintf("%s on %s: %s", component, nodeOf(p), msg),
 					Resource: finding.Resource{APIVersion: "v1", Kind: "Pod", Namespace: p.Namespace, Name: p.Name},
-					Evidence: map[string]any{"flag": r.flag, "value": v, "set": set, "container": c.Name},
+					Evidence: map[string]any{"rule": r.name, "container": c.Name},
+					Facets:   []string{r.name},
 				})
 			}
 		}

@@ -126,10 +126,6 @@ const (
 	IDInertRule                 = "netpol/inert-rule"
 	IDEgressWithoutDNS          = "netpol/egress-without-dns"
 	IDNoEnforcingCNIRecognised  = "netpol/cni-unknown"
-	controlNSA                  = finding.Control("NSA-CISA-Network-Separation")
-	controlNIST                 = finding.Control("NIST-800-53-SC-7")
-	controlCISPolicies          = finding.Control("CIS-5.3.2")
-	controlCISCNI               = finding.Control("CIS-5.3.1")
 	maxPodsInMessage            = 5
 	namespaceAPIVersion         = "v1"
 	networkPolicyAPIVersion     = "networking.k8s.io/v1"
@@ -168,7 +164,6 @@ func TierKinds() []inventory.Kind {
 
 // Checks returns the netpol checks.
 func Checks() []checks.Check {
-	all := []finding.Control{controlCISPolicies, controlNSA, controlNIST}
 	return []checks.Check{
 		{
 			ID: IDNamespaceWithoutPolicy, Domain: "netpol", Severity: finding.Medium,
@@ -176,8 +171,8 @@ func Checks() []checks.Check {
 			Title:       "Namespace has no NetworkPolicy",
 			Description: "Every pod of a namespace without NetworkPolicy accepts traffic from, and sends traffic to, anything. Low for a namespace with no workload (controller or pod) whose pods run on the pod network. " + systemNamespacesDescription,
 			Remediation: "Add a default-deny NetworkPolicy for ingress and egress with a DNS allow, then allow what each workload needs; an ingress-only default deny is the gentler start.",
-			Controls:    all, Needs: workloadNeeds(inventory.Namespaces),
-			Run: namespaceWithoutPolicy,
+			Needs:       workloadNeeds(inventory.Namespaces),
+			Run:         namespaceWithoutPolicy,
 		},
 		{
 			ID: IDNoDefaultDenyIngress, Domain: "netpol", Severity: finding.Medium,
@@ -185,7 +180,7 @@ func Checks() []checks.Check {
 			Title:       "Namespace has NetworkPolicies but no default-deny ingress",
 			Description: "Pods no policy selects for ingress accept every connection, and so will every new pod; a namespace-wide policy that admits every peer on every port is no default deny. Only namespaces that have some NetworkPolicy are judged (the others get " + IDNamespaceWithoutPolicy + "); low when no workload runs there yet. " + systemNamespacesDescription,
 			Remediation: "Add a NetworkPolicy with podSelector {} and policyTypes [Ingress] and no rules.",
-			Controls:    all, Needs: workloadNeeds(inventory.Namespaces),
+			Needs:       workloadNeeds(inventory.Namespaces),
 			Run: func(inv *inventory.Inventory) []finding.Finding {
 				return noDefaultDeny(inv, networkingv1.PolicyTypeIngress)
 			},
@@ -195,7 +190,7 @@ func Checks() []checks.Check {
 			Title:       "Namespace has NetworkPolicies but no default-deny egress",
 			Description: "Pods no policy selects for egress can connect anywhere, including the API server, cloud metadata endpoints and the internet. Only namespaces that have some NetworkPolicy are judged. " + systemNamespacesDescription,
 			Remediation: "Add a NetworkPolicy with podSelector {} and policyTypes [Egress] together with an egress allow to the cluster DNS.",
-			Controls:    all, Needs: workloadNeeds(inventory.Namespaces),
+			Needs:       workloadNeeds(inventory.Namespaces),
 			Run: func(inv *inventory.Inventory) []finding.Finding {
 				return noDefaultDeny(inv, networkingv1.PolicyTypeEgress)
 			},
@@ -205,7 +200,7 @@ func Checks() []checks.Check {
 			Title:       "Pods not isolated for ingress",
 			Description: "No NetworkPolicy selects these workloads' pods for ingress, so they accept every connection, in a namespace that has NetworkPolicies. " + workloadsDescription,
 			Remediation: "Add a default-deny ingress policy to the namespace, or a policy selecting these pods.",
-			Controls:    all, Needs: workloadNeeds(),
+			Needs:       workloadNeeds(),
 			Run: func(inv *inventory.Inventory) []finding.Finding {
 				return podsNotIsolated(inv, networkingv1.PolicyTypeIngress)
 			},
@@ -215,7 +210,7 @@ func Checks() []checks.Check {
 			Title:       "Pods not isolated for egress",
 			Description: "No NetworkPolicy selects these workloads' pods for egress, in a namespace that has NetworkPolicies: they can connect anywhere. " + workloadsDescription,
 			Remediation: "Add a default-deny egress policy with a DNS allow to the namespace, or an egress policy selecting these pods.",
-			Controls:    all, Needs: workloadNeeds(),
+			Needs:       workloadNeeds(),
 			Run: func(inv *inventory.Inventory) []finding.Finding {
 				return podsNotIsolated(inv, networkingv1.PolicyTypeEgress)
 			},
@@ -225,8 +220,8 @@ func Checks() []checks.Check {
 			Title:       "NetworkPolicy selects no pod",
 			Description: "The policy's podSelector matches no pod and no pod template of a Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job or CronJob in its namespace: it protects nothing, often because of a typo in a label. A namespace-wide policy (podSelector {}) is not reported: it is meant for every pod the namespace will run.",
 			Remediation: "Fix the podSelector to match the intended pods' labels, or delete the policy.",
-			Controls:    all, Needs: workloadNeeds(),
-			Run: policySelectsNoPod,
+			Needs:       workloadNeeds(),
+			Run:         policySelectsNoPod,
 		},
 		{
 			ID: IDPolicyAllowsAll, Domain: "netpol", Severity: finding.Medium,
@@ -234,31 +229,30 @@ func Checks() []checks.Check {
 			Title:       "NetworkPolicy isolates pods but allows every peer",
 			Description: "A rule with no from/to, an empty peer, namespaceSelector {} or an ipBlock of 0.0.0.0/0 or ::/0 admits every peer, which undoes the isolation the policy creates. Medium when the rule also allows every port, low when it names ports. Egress rules limited to port 53 (DNS) are not reported.",
 			Remediation: "Name the peers: a podSelector, a namespaceSelector on kubernetes.io/metadata.name, or a narrow ipBlock.",
-			Controls:    all, Needs: []inventory.Kind{inventory.NetworkPolicies},
-			Run: policyAllowsAll,
+			Needs:       []inventory.Kind{inventory.NetworkPolicies},
+			Run:         policyAllowsAll,
 		},
 		{
 			ID: IDInertRule, Domain: "netpol", Severity: finding.Low,
 			Title:       "NetworkPolicy has rules for a direction not in policyTypes",
 			Description: "Rules for a direction the policy's policyTypes does not list are ignored: the author meant to allow or restrict traffic and nothing happens.",
 			Remediation: "Add the direction to policyTypes (which isolates the selected pods in it) or remove the rules.",
-			Controls:    all, Needs: []inventory.Kind{inventory.NetworkPolicies},
-			Run: inertRules,
+			Needs:       []inventory.Kind{inventory.NetworkPolicies},
+			Run:         inertRules,
 		},
 		{
 			ID: IDEgressWithoutDNS, Domain: "netpol", Severity: finding.Low,
 			Title:       "Egress-isolated pods cannot resolve names",
 			Description: "These workloads' pods are isolated for egress and no policy selecting them allows UDP 53 to the cluster DNS (kube-system pods k8s-app=kube-dns) or to an ipBlock: name lookups fail.",
 			Remediation: "Add an egress allow to kube-system pods k8s-app=kube-dns on UDP and TCP 53.",
-			Controls:    all, Needs: workloadNeeds(inventory.Namespaces),
-			Run: egressWithoutDNS,
+			Needs:       workloadNeeds(inventory.Namespaces),
+			Run:         egressWithoutDNS,
 		},
 		{
 			ID: IDNoEnforcingCNIRecognised, Domain: "netpol", Severity: finding.Info,
 			Title:       "No NetworkPolicy-enforcing network plugin recognised",
 			Description: "Without a network plugin that enforces NetworkPolicy, policies do nothing. None of calico, cilium, antrea, weave, kube-router, kube-ovn, ovn-kubernetes, azure-npm or GKE Dataplane V2 is visible in the inventory's DaemonSets and pods; this is reported as unknown, not as unenforced.",
 			Remediation: "Confirm that the cluster's network plugin enforces NetworkPolicy, or install one that does.",
-			Controls:    []finding.Control{controlCISCNI, controlNSA, controlNIST},
 			Needs:       []inventory.Kind{inventory.Pods, inventory.DaemonSets},
 			Cluster:     true,
 			Run:         cniUnknown,

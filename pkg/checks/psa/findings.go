@@ -23,63 +23,54 @@ type violationKind struct {
 	severity    finding.Severity
 	severities  [2]finding.Severity // when findings can differ from severity (see checks.Check.Range)
 	upstream    []string
-	controls    []finding.Control
+	// facets are the parts of the check the catalogues map to controls of their own (refine sets them).
+	facets []string
 }
 
 // violationKinds lists the per-workload checks. Every upstream check belongs to one;
 // a check the library adds later is reported under psa/unsafe-options.
 func violationKinds() []violationKind {
 	return []violationKind{
-		{id: "psa/privileged", severity: finding.High, upstream: []string{"privileged", "windowsHostProcess"},
+		{id: "psa/privileged", severity: finding.High, facets: []string{"privileged", "windows-host-process"}, upstream: []string{"privileged", "windowsHostProcess"},
 			title:       "Privileged container",
 			description: "A privileged (or Windows HostProcess) container has every capability and the host's devices: whoever runs code in it controls the node.",
-			remediation: "Remove securityContext.privileged (and windowsOptions.hostProcess); grant only the capability the workload needs.",
-			controls:    []finding.Control{"CIS-5.2.2", nsaPodSecurity, nist190, nistCM7}},
-		{id: "psa/host-namespaces", severity: finding.High, upstream: []string{"hostNamespaces"},
+			remediation: "Remove securityContext.privileged (and windowsOptions.hostProcess); grant only the capability the workload needs."},
+		{id: "psa/host-namespaces", severity: finding.High, facets: []string{"host-pid", "host-ipc", "host-network"}, upstream: []string{"hostNamespaces"},
 			title:       "Pod shares the host's network, PID or IPC namespace",
 			description: "hostNetwork, hostPID or hostIPC lets the pod see and reach the node's processes, traffic or shared memory.",
-			remediation: "Remove hostNetwork, hostPID and hostIPC from the pod spec.",
-			controls:    []finding.Control{nsaPodSecurity, nist190, nistCM7}},
+			remediation: "Remove hostNetwork, hostPID and hostIPC from the pod spec."},
 		{id: "psa/host-path", severity: finding.High, upstream: []string{"hostPathVolumes"},
 			title:       "Pod mounts a hostPath volume",
 			description: "A hostPath volume exposes the node's filesystem; writable, it is a path to the node.",
-			remediation: "Use a PersistentVolumeClaim, emptyDir, ConfigMap or Secret volume instead of hostPath.",
-			controls:    []finding.Control{"CIS-5.2.12", nsaPodSecurity, nist190}},
+			remediation: "Use a PersistentVolumeClaim, emptyDir, ConfigMap or Secret volume instead of hostPath."},
 		{id: "psa/host-ports", severity: finding.Medium, upstream: []string{"hostPorts"},
 			title:       "Container binds a host port",
 			description: "A hostPort opens the port on the node's address, outside Service and NetworkPolicy control.",
-			remediation: "Remove ports[].hostPort and expose the container through a Service.",
-			controls:    []finding.Control{"CIS-5.2.13", nsaPodSecurity, nist190}},
-		{id: "psa/capabilities", severity: finding.Low, severities: [2]finding.Severity{finding.Low, finding.High}, upstream: []string{"capabilities_baseline", "capabilities_restricted"},
+			remediation: "Remove ports[].hostPort and expose the container through a Service."},
+		{id: "psa/capabilities", severity: finding.Low, facets: []string{"added"}, severities: [2]finding.Severity{finding.Low, finding.High}, upstream: []string{"capabilities_baseline", "capabilities_restricted"},
 			title:       "Container keeps or adds Linux capabilities",
 			description: "Capabilities beyond the default set (SYS_ADMIN, NET_ADMIN, ...) break container isolation; the restricted level also wants ALL dropped.",
-			remediation: "Set securityContext.capabilities.drop: [ALL] and add back only NET_BIND_SERVICE if needed.",
-			controls:    []finding.Control{nsaPodSecurity, nist190}},
+			remediation: "Set securityContext.capabilities.drop: [ALL] and add back only NET_BIND_SERVICE if needed."},
 		{id: "psa/seccomp", severity: finding.Low, upstream: []string{"seccompProfile_baseline", "seccompProfile_restricted"},
 			title:       "Container runs without a seccomp profile",
 			description: "Without seccomp (Unconfined, or unset at the restricted level) every system call reaches the kernel.",
-			remediation: "Set securityContext.seccompProfile.type: RuntimeDefault on the pod.",
-			controls:    []finding.Control{"CIS-5.7.2", nsaPodSecurity, nist190}},
+			remediation: "Set securityContext.seccompProfile.type: RuntimeDefault on the pod."},
 		{id: "psa/run-as-root", severity: finding.Medium, upstream: []string{"runAsNonRoot", "runAsUser"},
 			title:       "Container may run as root",
 			description: "Without runAsNonRoot=true (or with runAsUser=0) the container's processes can run as UID 0.",
-			remediation: "Set securityContext.runAsNonRoot: true and a non-zero runAsUser, with an image that runs as that user.",
-			controls:    []finding.Control{"CIS-5.2.7", nsaPodSecurity, nist190}},
+			remediation: "Set securityContext.runAsNonRoot: true and a non-zero runAsUser, with an image that runs as that user."},
 		{id: "psa/privilege-escalation", severity: finding.Medium, upstream: []string{"allowPrivilegeEscalation"},
 			title:       "Container allows privilege escalation",
 			description: "Unless allowPrivilegeEscalation is false, setuid binaries and file capabilities can raise a process's privileges.",
-			remediation: "Set securityContext.allowPrivilegeEscalation: false on every container.",
-			controls:    []finding.Control{"CIS-5.2.6", nsaPodSecurity, nist190}},
+			remediation: "Set securityContext.allowPrivilegeEscalation: false on every container."},
 		{id: "psa/restricted-volumes", severity: finding.Low, upstream: []string{"restrictedVolumes"},
 			title:       "Pod uses a volume type the restricted level forbids",
 			description: "The restricted level allows only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected and secret volumes.",
-			remediation: "Replace the volume with a PersistentVolumeClaim or one of the allowed types.",
-			controls:    []finding.Control{nsaPodSecurity, nist190}},
+			remediation: "Replace the volume with a PersistentVolumeClaim or one of the allowed types."},
 		{id: "psa/unsafe-options", severity: finding.Medium, upstream: []string{"appArmorProfile", "procMount", "procMount_restricted", "seLinuxOptions", "sysctls", "hostProbesAndHostLifecycle"},
 			title:       "Pod sets an unsafe AppArmor, SELinux, procMount, sysctl or probe host option",
 			description: "Unconfined AppArmor, custom SELinux users or types, unmasked /proc, unsafe sysctls and probes aimed at other hosts weaken isolation.",
-			remediation: "Remove the option the finding names or set it to the runtime default.",
-			controls:    []finding.Control{nsaPodSecurity, nistCM7}},
+			remediation: "Remove the option the finding names or set it to the runtime default."},
 	}
 }
 
@@ -88,7 +79,7 @@ func violationChecks(needs []inventory.Kind) []checks.Check {
 	for _, k := range violationKinds() {
 		out = append(out, checks.Check{
 			ID: k.id, Domain: Domain, Severity: k.severity, Title: k.title, Description: k.description,
-			Remediation: k.remediation, Controls: k.controls, Needs: needs, Range: k.severities, Run: run(k.id),
+			Remediation: k.remediation, Facets: k.facets, Needs: needs, Range: k.severities, Run: run(k.id),
 		})
 	}
 	return out
@@ -397,7 +388,7 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 				Resource:    g.object.Resource(),
 				Message:     fmt.Sprintf("%s: %s", g.object, describe(g.violations)),
 				Severity:    g.severity,
-				Controls:    g.controls,
+				Facets:      g.facets,
 				Evidence:    map[string]any{"violations": g.violations, "fields": g.fields, "pods": g.pods, "version": st.version.String()},
 				Remediation: &remedy.Remediation{Summary: fixFields(g.violations)},
 			}
@@ -507,7 +498,7 @@ type group struct {
 	violations []Violation
 	fields     []string
 	severity   finding.Severity
-	controls   []finding.Control
+	facets     []string
 }
 
 // groups collects a workload's violations at both levels by kind and object:
@@ -569,14 +560,14 @@ func (a *Analysis) groups(w *workload, v api.Version, kinds []violationKind) []*
 			}
 			g.fields = rest
 		}
-		g.severity, g.controls = g.kind.severity, g.kind.controls
+		g.severity = g.kind.severity
 		a.refine(g)
 		out = append(out, g)
 	}
 	return out
 }
 
-// refine sets a group's severity and controls from what exactly it violates.
+// refine sets a group's severity and facets from what exactly it violates.
 func (a *Analysis) refine(g *group) {
 	has := func(id string) bool {
 		for _, v := range g.violations {
@@ -594,33 +585,25 @@ func (a *Analysis) refine(g *group) {
 		}
 		return false
 	}
-	extra := func(cs ...finding.Control) {
-		g.controls = append(append([]finding.Control(nil), cs...), g.kind.controls...)
-	}
 	switch g.kind.id {
 	case "psa/privileged":
+		if has("privileged") {
+			g.facets = append(g.facets, "privileged")
+		}
 		if has("windowsHostProcess") {
-			extra("CIS-5.2.11")
+			g.facets = append(g.facets, "windows-host-process")
 		}
 	case "psa/host-namespaces":
-		var cs []finding.Control
-		if hasField(".hostPID") {
-			cs = append(cs, "CIS-5.2.3")
+		for _, h := range []struct{ field, facet string }{{".hostPID", "host-pid"}, {".hostIPC", "host-ipc"}, {".hostNetwork", "host-network"}} {
+			if hasField(h.field) {
+				g.facets = append(g.facets, h.facet)
+			}
 		}
-		if hasField(".hostIPC") {
-			cs = append(cs, "CIS-5.2.4")
-		}
-		if hasField(".hostNetwork") {
-			cs = append(cs, "CIS-5.2.5")
-		}
-		extra(cs...)
 	case "psa/capabilities":
 		// Adding capabilities beyond the default set breaks baseline: much worse than not dropping ALL.
 		if has("capabilities_baseline") {
 			g.severity = finding.High
-			extra("CIS-5.2.9", "CIS-5.2.8", "CIS-5.2.10")
-		} else {
-			extra("CIS-5.2.8", "CIS-5.2.10")
+			g.facets = append(g.facets, "added")
 		}
 	case "psa/seccomp":
 		if has("seccompProfile_baseline") {

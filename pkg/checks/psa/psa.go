@@ -24,14 +24,6 @@ import (
 // Domain is the checks' domain.
 const Domain = "psa"
 
-// Control mappings shared by several checks.
-const (
-	nsaPodSecurity = finding.Control("NSA-CISA-Pod-Security")
-	nist190        = finding.Control("NIST-800-190-4.4")
-	nistCM7        = finding.Control("NIST-800-53-CM-7")
-	cisPolicy      = finding.Control("CIS-5.2.1")
-)
-
 // Checks returns the psa checks.
 func Checks() []checks.Check {
 	labels := []inventory.Kind{inventory.Namespaces}
@@ -43,7 +35,6 @@ func Checks() []checks.Check {
 			Title:       "Namespace has no Pod Security enforce label",
 			Description: "Without pod-security.kubernetes.io/enforce the namespace falls back to the cluster default, privileged unless the admission configuration says otherwise: any pod, privileged or with host access, is admitted.",
 			Remediation: "Label the namespace in stages: warn and audit at restricted first, then enforce the strictest level its workloads already satisfy, versions pinned to the server's minor.",
-			Controls:    []finding.Control{cisPolicy, nsaPodSecurity, nist190, nistCM7},
 			Needs:       labels,
 			Run:         run("psa/enforce-missing"),
 		},
@@ -52,7 +43,6 @@ func Checks() []checks.Check {
 			Title:       "Namespace has an invalid Pod Security label",
 			Description: "An invalid enforce level or version fails closed (pods are judged restricted:latest) and an invalid audit or warn level fails open (nothing is audited or warned).",
 			Remediation: "Set each pod-security.kubernetes.io label to privileged, baseline or restricted, and each -version label to v1.N or latest.",
-			Controls:    []finding.Control{cisPolicy, nsaPodSecurity},
 			Needs:       labels,
 			Run:         run("psa/invalid-label"),
 		},
@@ -61,7 +51,6 @@ func Checks() []checks.Check {
 			Title:       "Production namespace enforces the privileged level",
 			Description: "enforce=privileged admits privileged containers, host namespaces and hostPath volumes in a namespace that looks like production by its name or environment label.",
 			Remediation: "Enforce baseline or restricted; exempt the few workloads that need host access by moving them to a namespace of their own.",
-			Controls:    []finding.Control{cisPolicy, nsaPodSecurity, nist190},
 			Needs:       labels,
 			Run:         run("psa/privileged-production"),
 		},
@@ -70,7 +59,6 @@ func Checks() []checks.Check {
 			Title:       "Audit or warn level is weaker than enforce",
 			Description: "An audit or warn level below enforce reports nothing enforce does not already reject, so it cannot show what the next level would break.",
 			Remediation: "Set audit and warn to restricted (at least the enforce level), pinned to the server's minor version.",
-			Controls:    []finding.Control{nsaPodSecurity},
 			Needs:       labels,
 			Run:         run("psa/audit-warn-weaker"),
 		},
@@ -79,7 +67,6 @@ func Checks() []checks.Check {
 			Title:       "Enforce level is weaker than what every workload already satisfies",
 			Description: "Every pod and template in the namespace already passes a stricter level than the one enforced: raising enforce costs nothing today and stops weaker pods from being admitted later.",
 			Remediation: "Raise enforce to the strictest level already satisfied, pinned to the server's minor version.",
-			Controls:    []finding.Control{cisPolicy, nsaPodSecurity, nistCM7},
 			Needs:       all,
 			Run:         run("psa/free-win"),
 		},
@@ -89,7 +76,6 @@ func Checks() []checks.Check {
 			Title:       "Workload violates the namespace's own audit or warn level",
 			Description: "The namespace asks to be warned about or to audit pods below a level, and this workload is below it. Low when the namespace is staged (warn and audit above a level the workload passes enforcing, as the Pod Security label remedy's first stage leaves it): then the finding is what the stage is for, the list of what to change before enforcing more.",
 			Remediation: "Change the fields the finding names so the workload passes the level, or lower the label if the workload really needs it.",
-			Controls:    []finding.Control{nsaPodSecurity, nist190},
 			Needs:       all,
 			Run:         run("psa/audit-warn-violation"),
 		},
@@ -98,7 +84,6 @@ func Checks() []checks.Check {
 			Title:       "Workload template would be rejected by the enforce level",
 			Description: "Enforce leaves running pods alone but rejects new ones: the next rollout, scale-up, node drain or job run of this workload creates no pods.",
 			Remediation: "Change the template's fields the finding names before the next rollout, or move the workload to a namespace whose level it satisfies.",
-			Controls:    []finding.Control{nsaPodSecurity},
 			Needs:       all,
 			Run:         run("psa/rollout-rejected"),
 		},
@@ -107,7 +92,6 @@ func Checks() []checks.Check {
 			Title:       "Workload keeps its namespace from the restricted level",
 			Description: "The workload does not pass the restricted Pod Security level, so its namespace cannot enforce restricted.",
 			Remediation: "Set runAsNonRoot, seccompProfile RuntimeDefault, allowPrivilegeEscalation=false and drop ALL capabilities, after checking the image runs that way.",
-			Controls:    []finding.Control{nsaPodSecurity, nist190},
 			Needs:       all,
 			Run:         run("psa/restricted-blocker"),
 		},

@@ -177,7 +177,7 @@ func TestChecks(t *testing.T) {
 			var got []string
 			for _, f := range fs {
 				got = append(got, key(f))
-				if f.Message == "" || f.Severity == 0 || len(f.Controls) == 0 || f.Remediation == nil || f.Remediation.Summary == "" {
+				if f.Message == "" || f.Severity == 0 || f.Remediation == nil || f.Remediation.Summary == "" {
 					t.Errorf("%s: incomplete finding %+v", key(f), f)
 				}
 				if f.Source == nil || f.Source.File == "" {
@@ -223,57 +223,57 @@ func TestFindingDetails(t *testing.T) {
 	cases := []struct {
 		key      string
 		severity finding.Severity
-		controls []finding.Control
+		facets   []string // what the control catalogues map to CIS IDs (pkg/controls tests the IDs)
 		fields   []string
 		message  string
 	}{
 		{
 			key: "psa/privileged Pod/legacy/debug", severity: finding.High,
-			controls: []finding.Control{"CIS-5.2.2"},
-			fields:   []string{"spec.containers[0].securityContext.privileged"},
-			message:  `Pod legacy/debug: privileged (container "shell" must not set securityContext.privileged=true) at spec.containers[0].securityContext.privileged`,
+			facets:  []string{"privileged"},
+			fields:  []string{"spec.containers[0].securityContext.privileged"},
+			message: `Pod legacy/debug: privileged (container "shell" must not set securityContext.privileged=true) at spec.containers[0].securityContext.privileged`,
 		},
 		{
 			key: "psa/host-namespaces Pod/legacy/debug", severity: finding.High,
-			controls: []finding.Control{"CIS-5.2.3", "CIS-5.2.5"},
-			fields:   []string{"spec.hostNetwork", "spec.hostPID"},
+			facets: []string{"host-pid", "host-network"},
+			fields: []string{"spec.hostNetwork", "spec.hostPID"},
 		},
 		{
 			key: "psa/host-path Pod/legacy/debug", severity: finding.High,
-			controls: []finding.Control{"CIS-5.2.12"},
-			fields:   []string{"spec.volumes[0].hostPath"},
+
+			fields: []string{"spec.volumes[0].hostPath"},
 		},
 		{
 			// Adding SYS_ADMIN breaks baseline: high, where only not dropping ALL is low.
 			key: "psa/capabilities Pod/legacy/debug", severity: finding.High,
-			controls: []finding.Control{"CIS-5.2.9"},
-			fields:   []string{"spec.containers[0].securityContext.capabilities.add", "spec.containers[0].securityContext.capabilities.drop"},
+			facets: []string{"added"},
+			fields: []string{"spec.containers[0].securityContext.capabilities.add", "spec.containers[0].securityContext.capabilities.drop"},
 		},
 		{
 			key: "psa/capabilities Deployment/legacy/web", severity: finding.Low,
-			controls: []finding.Control{"CIS-5.2.8"},
-			fields:   []string{"spec.template.spec.containers[0].securityContext.capabilities.drop"},
-			message:  `Deployment legacy/web: unrestricted capabilities (container "app" must set securityContext.capabilities.drop=["ALL"]) at spec.template.spec.containers[0].securityContext.capabilities.drop (2 pods)`,
+
+			fields:  []string{"spec.template.spec.containers[0].securityContext.capabilities.drop"},
+			message: `Deployment legacy/web: unrestricted capabilities (container "app" must set securityContext.capabilities.drop=["ALL"]) at spec.template.spec.containers[0].securityContext.capabilities.drop (2 pods)`,
 		},
 		{
 			key: "psa/run-as-root Deployment/legacy/web", severity: finding.Medium,
-			controls: []finding.Control{"CIS-5.2.7"},
-			fields:   []string{"spec.template.spec.securityContext.runAsNonRoot"},
+
+			fields: []string{"spec.template.spec.securityContext.runAsNonRoot"},
 		},
 		{
 			key: "psa/seccomp Deployment/legacy/web", severity: finding.Low,
-			controls: []finding.Control{"CIS-5.7.2"},
-			fields:   []string{"spec.template.spec.securityContext.seccompProfile"},
+
+			fields: []string{"spec.template.spec.securityContext.seccompProfile"},
 		},
 		{
 			key: "psa/privilege-escalation Deployment/legacy/web", severity: finding.Medium,
-			controls: []finding.Control{"CIS-5.2.6"},
-			fields:   []string{"spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation"},
+
+			fields: []string{"spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation"},
 		},
 		{
 			key: "psa/enforce-missing Namespace//legacy", severity: finding.Medium,
-			controls: []finding.Control{"CIS-5.2.1", "NSA-CISA-Pod-Security"},
-			message:  "Namespace legacy has no pod-security.kubernetes.io/enforce label: pods are admitted at the cluster default (privileged unless the admission configuration sets one); 1 of its 2 workloads need privileged (they fail baseline)",
+
+			message: "Namespace legacy has no pod-security.kubernetes.io/enforce label: pods are admitted at the cluster default (privileged unless the admission configuration sets one); 1 of its 2 workloads need privileged (they fail baseline)",
 		},
 	}
 	for _, tc := range cases {
@@ -285,10 +285,8 @@ func TestFindingDetails(t *testing.T) {
 			if f.Severity != tc.severity {
 				t.Errorf("severity %s, want %s", f.Severity, tc.severity)
 			}
-			for _, c := range tc.controls {
-				if !slices.Contains(f.Controls, c) {
-					t.Errorf("controls %v lack %s", f.Controls, c)
-				}
+			if !slices.Equal(f.Facets, tc.facets) {
+				t.Errorf("facets %v, want %v", f.Facets, tc.facets)
 			}
 			if tc.fields != nil && !slices.Equal(f.Evidence["fields"].([]string), tc.fields) {
 				t.Errorf("fields %v, want %v", f.Evidence["fields"], tc.fields)

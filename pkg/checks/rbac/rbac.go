@@ -26,12 +26,6 @@ type Options struct {
 // Checks returns the rbac checks with default options.
 func Checks() []checks.Check { return NewChecks(Options{}) }
 
-const (
-	ctlRBAC       finding.Control = "NSA-CISA-RBAC"
-	ctlLeastPriv  finding.Control = "NIST-800-53-AC-6"
-	ctlAccountMgt finding.Control = "NIST-800-53-AC-2"
-)
-
 // needs lists the kinds every rbac check reads, and the extra ones a check needs.
 func needs(extra ...inventory.Kind) []inventory.Kind {
 	return append([]inventory.Kind{inventory.ClusterRoleBindings, inventory.RoleBindings, inventory.ClusterRoles, inventory.Roles}, extra...)
@@ -59,7 +53,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject bound to cluster-admin",
 			Description: "cluster-admin allows every verb on every resource; a subject bound to it cluster-wide controls the cluster, and in a namespace controls everything there.",
 			Remediation: "Bind the subject to a role that grants only what it needs, then remove it from the cluster-admin binding.",
-			Controls:    []finding.Control{"CIS-5.1.1", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: with(clusterAdminBindings),
 		},
 		{
@@ -67,7 +60,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Role equivalent to cluster-admin",
 			Description: "A rule allowing every verb on every resource in every API group is cluster-admin under another name.",
 			Remediation: "Replace the role by one that lists the resources and verbs needed.",
-			Controls:    []finding.Control{"CIS-5.1.1", "CIS-5.1.3", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: capCheck(checkClusterAdminEquivalent),
 		},
 		{
@@ -75,7 +67,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can escalate or bind roles",
 			Description: "escalate lets a subject write roles with permissions it does not hold; bind lets it bind roles it does not hold, such as cluster-admin.",
 			Remediation: "Remove escalate and bind from the role, or limit bind to named roles with resourceNames.",
-			Controls:    []finding.Control{"CIS-5.1.8", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: capCheck("rbac/escalate-bind"),
 		},
 		{
@@ -84,7 +75,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can impersonate",
 			Description: "impersonate lets a subject act as other users, groups or service accounts; impersonating any group includes system:masters, which bypasses RBAC.",
 			Remediation: "Remove impersonate, or limit it to named users or service accounts with resourceNames.",
-			Controls:    []finding.Control{"CIS-5.1.8", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: capCheck("rbac/impersonate"),
 		},
 		{
@@ -92,7 +82,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can approve certificate signing requests",
 			Description: "Approving CSRs for a signer such as kubernetes.io/kube-apiserver-client mints client certificates for any user or group, system:masters included.",
 			Remediation: "Remove update on certificatesigningrequests/approval or approve on signers.",
-			Controls:    []finding.Control{"CIS-5.1.11", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: capCheck("rbac/csr-approval"),
 		},
 		{
@@ -100,7 +89,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can change admission webhooks or policies",
 			Description: "Writing admission webhook configurations or admission policies lets a subject see and rewrite every object sent to the API server, or switch off the checks that protect it.",
 			Remediation: "Keep write access to admissionregistration.k8s.io with cluster administrators only.",
-			Controls:    []finding.Control{"CIS-5.1.12", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: capCheck("rbac/admission-write"),
 		},
 		{
@@ -108,7 +96,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can create ServiceAccount tokens",
 			Description: "create on serviceaccounts/token mints a token for a ServiceAccount, and so holds all its permissions.",
 			Remediation: "Remove create on serviceaccounts/token, or limit it to named ServiceAccounts.",
-			Controls:    []finding.Control{"CIS-5.1.13", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: capCheck("rbac/serviceaccount-token"),
 		},
 		{
@@ -117,7 +104,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can create or change pods",
 			Description: "Creating pods or writing any pod controller runs code as any ServiceAccount of the namespace with its Secrets mounted; changing a pod's image runs code as its ServiceAccount.",
 			Remediation: "Limit pod and workload writes to the namespaces and subjects that deploy, and enforce Pod Security admission there.",
-			Controls:    []finding.Control{"CIS-5.1.4", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: capCheck("rbac/pod-create"),
 		},
 		{
@@ -126,7 +112,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can read Secrets",
 			Description: "get, list and watch on secrets return their data, ServiceAccount tokens included; list and watch return every Secret at once.",
 			Remediation: "Remove get, list and watch on secrets, or limit get to named Secrets.",
-			Controls:    []finding.Control{"CIS-5.1.2", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: capCheck(checkSecretsRead),
 		},
 		{
@@ -138,7 +123,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can read ServiceAccount token Secrets",
 			Description: "A legacy token Secret (type kubernetes.io/service-account-token) holds a token that does not expire: whoever reads it holds its ServiceAccount's permissions until the Secret is deleted, even after losing access to Secrets.",
 			Remediation: "Delete legacy token Secrets that are not used (the label kubernetes.io/legacy-token-last-used says when one was), use TokenRequest tokens instead, and remove get, list and watch on secrets where not needed.",
-			Controls:    []finding.Control{"CIS-5.1.2", ctlRBAC, ctlLeastPriv, ctlAccountMgt},
 			Needs:       needs(inventory.Secrets), Run: with(tokenSecretReaders),
 		},
 		{
@@ -147,7 +131,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can write Secrets",
 			Description: "Creating a Secret of type kubernetes.io/service-account-token makes the API server fill it with a token of any ServiceAccount of the namespace; updating Secrets changes credentials workloads trust.",
 			Remediation: "Remove create, update and patch on secrets where not needed.",
-			Controls:    []finding.Control{ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: capCheck(checkSecretsWrite),
 		},
 		{
@@ -155,7 +138,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can proxy to kubelets",
 			Description: "nodes/proxy reaches the kubelet API directly (exec in any pod of the node) without API server audit or admission; get is enough.",
 			Remediation: "Remove nodes/proxy; monitoring can use the metrics endpoints instead.",
-			Controls:    []finding.Control{"CIS-5.1.10", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: capCheck("rbac/nodes-proxy"),
 		},
 		{
@@ -163,7 +145,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can create PersistentVolumes",
 			Description: "A PersistentVolume of type hostPath mounts any path of a node into a pod.",
 			Remediation: "Leave PersistentVolume creation to storage provisioners and administrators.",
-			Controls:    []finding.Control{"CIS-5.1.9", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: capCheck("rbac/persistentvolume-create"),
 		},
 		{
@@ -171,7 +152,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can change the EKS aws-auth ConfigMap",
 			Description: "On Amazon EKS the ConfigMap kube-system/aws-auth maps IAM roles and users to Kubernetes users and groups: whoever can update or patch it can map an IAM identity it controls to system:masters, which bypasses RBAC. Elsewhere the ConfigMap does nothing, and the finding is low.",
 			Remediation: "Keep update and patch on configmaps in kube-system with cluster administrators; on EKS, manage access with access entries (authentication mode API) instead of aws-auth.",
-			Controls:    []finding.Control{ctlRBAC, ctlLeastPriv, ctlAccountMgt},
 			Needs:       needs(), Run: capCheck("rbac/aws-auth-write"),
 		},
 		{
@@ -179,7 +159,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can exec, attach or port-forward into pods",
 			Description: "pods/exec, attach, portforward and ephemeralcontainers run commands in or reach into running pods, with their ServiceAccount tokens and Secrets.",
 			Remediation: "Keep these subresources for the people who debug the namespace.",
-			Controls:    []finding.Control{ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: capCheck("rbac/pod-exec"),
 		},
 		{
@@ -187,7 +166,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can change namespaces",
 			Description: "Patching a namespace changes its Pod Security labels and the labels NetworkPolicies select on; a RoleBinding allows it on its own namespace.",
 			Remediation: "Remove update and patch on namespaces from roles bound to namespace users.",
-			Controls:    []finding.Control{ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: capCheck("rbac/namespace-write"),
 		},
 		{
@@ -195,7 +173,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Role uses wildcards",
 			Description: "A * in verbs, resources or apiGroups also grants whatever is added to the API later.",
 			Remediation: "List the verbs, groups and resources needed.",
-			Controls:    []finding.Control{"CIS-5.1.3", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(), Run: with(wildcardRules),
 		},
 		{
@@ -204,7 +181,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Role granted to anonymous, all users or all service accounts",
 			Description: "Bindings to system:anonymous, system:unauthenticated, system:authenticated or system:serviceaccounts give the role to everyone in them; the built-in ones give discovery only.",
 			Remediation: "Bind the users or ServiceAccounts that need the role instead of the group.",
-			Controls:    []finding.Control{"CIS-5.1.1", ctlRBAC, ctlLeastPriv, "NIST-800-53-AC-14"},
 			Needs:       needs(), Run: with(broadGroupGrants),
 		},
 		{
@@ -212,7 +188,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Binding to a role that does not exist",
 			Description: "The binding grants nothing now, but whoever creates a role of that name decides what its subjects get.",
 			Remediation: "Delete the binding, or create the role it expects.",
-			Controls:    []finding.Control{ctlRBAC, ctlAccountMgt},
 			Needs:       needs(), Run: with(missingRoles),
 		},
 		{
@@ -220,7 +195,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Binding to a ServiceAccount that does not exist",
 			Description: "A stale subject: whoever creates a ServiceAccount of that name inherits the grant.",
 			Remediation: "Remove the subject from the binding.",
-			Controls:    []finding.Control{ctlRBAC, ctlAccountMgt},
 			Needs:       needs(inventory.ServiceAccounts), Run: with(missingServiceAccounts),
 		},
 		{
@@ -228,7 +202,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Default ServiceAccount used or granted permissions",
 			Description: "Pods that name no ServiceAccount run as default; permissions given to it reach every such pod.",
 			Remediation: "Give workloads their own ServiceAccounts and set automountServiceAccountToken: false on the default one.",
-			Controls:    []finding.Control{"CIS-5.1.5", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(inventory.ServiceAccounts, inventory.Pods), Run: with(defaultServiceAccounts),
 		},
 		{
@@ -237,7 +210,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Token of a powerful ServiceAccount mounted in pods",
 			Description: "A pod with a mounted token holds its ServiceAccount's permissions: anyone who gets into the pod does too.",
 			Remediation: "Set automountServiceAccountToken: false where the token is not needed, and narrow the ServiceAccount's permissions.",
-			Controls:    []finding.Control{"CIS-5.1.6", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(inventory.ServiceAccounts, inventory.Pods), Run: with(automountRiskyTokens),
 		},
 		{
@@ -246,7 +218,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Group system:masters bypasses RBAC",
 			Description: "The API server allows every request of a member of system:masters before RBAC is asked. Membership comes from credentials (a client certificate with O=system:masters), not from any object, so no audit through the API can list the members; a binding naming the group grants them nothing more.",
 			Remediation: "Keep system:masters credentials (such as kubeadm's super-admin.conf) offline for break-glass use, and give people and automation identities bound to roles.",
-			Controls:    []finding.Control{ctlRBAC, ctlAccountMgt},
 			Needs:       needs(), Run: with(systemMasters),
 		},
 		{
@@ -255,7 +226,6 @@ func NewChecks(opts Options) []checks.Check {
 			Title:       "Subject can become a more powerful identity",
 			Description: "A subject that can impersonate a ServiceAccount, mint or read its token (a token request, or a token Secret it creates or reads), or run a pod as it holds its permissions too.",
 			Remediation: "Cut the first step of the path: remove the permission that lets the subject become the other identity.",
-			Controls:    []finding.Control{"CIS-5.1.8", ctlRBAC, ctlLeastPriv},
 			Needs:       needs(inventory.ServiceAccounts, inventory.Pods),
 			Run: func(inv *inventory.Inventory) []finding.Finding {
 				return escalationFindings(Analyze(inv), effective(inv))
