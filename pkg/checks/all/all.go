@@ -14,9 +14,9 @@ import (
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
-// Registry returns every registered check.
+// Registry returns every registered check, and the findings about exceptions the audit engine reports.
 func Registry() (*checks.Registry, error) {
-	return checks.NewRegistry(rbac.Checks(), netpol.Checks(), psa.Checks(), workload.Checks(), cluster.Checks())
+	return checks.NewRegistry(rbac.Checks(), netpol.Checks(), psa.Checks(), workload.Checks(), cluster.Checks(), exceptionChecks())
 }
 
 // Coverage returns the domains' summary tables (NetworkPolicy isolation, PSA
