@@ -38,15 +38,29 @@ func unasked(rejected, yes, all, risky, includeRisky bool) move {
 	return moveAsk
 }
 
+// question is what a step's question offers besides [n]o [d]etail [q]uit.
+type question struct {
+	// rejected: the server's dry-run refused the change, so no [y]es or [a]ll.
+	rejected bool
+	canEdit  bool
+	// canAccept: the session can write an exception for the item's findings.
+	canAccept bool
+}
+
 // options lists the answers a step takes, as the question shows them.
-func options(rejected, canEdit bool) []string {
+func options(q question) []string {
 	var opts []string
-	if !rejected {
+	if !q.rejected {
 		opts = append(opts, "[y]es", "[n]o", "[a]ll of this check")
 	} else {
 		opts = append(opts, "[n]o")
 	}
-	if canEdit {
+	if q.canAccept {
+		// [a] is taken by all; accepting changes a file, never the cluster,
+		// so it stays offered when the server rejects the change.
+		opts = append(opts, "ac[c]ept")
+	}
+	if q.canEdit {
 		opts = append(opts, "[e]dit")
 	}
 	return append(opts, "[d]etail", "[q]uit")
@@ -54,37 +68,40 @@ func options(rejected, canEdit bool) []string {
 
 // choose reads one reply to a step's question: the answer's letter, or 0
 // and what to say before asking again ("" for an empty line).
-func choose(reply string, rejected, canEdit bool) (byte, string) {
+func choose(reply string, q question) (byte, string) {
 	a := strings.ToLower(strings.TrimSpace(reply))
 	if a == "" {
 		return 0, ""
 	}
-	if rejected && (a[0] == 'y' || a[0] == 'a') {
+	if q.rejected && (a[0] == 'y' || (a[0] == 'a' && a != "accept")) {
 		return 0, "The server's dry-run rejected this change: it is never applied as it is."
 	}
-	valid := map[byte]bool{'n': true, 'd': true, 'q': true, 'y': !rejected, 'a': !rejected, 'e': canEdit}
+	if a == "accept" {
+		a = "c"
+	}
+	valid := map[byte]bool{'n': true, 'd': true, 'q': true, 'y': !q.rejected, 'a': !q.rejected, 'e': q.canEdit, 'c': q.canAccept}
 	words := map[string]bool{"yes": true, "no": true, "all": true, "edit": true, "detail": true, "quit": true}
 	if valid[a[0]] && (len(a) == 1 || words[a]) {
 		return a[0], ""
 	}
-	return 0, fmt.Sprintf("Please answer one of %s.", strings.Join(options(rejected, canEdit), " "))
+	return 0, fmt.Sprintf("Please answer one of %s.", strings.Join(options(q), " "))
 }
 
 // ask reads answers until one is valid for the step.
 func (s *Session) ask(ctx context.Context, in *answers, p painter, st *step) (byte, error) {
-	canEdit := s.Edit != nil && st.change.Action != remedy.Delete
-	opts := options(st.rejected, canEdit)
-	q := "Apply this change?"
+	q := question{rejected: st.rejected, canEdit: s.Edit != nil && st.change.Action != remedy.Delete, canAccept: s.Accept != nil}
+	opts := options(q)
+	text := "Apply this change?"
 	if st.rejected {
-		q = "The server rejects this change."
+		text = "The server rejects this change."
 	}
 	for {
-		fmt.Fprintf(s.Out, "%s %s: ", p.bold(q), strings.Join(opts, " "))
+		fmt.Fprintf(s.Out, "%s %s: ", p.bold(text), strings.Join(opts, " "))
 		line, err := in.next(ctx)
 		if err != nil {
 			return 0, err
 		}
-		a, say := choose(line, st.rejected, canEdit)
+		a, say := choose(line, q)
 		if a != 0 {
 			return a, nil
 		}

@@ -33,13 +33,14 @@ func TestUnasked(t *testing.T) {
 	}
 }
 
-// What each reply means, for a step the server accepts or rejects, with or without [e]dit.
+// What each reply means, for a step the server accepts or rejects, with or
+// without [e]dit and ac[c]ept.
 func TestChoose(t *testing.T) {
 	tests := []struct {
-		reply             string
-		rejected, canEdit bool
-		want              byte
-		say               string // substring of what is said before asking again
+		reply                        string
+		rejected, canEdit, canAccept bool
+		want                         byte
+		say                          string // substring of what is said before asking again
 	}{
 		{reply: "y\n", want: 'y'},
 		{reply: " YES \n", want: 'y'},
@@ -63,11 +64,24 @@ func TestChoose(t *testing.T) {
 		{reply: "n", rejected: true, want: 'n'},
 		{reply: "e", rejected: true, canEdit: true, want: 'e'},
 		{reply: "x", rejected: true, say: "Please answer one of [n]o [d]etail [q]uit."},
+		// ac[c]ept writes an exception, never the cluster: offered also when the server rejects the change.
+		{reply: "c", canAccept: true, want: 'c'},
+		{reply: "accept", canAccept: true, want: 'c'},
+		{reply: " Accept\n", canAccept: true, want: 'c'},
+		{reply: "c", say: "Please answer one of [y]es [n]o [a]ll of this check [d]etail [q]uit."},
+		{reply: "accept", say: "Please answer one of"},
+		{reply: "acc", canAccept: true, say: "Please answer one of [y]es [n]o [a]ll of this check ac[c]ept [d]etail [q]uit."},
+		{reply: "x", canAccept: true, canEdit: true, say: "[a]ll of this check ac[c]ept [e]dit [d]etail [q]uit."},
+		{reply: "c", rejected: true, canAccept: true, want: 'c'},
+		{reply: "accept", rejected: true, canAccept: true, want: 'c'},
+		{reply: "a", rejected: true, canAccept: true, say: "never applied as it is"},
+		{reply: "x", rejected: true, canAccept: true, say: "Please answer one of [n]o ac[c]ept [d]etail [q]uit."},
 	}
 	for _, tt := range tests {
-		got, say := choose(tt.reply, tt.rejected, tt.canEdit)
+		got, say := choose(tt.reply, question{rejected: tt.rejected, canEdit: tt.canEdit, canAccept: tt.canAccept})
 		if got != tt.want || (tt.say == "") != (say == "") || !strings.Contains(say, tt.say) {
-			t.Errorf("choose(%q, rejected=%v, edit=%v) = %q, %q; want %q, %q", tt.reply, tt.rejected, tt.canEdit, got, say, tt.want, tt.say)
+			t.Errorf("choose(%q, rejected=%v, edit=%v, accept=%v) = %q, %q; want %q, %q",
+				tt.reply, tt.rejected, tt.canEdit, tt.canAccept, got, say, tt.want, tt.say)
 		}
 	}
 }

@@ -53,6 +53,9 @@ type Session struct {
 	Edit func(content []byte) ([]byte, error)
 	// Planner re-plans after each applied change; may be nil.
 	Planner Planner
+	// Accept writes an exception for an item's findings instead of changing
+	// the cluster (ac[c]ept); nil does not offer it.
+	Accept *Acceptor
 	// Timeout bounds each request (reads, dry-runs, writes); 0 is DefaultTimeout.
 	Timeout time.Duration
 	// Grace is how long a write in flight may still finish after Ctrl-C
@@ -100,6 +103,12 @@ type Summary struct {
 	Resolved []Outcome
 	// Planned are the items a dry run would apply.
 	Planned []Outcome
+	// Accepted are the items whose findings were accepted as exceptions
+	// (Reason says until when and where), and those an earlier acceptance
+	// covered.
+	Accepted []Outcome
+	// Exceptions is the exceptions file ac[c]ept wrote to, "" when none.
+	Exceptions string
 	// NotReviewed counts the items left when the session ended early.
 	NotReviewed int
 	Interrupted bool
@@ -194,6 +203,8 @@ func (s *Session) Run(ctx context.Context, items []Item) Summary {
 	for _, it := range items {
 		why[it.Check] = it.Why
 	}
+	// accepted: the findings ac[c]ept covered, by the number of their item.
+	accepted := map[string]int{}
 	// stop counts the items from queue[from] on as not reviewed.
 	stop := func(from int) {
 		for _, it := range queue[from:] {
@@ -208,6 +219,18 @@ items:
 		n := i + 1
 		if it.dropped() {
 			continue
+		}
+		if len(accepted) > 0 {
+			var by int
+			it.Findings, by = notAccepted(it.Findings, accepted)
+			if len(it.Findings) == 0 {
+				reason := fmt.Sprintf("its findings were accepted with change %d", by)
+				sum.Accepted = append(sum.Accepted, Outcome{Number: n, Item: queue[i], Change: it.Change, Reason: reason})
+				fmt.Fprintf(s.Out, "%s %s\n", p.faint(fmt.Sprintf("[%d/%d]", n, len(queue))),
+					p.green(fmt.Sprintf("%s: %s: %s", reason, it.Check, it.Change.Description)))
+				continue
+			}
+			queue[i] = it
 		}
 		if ctx.Err() != nil {
 			sum.Interrupted = true
@@ -301,6 +324,28 @@ items:
 			case 'n':
 				sum.Skipped = append(sum.Skipped, Outcome{Number: n, Item: it, Change: st.change, Reason: "answered no"})
 				continue items
+			case 'c':
+				acc, err := s.accept(ctx, in, p, it)
+				if err != nil {
+					if errors.Is(err, context.Canceled) {
+						sum.Interrupted = true
+					}
+					fmt.Fprintln(s.Out)
+					stop(i)
+					break items
+				}
+				if len(acc.entries) > 0 {
+					sum.Exceptions = s.Accept.File
+				}
+				if acc.err != nil {
+					continue // asked again: the person may answer no
+				}
+				for _, f := range it.Findings {
+					accepted[findingKey(f)] = n
+				}
+				reason := fmt.Sprintf("accepted until %s in %s", acc.entries[0].Expires, s.Accept.File)
+				sum.Accepted = append(sum.Accepted, Outcome{Number: n, Item: it, Change: st.change, Reason: reason})
+				continue items
 			case 'q':
 				sum.Skipped = append(sum.Skipped, Outcome{Number: n, Item: it, Change: st.change, Reason: "quit"})
 				stop(i + 1)
@@ -335,6 +380,21 @@ items:
 	}
 	s.printSummary(p, sum)
 	return sum
+}
+
+// notAccepted returns the findings ac[c]ept has not covered, and the number
+// of the item that accepted one of the others.
+func notAccepted(fs []finding.Finding, accepted map[string]int) ([]finding.Finding, int) {
+	var out []finding.Finding
+	by := 0
+	for _, f := range fs {
+		if n, ok := accepted[findingKey(f)]; ok {
+			by = n
+			continue
+		}
+		out = append(out, f)
+	}
+	return out, by
 }
 
 // replan re-runs the checks the applied change can affect and revises the

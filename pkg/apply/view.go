@@ -141,6 +141,9 @@ func (s *Session) printSummary(p painter, sum Summary) {
 		if len(sum.Resolved) > 0 {
 			line += fmt.Sprintf(", %d resolved by earlier changes", len(sum.Resolved))
 		}
+		if len(sum.Accepted) > 0 {
+			line += fmt.Sprintf(", %d accepted", len(sum.Accepted))
+		}
 		if sum.NotReviewed > 0 {
 			line += fmt.Sprintf(", %d not reviewed", sum.NotReviewed)
 		}
@@ -159,6 +162,9 @@ func (s *Session) printSummary(p painter, sum Summary) {
 	}
 	for _, o := range sum.Unknown {
 		fmt.Fprintf(w, "  %s %s %s: %s\n", p.red("unknown"), o.Change.Action, o.Change.Target, o.Settled)
+	}
+	if sum.Exceptions != "" {
+		fmt.Fprintf(w, "%s %s (review it, and keep it where the audit reads it)\n", p.bold("Exceptions written to:"), sum.Exceptions)
 	}
 	if sum.Journal != "" {
 		fmt.Fprintf(w, "%s %s\nUndo with: kubectl harden undo --journal %s\n", p.bold("Journal:"), sum.Journal, sum.Journal)

@@ -129,7 +129,7 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 	items := res.Findings
 	// Exceptions are matched before -n narrows the findings, so an entry
 	// about another namespace is not called stale for being out of sight.
-	about := accept(inv, items, res.Ran, cfg)
+	about := reported(reg, accept(inv, items, res.Ran, cfg), cfg.Select)
 	if cfg.Namespace != "" {
 		items = inNamespace(items, cfg.Namespace)
 	}
@@ -178,6 +178,23 @@ func scoreResults(reg *checks.Registry, res checks.Result, items []finding.Findi
 		for _, s := range ss {
 			out.NotRun[s.Check] = s.Reason
 		}
+	}
+	return out
+}
+
+// reported completes the findings about exceptions from their checks in the
+// registry (controls) and drops those --skip-check names.
+func reported(reg *checks.Registry, about []finding.Finding, sel finding.Filter) []finding.Finding {
+	skip := finding.Filter{SkipChecks: sel.SkipChecks}
+	out := about[:0]
+	for _, f := range about {
+		if !skip.Wants(f.Check) {
+			continue
+		}
+		if c, ok := reg.Get(f.Check); ok && f.Controls == nil {
+			f.Controls = c.Controls
+		}
+		out = append(out, f)
 	}
 	return out
 }

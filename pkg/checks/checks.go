@@ -6,6 +6,7 @@ package checks
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -45,7 +46,13 @@ type Check struct {
 	// Cluster marks a check that judges the cluster as a whole (control plane,
 	// admission): it runs only when the input is a cluster (inventory.IsCluster).
 	Cluster bool
-	Run     func(inv *inventory.Inventory) []finding.Finding
+	// Reported marks a check whose findings the audit engine reports about
+	// its own input (the exceptions: expired, stale, malformed), not Run over
+	// the inventory. It has no Run and no Needs; it is listed, described in
+	// SARIF and valid for --skip-check, but never selected to run and never
+	// counted in the score.
+	Reported bool
+	Run      func(inv *inventory.Inventory) []finding.Finding
 }
 
 // Severities returns the lowest and highest severity the check reports.
@@ -67,8 +74,8 @@ func NewRegistry(groups ...[]Check) (*Registry, error) {
 	r := &Registry{byID: map[string]int{}}
 	for _, g := range groups {
 		for _, c := range g {
-			if c.ID == "" || c.Run == nil || !strings.HasPrefix(c.ID, c.Domain+"/") {
-				return nil, fmt.Errorf("check %q: ID must be %q followed by a name, and Run must be set", c.ID, c.Domain+"/")
+			if c.ID == "" || (c.Run == nil) != c.Reported || !strings.HasPrefix(c.ID, c.Domain+"/") {
+				return nil, fmt.Errorf("check %q: ID must be %q followed by a name, and Run must be set unless the check is Reported (then not)", c.ID, c.Domain+"/")
 			}
 			if _, dup := r.byID[c.ID]; dup {
 				return nil, fmt.Errorf("check %q registered twice", c.ID)
@@ -92,11 +99,14 @@ func (r *Registry) Get(id string) (Check, bool) {
 	return r.checks[i], true
 }
 
-// Domains returns the domain names, sorted.
+// Domains returns the names of the domains whose checks run, sorted: those
+// of Reported checks only (exceptions) are no domain to audit or fix.
 func (r *Registry) Domains() []string {
 	seen := map[string]bool{}
 	for _, c := range r.checks {
-		seen[c.Domain] = true
+		if !c.Reported {
+			seen[c.Domain] = true
+		}
 	}
 	out := make([]string, 0, len(seen))
 	for d := range seen {
@@ -107,8 +117,15 @@ func (r *Registry) Domains() []string {
 }
 
 // Select returns the checks of the given domains (all when empty) that the filter wants.
-// An ID in the filter that names no check is an error, so a typo does not silently pass.
+// An ID in the filter that names no check is an error, so a typo does not silently pass;
+// so is --check of a Reported check, which has nothing to run.
 func (r *Registry) Select(domains []string, f finding.Filter) ([]Check, error) {
+	for _, id := range f.Checks {
+		d := strings.TrimSuffix(id, "/")
+		if i, ok := r.byID[id]; (ok && r.checks[i].Reported) || (d != id && r.hasDomain(d) && !slices.Contains(r.Domains(), d)) {
+			return nil, fmt.Errorf("--check %s: its findings are about the exceptions of the checks that run, and come with them; --skip-check %s leaves them out", id, id)
+		}
+	}
 	for _, id := range append(append([]string(nil), f.Checks...), f.SkipChecks...) {
 		if _, ok := r.byID[id]; ok {
 			continue
@@ -124,7 +141,7 @@ func (r *Registry) Select(domains []string, f finding.Filter) ([]Check, error) {
 	}
 	var out []Check
 	for _, c := range r.checks {
-		if (len(want) == 0 || want[c.Domain]) && f.Wants(c.ID) {
+		if !c.Reported && (len(want) == 0 || want[c.Domain]) && f.Wants(c.ID) {
 			out = append(out, c)
 		}
 	}
@@ -179,6 +196,9 @@ func Run(inv *inventory.Inventory, cs []Check) Result {
 	results := make([]out, len(cs))
 	var wg sync.WaitGroup
 	for i, c := range cs {
+		if c.Reported {
+			continue // the audit engine reports it; there is nothing to run
+		}
 		if c.Cluster && !inv.IsCluster() {
 			results[i] = out{skipped: NotACluster, notApplicable: true}
 			continue
@@ -207,6 +227,9 @@ func Run(inv *inventory.Inventory, cs []Check) Result {
 	wg.Wait()
 	var res Result
 	for i, c := range cs {
+		if c.Reported {
+			continue
+		}
 		if results[i].notApplicable {
 			res.NotApplicable = append(res.NotApplicable, finding.Skipped{Check: c.ID, Reason: results[i].skipped})
 			continue

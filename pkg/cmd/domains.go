@@ -6,6 +6,7 @@ import "github.com/spf13/cobra"
 // to its audit command. One line per subcommand.
 func addDomainCommands(o *AuditOptions, rbacCmd, netpolCmd, psaCmd *cobra.Command) {
 	rbacCmd.AddCommand(newCmdWhoCan(o))
+	rbacCmd.AddCommand(newCmdNarrow(o))
 	netpolCmd.AddCommand(newCmdCanReach(o))
 	configurePSA(o, psaCmd)
 }

@@ -33,7 +33,9 @@ func (o *AuditOptions) addReportFlags(cmd *cobra.Command) {
 func (o *AuditOptions) exceptionOptions() exceptions.Options {
 	opts := exceptions.Options{Now: o.Now(), MaxDays: o.MaxExceptionDays}
 	if reg, err := o.Registry(); err == nil {
-		opts.KnownCheck = func(id string) bool { _, ok := reg.Get(id); return ok }
+		// The findings about exceptions are reported after the entries are
+		// matched: an entry cannot accept them.
+		opts.KnownCheck = func(id string) bool { c, ok := reg.Get(id); return ok && !c.Reported }
 		opts.KnownDomain = func(d string) bool { return slices.Contains(reg.Domains(), d) }
 	}
 	return opts

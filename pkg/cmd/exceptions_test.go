@@ -121,3 +121,41 @@ func TestBaselineAndDiff(t *testing.T) {
 		}
 	}
 }
+
+// The findings about exceptions are registered: a stale entry is reported
+// with the registry's controls, --skip-check leaves it out, --check of it is
+// refused (nothing runs for it), and an entry cannot accept it.
+func TestFindingsAboutExceptionsAreRegistered(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "stale.yaml")
+	os.WriteFile(stale, []byte(strings.Replace(acceptDebugger, "name: node-*", "name: gone-*", 1)), 0o644)
+	args := []string{"-f", demo, "--check", "psa/privileged", "--exceptions", stale}
+	code, out, errOut := run(t, "", append(args, "-o", "json")...)
+	var r finding.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 {
+		t.Fatalf("exit %d: %v %s", code, err, errOut)
+	}
+	var got *finding.Finding
+	for i := range r.Items {
+		if r.Items[i].Check == "exceptions/stale" {
+			got = &r.Items[i]
+		}
+	}
+	if got == nil || len(got.Controls) == 0 {
+		t.Fatalf("no exceptions/stale finding with controls: %+v", r.Items)
+	}
+	if r.Summary.Checks != 1 {
+		t.Errorf("%d checks ran, want psa/privileged only", r.Summary.Checks)
+	}
+	if code, out, _ := run(t, "", append(args, "--skip-check", "exceptions/stale", "-o", "name")...); code != 0 || strings.Contains(out, "exceptions/stale") {
+		t.Errorf("--skip-check exceptions/stale: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := run(t, "", "-f", demo, "--check", "exceptions/stale"); code != 1 || !strings.Contains(errOut, "--skip-check exceptions/stale") {
+		t.Errorf("--check exceptions/stale: exit %d %q", code, errOut)
+	}
+	accepting := filepath.Join(dir, "accepting.yaml")
+	os.WriteFile(accepting, []byte(strings.Replace(acceptDebugger, "check: psa/", "check: exceptions/stale", 1)), 0o644)
+	if code, _, errOut := run(t, "", "-f", demo, "--exceptions", accepting); code != 1 || !strings.Contains(errOut, `unknown check "exceptions/stale"`) {
+		t.Errorf("an entry accepting exceptions/stale: exit %d %q", code, errOut)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/apply"
 	"github.com/kubectl-harden/kubectl-harden/pkg/audit"
+	"github.com/kubectl-harden/kubectl-harden/pkg/exceptions"
 )
 
 // FixOptions are the flags of `kubectl harden fix`; the audit flags
@@ -39,9 +41,16 @@ var fixLong = templates.LongDesc(`
 	matters, a diff of the live object against the server's dry-run result, the
 	admission warnings (for example the pods a Pod Security level would reject)
 	and what the change may break, then asks [y]es [n]o [a]ll of this check
-	[e]dit [d]etail [q]uit. All applies the rest of the check's changes without
-	asking, except risky ones (they change workloads, not only policy) unless
-	--include-risky.
+	ac[c]ept [e]dit [d]etail [q]uit. All applies the rest of the check's changes
+	without asking, except risky ones (they change workloads, not only policy)
+	unless --include-risky.
+
+	Accept leaves the cluster alone and records the change's findings as
+	accepted instead: it asks for the reason, the owner and the expiry date
+	(90 days from today by default, never beyond --max-exception-days) and
+	appends one entry per finding to the first --exceptions file, else to
+	.kubectl-harden.yaml in the current directory (created when missing),
+	which later audits read.
 
 	Edit opens the change in $KUBE_EDITOR, $EDITOR or vi, like 'kubectl edit',
 	and checks it again with a dry-run. A change the server's dry-run rejects is
@@ -180,6 +189,7 @@ func (f *FixOptions) Run(ctx context.Context) error {
 		Client: client, In: f.In, Out: f.Out, Color: f.UseColor(),
 		Yes: f.Yes, IncludeRisky: f.IncludeRisky, DryRun: f.dryRun,
 		Edit: editChange, Planner: plan,
+		Accept: &apply.Acceptor{File: f.acceptFile(), Options: f.exceptionOptions()},
 		// --request-timeout bounds each request of the session too.
 		Timeout: cfg.Timeout,
 	}
@@ -192,6 +202,16 @@ func (f *FixOptions) Run(ctx context.Context) error {
 	}
 	sum := s.Run(ctx, items)
 	return fixResult(sum, len(items), f.dryRun)
+}
+
+// acceptFile is where ac[c]ept writes: the first --exceptions file, else
+// .kubectl-harden.yaml in the working directory (created when missing), so
+// the next audit with the same flags reads what was accepted.
+func (f *FixOptions) acceptFile() string {
+	if len(f.ExceptionFiles) > 0 {
+		return f.ExceptionFiles[0]
+	}
+	return filepath.Join(f.WorkDir, exceptions.DefaultFile)
 }
 
 // fixResult is the exit of a session: 130 when interrupted, 1 when the

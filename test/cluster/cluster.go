@@ -66,6 +66,8 @@ type Cluster struct {
 	Dir        string // scratch directory for kubeconfigs
 	BinDir     string // kube-apiserver, etcd, kubectl
 	PluginDir  string // holds kubectl-harden; put on PATH when running kubectl
+	// AuditLog is the API server's audit log (every request, Metadata level, JSON lines).
+	AuditLog string
 }
 
 // Start starts etcd and kube-apiserver from binDir and writes an admin
@@ -74,13 +76,21 @@ func Start(binDir, dir string) (*Cluster, error) {
 	// envtest logs through controller-runtime's logger; nothing here needs those lines.
 	ctrllog.SetLogger(logr.Discard())
 	env := &envtest.Environment{BinaryAssetsDirectory: binDir}
+	// Every request is audited at Metadata level, as a cluster whose logs
+	// 'kubectl harden rbac narrow' reads would be (test/e2e/narrow_test.go).
+	policy, auditLog := filepath.Join(dir, "audit-policy.yaml"), filepath.Join(dir, "audit.log")
+	if err := os.WriteFile(policy, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write the audit policy: %w", err)
+	}
 	env.ControlPlane.GetAPIServer().Configure().
 		// PodSecurity is on by default; say so, so a future default change does not silently weaken the tests.
-		Set("enable-admission-plugins", "PodSecurity")
+		Set("enable-admission-plugins", "PodSecurity").
+		Set("audit-policy-file", policy).
+		Set("audit-log-path", auditLog)
 	if _, err := env.Start(); err != nil {
 		return nil, fmt.Errorf("start kube-apiserver and etcd from %s: %w", binDir, err)
 	}
-	c := &Cluster{Env: env, Dir: dir, BinDir: binDir}
+	c := &Cluster{Env: env, Dir: dir, BinDir: binDir, AuditLog: auditLog}
 	admin, err := env.AddUser(envtest.User{Name: "harden-admin", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		_ = env.Stop()

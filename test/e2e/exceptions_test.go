@@ -6,6 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/exceptions"
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 )
 
 const excNamespace = "exc-shop"
@@ -150,5 +155,78 @@ exceptions:
 	}
 	if suppressed == 0 || states["unchanged"] == 0 || states[""] != 0 {
 		t.Errorf("%d suppressed results, baseline states %v", suppressed, states)
+	}
+}
+
+// fix with ac[c]ept writes the exception (to .kubectl-harden.yaml in the
+// working directory, created), changes nothing in the cluster, and the next
+// audit run there honours it: the finding is accepted and --fail-on passes.
+func TestFixAcceptWritesAnException(t *testing.T) {
+	apply(t, "fix", "accept.yaml")
+	const ns = "fix-accept"
+	binding := roleBindingTarget(ns, "fix-accept-admin")
+	before := snapshot(t, binding)
+	work, home := t.TempDir(), t.TempDir()
+	selection := "-n " + ns + " --check rbac/cluster-admin-binding --max-exception-days 30"
+	gate := "kubectl harden " + selection + " --fail-on high"
+	if out, errOut, code := shell(t, work, home, gate); code != 2 {
+		t.Fatalf("before accepting: exit %d, want 2\n%s%s", code, out, errOut)
+	}
+
+	d := pipeDialogueIn(t, work, nil, append(strings.Fields("fix "+selection), "--journal-dir", filepath.Join(t.TempDir(), "journals"))...)
+	seg, ok := d.prompt()
+	if !ok || !strings.Contains(seg, "ac[c]ept") || !strings.Contains(changeLine(seg), "fix-accept-admin") {
+		t.Fatalf("first question:\n%s", seg)
+	}
+	d.answer("accept")
+	if seg, ok := d.until("Reason (why it is accepted): "); !ok || !strings.Contains(seg, "as an exception in .kubectl-harden.yaml; the cluster is not changed") {
+		t.Fatalf("no reason asked:\n%s", seg)
+	}
+	d.answer("the deployer installs the namespace's CRDs until the operator ships")
+	if _, ok := d.until("Owner (who answers for it): "); !ok {
+		t.Fatal("no owner asked")
+	}
+	d.answer("platform-team")
+	def := time.Now().UTC().AddDate(0, 0, 30).Format("2006-01-02")
+	if seg, ok := d.until("]: "); !ok || !strings.Contains(seg, "at most 30 days away) ["+def) {
+		t.Fatalf("expiry asked without the default bounded by --max-exception-days (%s):\n%s", def, seg)
+	}
+	d.answer("") // the default
+	out, code := d.wait()
+	if code != 0 || !strings.Contains(out, "1 accepted") || !strings.Contains(out, "Exceptions written to: .kubectl-harden.yaml") {
+		t.Fatalf("session: exit %d\n%s\nstderr: %s", code, out, d.stderr.String())
+	}
+
+	file := filepath.Join(work, ".kubectl-harden.yaml")
+	entries, err := exceptions.Load(file, exceptions.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Fatalf("%d entries, want 1", len(entries))
+	}
+	e := entries[0]
+	if e.Check != "rbac/cluster-admin-binding" || e.Expires != def || e.Owner != "platform-team" ||
+		e.Resource == nil || e.Resource.Kind != "RoleBinding" || e.Resource.Namespace != ns || e.Resource.Name != "fix-accept-admin" ||
+		e.Subject == nil || e.Subject.Kind != "ServiceAccount" || e.Subject.Name != "deployer" {
+		t.Errorf("entry %+v resource %+v subject %+v", e, e.Resource, e.Subject)
+	}
+	sameObjects(t, "after accept", []remedy.Target{binding}, before, snapshot(t, binding))
+
+	// The next run, in the same directory, reads the file: accepted, and the gate passes.
+	if out, errOut, code := shell(t, work, home, gate); code != 0 || !strings.Contains(out, "ACCEPTED 1 finding") {
+		t.Errorf("after accepting: exit %d, want 0\n%s%s", code, out, errOut)
+	}
+	out, errOut, code := shell(t, work, home, "kubectl harden "+selection+" -o json")
+	var r finding.Report
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
+		t.Fatalf("-o json: exit %d\n%s", code, errOut)
+	}
+	if len(r.Items) != 1 || r.Items[0].Accepted == nil || r.Items[0].Accepted.By != ".kubectl-harden.yaml:4" || r.Summary.Critical+r.Summary.High != 0 {
+		t.Errorf("report items %+v summary %+v", r.Items, r.Summary)
+	}
+	// And fix offers it no more.
+	if out, errOut, code := shell(t, work, home, "kubectl harden fix "+selection); code != 0 || !strings.Contains(out, "No remediation changes") {
+		t.Errorf("fix after accepting: exit %d\n%s%s", code, out, errOut)
 	}
 }

@@ -101,7 +101,14 @@ func fixCommand(extraEnv []string, args ...string) *exec.Cmd {
 // pipeDialogue talks to the session through pipes (no terminal: no colour).
 func pipeDialogue(t *testing.T, extraEnv []string, args ...string) *dialogue {
 	t.Helper()
+	return pipeDialogueIn(t, "", extraEnv, args...)
+}
+
+// pipeDialogueIn is pipeDialogue in a working directory ("" is the test's).
+func pipeDialogueIn(t *testing.T, dir string, extraEnv []string, args ...string) *dialogue {
+	t.Helper()
 	d := &dialogue{t: t, cmd: fixCommand(append(extraEnv, "NO_COLOR=1"), args...)}
+	d.cmd.Dir = dir
 	in, err := d.cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -161,11 +168,18 @@ const promptEnd = "[q]uit: "
 // previous one; false when the session ended without another question.
 func (d *dialogue) prompt() (string, bool) {
 	d.t.Helper()
+	return d.until(promptEnd)
+}
+
+// until waits for text that ends a question (promptEnd, or a line asked
+// for after an answer) and returns the output up to it.
+func (d *dialogue) until(text string) (string, bool) {
+	d.t.Helper()
 	deadline := time.After(90 * time.Second)
 	for {
 		all := d.text.String()
-		if i := strings.Index(all[d.mark:], promptEnd); i >= 0 {
-			end := d.mark + i + len(promptEnd)
+		if i := strings.Index(all[d.mark:], text); i >= 0 {
+			end := d.mark + i + len(text)
 			seg := all[d.mark:end]
 			d.mark = end
 			return seg, true
@@ -725,7 +739,7 @@ func TestFixSessionInATerminal(t *testing.T) {
 	}
 	// --color auto on a terminal: bold question, green additions, cyan hunk, yellow severity.
 	for _, want := range []string{
-		"\x1b[1mApply this change?\x1b[22m [y]es [n]o [a]ll of this check [e]dit [d]etail [q]uit: ",
+		"\x1b[1mApply this change?\x1b[22m [y]es [n]o [a]ll of this check ac[c]ept [e]dit [d]etail [q]uit: ",
 		"\x1b[32m+kind: NetworkPolicy\x1b[0m",
 		"\x1b[36m@@ -0,0 +1,",
 		"\x1b[33mMEDIUM\x1b[0m",

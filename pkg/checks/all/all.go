@@ -15,7 +15,8 @@ import (
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
-// Registry returns every registered check, each with the controls the
+// Registry returns every registered check (and the findings about
+// exceptions the audit engine reports), each with the controls the
 // catalogues map it to at the newest CIS benchmark (an audit maps its
 // findings again at the benchmark it applies).
 func Registry() (*checks.Registry, error) {
@@ -24,7 +25,7 @@ func Registry() (*checks.Registry, error) {
 		return nil, err
 	}
 	m := lib.Mapping(lib.Newest())
-	groups := [][]checks.Check{rbac.Checks(), netpol.Checks(), psa.Checks(), workload.Checks(), cluster.Checks()}
+	groups := [][]checks.Check{rbac.Checks(), netpol.Checks(), psa.Checks(), workload.Checks(), cluster.Checks(), exceptionChecks()}
 	for _, g := range groups {
 		for i := range g {
 			g[i].Controls = m.CheckControls(g[i].ID)
