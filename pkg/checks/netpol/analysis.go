@@ -109,6 +109,9 @@ type Isolation struct {
 	// direction: the pod's verdicts there are unknown.
 	CNIIngress []int
 	CNIEgress  []int
+	// cniDeny says, per direction (dirIndex), whether a CNI policy selecting
+	// the pod puts it into default deny there.
+	cniDeny [2]bool
 }
 
 // Isolated reports whether the pod is isolated in the direction.

@@ -49,6 +49,14 @@ type CNIPolicy struct {
 	Broad []string
 
 	selectors []cniSelector
+	// parts are the selecting units with their rules (a Cilium rule of spec
+	// or specs; a Calico policy's spec), notModelled per direction what of
+	// them the tool does not evaluate (then the verdicts of the endpoints it
+	// selects in that direction are unknown), order a Calico policy's order
+	// (nil: last).
+	parts       []cniPart
+	notModelled [2][]string
+	order       *float64
 	// Selected are indexes into Analysis.Pods; SelectedWorkloads into Analysis.Workloads.
 	Selected          []int
 	SelectedWorkloads []int
@@ -145,6 +153,7 @@ func readCilium(p *CNIPolicy, obj map[string]any) {
 		p.Broad = append(p.Broad, "no spec or specs the tool can read")
 		p.Ingress, p.Egress = true, true
 		p.selectors = append(p.selectors, cniSelector{all: true, hostNetwork: true})
+		p.parts = append(p.parts, cniPart{where: "spec", selector: cniSelector{all: true, hostNetwork: true}})
 		return
 	}
 	for _, nr := range rules {
@@ -155,23 +164,28 @@ func readCilium(p *CNIPolicy, obj map[string]any) {
 			in, eg = true, true
 		}
 		p.Ingress, p.Egress = p.Ingress || in, p.Egress || eg
+		part := cniPart{where: where}
+		nm := p.ciliumRules(&part, r)
+		for di := range nm {
+			p.notModelled[di] = append(p.notModelled[di], nm[di]...)
+		}
 		if _, ok := r["nodeSelector"]; ok {
-			p.selectors = append(p.selectors, cniSelector{hostNetwork: true})
-			continue
-		}
-		sel, ok := r["endpointSelector"].(map[string]any)
-		if !ok {
+			for di := range p.notModelled {
+				p.notModelled[di] = append(p.notModelled[di], where+": nodeSelector (a host policy)")
+			}
+			part.selector = cniSelector{hostNetwork: true}
+		} else if sel, ok := r["endpointSelector"].(map[string]any); !ok {
 			p.Broad = append(p.Broad, where+": no endpointSelector the tool can read")
-			p.selectors = append(p.selectors, cniSelector{all: true})
-			continue
-		}
-		match, why := ciliumSelector(sel)
-		if why != "" {
+			part.selector = cniSelector{all: true}
+		} else if match, why := ciliumSelector(sel); why != "" {
 			p.Broad = append(p.Broad, where+": endpointSelector "+why)
-			p.selectors = append(p.selectors, cniSelector{all: true})
-			continue
+			part.selector = cniSelector{all: true}
+		} else {
+			part.selector = cniSelector{pod: match}
+			part.onlyNamespaceKeys = ciliumNamespaceKeysOnly(sel)
 		}
-		p.selectors = append(p.selectors, cniSelector{pod: match})
+		p.selectors = append(p.selectors, part.selector)
+		p.parts = append(p.parts, part)
 	}
 }
 
@@ -295,6 +309,13 @@ func readCalico(p *CNIPolicy, global bool, obj map[string]any) {
 		// rules, Egress with egress rules only, both with both.
 		p.Ingress, p.Egress = !hasEg || hasIn, hasEg
 	}
+	text, _ := spec["selector"].(string)
+	part := cniPart{where: "spec", onlyNamespaceKeys: calicoNamespaceKeysOnly(text)}
+	p.notModelled = p.calicoRules(&part, spec, global)
+	defer func() {
+		part.selector = p.selectors[0]
+		p.parts = append(p.parts, part)
+	}()
 	pod, why := calicoMatcher(spec, "selector", false)
 	if why != "" {
 		p.Broad = append(p.Broad, why)
@@ -415,7 +436,7 @@ func (a *Analysis) selectCNIPolicies(inv *inventory.Inventory) {
 				continue
 			}
 			cp.Selected = append(cp.Selected, pi)
-			a.Pods[pi].linkCNI(ci, cp)
+			a.Pods[pi].linkCNI(ci, cp, e)
 			a.touchCNI(p.Namespace, ci)
 		}
 		for wi := range a.Workloads {
@@ -429,7 +450,7 @@ func (a *Analysis) selectCNIPolicies(inv *inventory.Inventory) {
 				continue
 			}
 			cp.SelectedWorkloads = append(cp.SelectedWorkloads, wi)
-			w.linkCNI(ci, cp)
+			w.linkCNI(ci, cp, e)
 			a.touchCNI(w.Namespace, ci)
 		}
 		if cp.Namespace != "" {
@@ -439,7 +460,7 @@ func (a *Analysis) selectCNIPolicies(inv *inventory.Inventory) {
 	for wi := range a.Workloads {
 		if w := &a.Workloads[wi]; !w.Controlled() {
 			p := &a.Pods[w.Pods[0]]
-			w.CNIIngress, w.CNIEgress = p.CNIIngress, p.CNIEgress
+			w.CNIIngress, w.CNIEgress, w.cniDeny = p.CNIIngress, p.CNIEgress, p.cniDeny
 		}
 	}
 }
@@ -455,13 +476,19 @@ func (a *Analysis) touchCNI(ns string, ci int) {
 	}
 }
 
-// linkCNI records CNI policy ci on the isolation of an endpoint it selects.
-func (i *Isolation) linkCNI(ci int, cp *CNIPolicy) {
+// linkCNI records CNI policy ci on the isolation of an endpoint e it
+// selects, and whether a part selecting it puts it into default deny.
+func (i *Isolation) linkCNI(ci int, cp *CNIPolicy, e *cniEndpoint) {
 	if cp.Ingress {
 		i.CNIIngress = append(i.CNIIngress, ci)
 	}
 	if cp.Egress {
 		i.CNIEgress = append(i.CNIEgress, ci)
+	}
+	for _, part := range cp.partsFor(e) {
+		for di := range part.defaultDeny {
+			i.cniDeny[di] = i.cniDeny[di] || part.defaultDeny[di]
+		}
 	}
 }
 
@@ -474,9 +501,10 @@ func (i *Isolation) CNI(d networkingv1.PolicyType) []int {
 }
 
 // UnknownIn reports whether the endpoint's verdicts in the direction are
-// unknown: a CNI policy the tool does not evaluate selects it.
+// unknown: a CNI policy selects it that the tool does not evaluate there
+// (cniUnknown says why).
 func (a *Analysis) UnknownIn(i *Isolation, d networkingv1.PolicyType) bool {
-	return len(i.CNI(d)) > 0
+	return len(a.cniUnknown(i, d)) > 0
 }
 
 // cniRefs names CNI policies.
@@ -505,22 +533,39 @@ func (a *Analysis) namespaceCNIPolicies(ns string, dirs ...networkingv1.PolicyTy
 	return out
 }
 
-// cniNote is what an answer about an endpoint a CNI policy selects says.
-func (p *CNIPolicy) cniNote() string {
+// cniNote is what an answer about an endpoint a CNI policy selects in a
+// direction the tool does not evaluate it says.
+func (p *CNIPolicy) cniNote(d networkingv1.PolicyType) string {
 	n := "not modelled: " + p.Ref() + " selects it; verdicts for pods it selects are unknown"
 	if len(p.Broad) > 0 {
 		n += " (read as selecting every pod in its scope: " + strings.Join(p.Broad, "; ") + ")"
 	}
+	if nm := p.notModelled[dirIndex(d)]; len(nm) > 0 {
+		n += " (outside the modelled subset: " + strings.Join(nm, "; ") + ")"
+	}
 	return n
 }
 
-// cniSide is the verdict of a direction a CNI policy acts on: unknown.
+// cniSide is the verdict of a direction the tool does not evaluate the CNI
+// policies selecting self in: unknown.
 func (a *Analysis) cniSide(dir networkingv1.PolicyType, self *endpointRef) Side {
-	cps := self.iso.CNI(dir)
-	refs := a.cniRefs(cps)
+	var unmodelled []int
+	for _, ci := range self.iso.CNI(dir) {
+		if !a.CNIPolicies[ci].exact(dir) {
+			unmodelled = append(unmodelled, ci)
+		}
+	}
+	word := strings.ToLower(string(dir))
+	if len(unmodelled) == 0 {
+		refs := a.cniRefs(self.iso.CNI(dir))
+		return Side{Unknown: true, DecidedBy: strings.Join(refs, ", "),
+			Reason: fmt.Sprintf("unknown: not modelled: %s for %s; verdicts for pods they select are unknown",
+				strings.Join(a.cniUnknown(&self.iso.Isolation, dir), "; "), word)}
+	}
+	refs := a.cniRefs(unmodelled)
 	return Side{Unknown: true, DecidedBy: strings.Join(refs, ", "),
 		Reason: fmt.Sprintf("unknown: not modelled: %s %s %s for %s; verdicts for pods it selects are unknown",
-			strings.Join(refs, ", "), verb(len(refs), "selects", "select"), self.name, strings.ToLower(string(dir)))}
+			strings.Join(refs, ", "), verb(len(refs), "selects", "select"), self.name, word)}
 }
 
 // cniNotes are the notes of an answer about s and d: the CNI policies that
@@ -532,15 +577,23 @@ func (a *Analysis) cniNotes(s, d *endpointRef) []string {
 		e   *endpointRef
 		dir networkingv1.PolicyType
 	}{{s, networkingv1.PolicyTypeEgress}, {d, networkingv1.PolicyTypeIngress}} {
-		if c.e.iso == nil {
+		if c.e.iso == nil || !a.UnknownIn(&c.e.iso.Isolation, c.dir) {
 			continue
 		}
+		exact := true
 		for _, ci := range c.e.iso.CNI(c.dir) {
+			if a.CNIPolicies[ci].exact(c.dir) {
+				continue
+			}
+			exact = false
 			if seen[ci] {
 				continue
 			}
 			seen[ci] = true
-			out = append(out, c.e.name+": "+a.CNIPolicies[ci].cniNote())
+			out = append(out, c.e.name+": "+a.CNIPolicies[ci].cniNote(c.dir))
+		}
+		if exact {
+			out = append(out, c.e.name+": not modelled: "+strings.Join(a.cniUnknown(&c.e.iso.Isolation, c.dir), "; ")+"; its "+strings.ToLower(string(c.dir))+" verdicts are unknown")
 		}
 	}
 	return out

@@ -239,7 +239,7 @@ func (a *Analysis) defaultDeny(ns string, dir networkingv1.PolicyType) (deny []s
 		if len(allowAll) > 0 {
 			return nil, allowAll
 		}
-		return deny, nil
+		return append(deny, a.cniDefaultDeny(ns, dir)...), nil
 	}
 	// The Admin tier decides before any NetworkPolicy, even one that admits
 	// everyone; the Baseline tier only where no NetworkPolicy decides.

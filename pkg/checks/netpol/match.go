@@ -29,6 +29,8 @@ type Peer struct {
 	// HostNetwork is set for a pod on the node's network: the cluster-scoped
 	// tiers never match it as a namespaces or pods peer.
 	HostNetwork bool
+	// ServiceAccount is the pod's service account, as Cilium and Calico selectors see it.
+	ServiceAccount string
 }
 
 // IsPod reports whether the peer is a pod rather than an outside address.
@@ -36,7 +38,8 @@ func (p *Peer) IsPod() bool { return p.Namespace != "" }
 
 // PodPeer describes a pod as a peer; ns are its namespace's labels as namespaceSelector sees them.
 func PodPeer(pod *corev1.Pod, ns labels.Set) Peer {
-	p := Peer{Namespace: pod.Namespace, Labels: labels.Set(pod.Labels), NamespaceLabels: ns, HostNetwork: pod.Spec.HostNetwork}
+	p := Peer{Namespace: pod.Namespace, Labels: labels.Set(pod.Labels), NamespaceLabels: ns, HostNetwork: pod.Spec.HostNetwork,
+		ServiceAccount: pod.Spec.ServiceAccountName}
 	for _, ip := range pod.Status.PodIPs {
 		if a, err := netip.ParseAddr(ip.IP); err == nil {
 			p.IPs = append(p.IPs, a)

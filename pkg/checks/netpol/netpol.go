@@ -53,20 +53,103 @@
 // every pod on every port, and "has no NetworkPolicy" only when nothing of
 // any tier isolates its pods.
 //
-// The CNIs' own policies are read for what they select, not for what they
-// allow (cnipolicies.go): Cilium's CiliumNetworkPolicy and
+// The CNIs' own policies: Cilium's CiliumNetworkPolicy and
 // CiliumClusterwideNetworkPolicy (cilium.io/v2) and Calico's NetworkPolicy
 // and GlobalNetworkPolicy (projectcalico.org/v3, or the crd.projectcalico.org/v1
-// CRDs behind it when Calico's API server is not installed). Both CNIs
-// combine their policies with NetworkPolicy v1 in their own ways (Cilium:
-// deny rules over the union of allows, L7 and FQDN rules in its proxy;
-// Calico: tiers, order, Pass and end-of-tier drops, with NetworkPolicy v1 in
-// the default tier), so every verdict about an endpoint such a policy
-// selects, in a direction it may act on, is unknown, with the note "not
-// modelled: <Kind> ns/name selects it; verdicts for pods it selects are
-// unknown": never allowed or denied, never counted isolated or open. An
-// answer with an unknown side is unknown, unless the other side is denied
-// by what the tool does model. Selection:
+// CRDs behind it when Calico's API server is not installed), read in
+// cnipolicies.go and evaluated in cnieval.go and calicorules.go. The L3/L4
+// subset both share is evaluated exactly; a verdict about an endpoint is
+// confident only where every rule, in that direction, of every such policy
+// selecting it is inside the subset. Otherwise (and where both CNIs' policies
+// select one pod, or where they and a cluster-scoped tier policy select it in
+// one direction, whose combination the tool does not model) the verdict is
+// unknown, with the note "not modelled: <Kind> ns/name selects it; verdicts
+// for pods it selects are unknown" and what is outside the subset: never
+// allowed or denied, never counted isolated or open. An answer with an
+// unknown side is unknown, unless the other side is denied by what the tool
+// does model. Every answer names the deciding policy and rule
+// ("denied by CiliumNetworkPolicy shop/db-deny (ingressDeny rule 0)").
+//
+// Cilium (sources: docs.cilium.io security/policy/intro "Policy Enforcement
+// Modes", security/policy/language "Layer 3/Layer 4 examples" and "Entities
+// based", security/policy/deny "Deny Policies", the Rule API reference for
+// enableDefaultDeny), in the default enforcement mode:
+//
+//   - each rule of spec and specs applies to the endpoints its
+//     endpointSelector selects (below); ingress/egress rules allow:
+//     fromEndpoints/toEndpoints (label selectors over the peer's labels and
+//     the namespace labels io.kubernetes.pod.namespace and
+//     io.cilium.k8s.namespace.labels.<key>; in a CiliumNetworkPolicy a
+//     selector that does not name the namespace label selects only the
+//     policy's namespace), fromEntities/toEntities world (outside the
+//     cluster), cluster (every pod, host-network ones too) and all, and
+//     toPorts (ports with port, endPort and protocol TCP, UDP, SCTP or ANY,
+//     the default; port 0 or none is every port; a name is the destination
+//     pod's named port). A rule with only toPorts admits every peer on those
+//     ports; an empty rule ({}) admits nothing;
+//   - ingressDeny/egressDeny rules deny, and win over every allow, those of
+//     NetworkPolicy v1 too ("Deny policies take precedence over allow
+//     policies, regardless of whether they are a Cilium Network Policy, a
+//     Clusterwide Cilium Network Policy or even a Kubernetes Network Policy");
+//   - an endpoint is in default deny for a direction when a NetworkPolicy
+//     isolates it or a rule selecting it has enableDefaultDeny for the
+//     direction, which defaults to whether the rule has (deny) rules there;
+//     then only what an allow rule of any policy (Cilium's or NetworkPolicy's,
+//     unioned) admits passes; otherwise everything not denied passes;
+//   - ingress from a host-network pod is unknown: Cilium admits traffic from
+//     an endpoint's own node whatever the policy (allow-localhost), and the
+//     tool does not know the nodes. Endpoint selectors never match an address
+//     or a host-network pod (reserved identities), except that a clusterwide
+//     policy's non-empty selector that matches an endpoint without labels may:
+//     unknown.
+//
+// Outside Cilium's subset: toPorts rules (L7), serverNames, listener, TLS
+// settings, toFQDNs, fromCIDR/toCIDR/toCIDRSet, toServices, toGroups,
+// fromRequires/toRequires, fromNodes/toNodes, icmps, authentication, other
+// entities (host, remote-node, kube-apiserver, ...), a rule naming both
+// endpoints and entities, protocols other than TCP/UDP/SCTP/ANY, and host
+// policies (nodeSelector).
+//
+// Calico (sources: docs.tigera.io calico reference/resources/networkpolicy,
+// globalnetworkpolicy, and tier "How policy is evaluated"; network-policy
+// policy-tiers "Get started with policy tiers"; libcalico-go's Kubernetes
+// conversion, which puts a NetworkPolicy v1 into the default tier at order
+// 1000 as knp.default.<name>):
+//
+//   - the policies of the default tier that select the endpoint in a
+//     direction (types, defaulted), Calico's and NetworkPolicy v1 at order
+//     1000, are evaluated by order, lower first (no order: last; ties by
+//     name), each one's rules in order: Allow and Deny decide, Log goes on,
+//     Pass leaves the tier for the next tier that applies, and with none for
+//     the endpoint's profile (kns.<namespace>), which allows; a NetworkPolicy
+//     v1 allows when one of its rules admits. A tier that selects the endpoint
+//     and decides nothing denies (the end-of-tier deny); an endpoint no policy
+//     selects in the direction is allowed by its profile;
+//   - a rule matches by protocol (TCP, UDP, SCTP by name or number; none is
+//     any), the peer's selector and namespaceSelector (the source for
+//     ingress, the destination for egress; in a NetworkPolicy without
+//     namespaceSelector the policy's namespace only, in a GlobalNetworkPolicy
+//     every namespace), a selector restricting the selected endpoint itself
+//     (the destination for ingress, the source for egress), and destination
+//     ports and notPorts (numbers, "a:b" ranges, the destination pod's named
+//     ports). Against an address or a host-network pod a peer selector is
+//     unknown: it may match a NetworkSet, GlobalNetworkSet or host endpoint
+//     the tool does not read.
+//
+// Outside Calico's subset: a tier other than default (its order against the
+// default tier is in Tier objects the tool does not read),
+// serviceAccountSelector, doNotTrack, preDNAT, applyOnForward; in rules
+// nets/notNets, notSelector, serviceAccounts, services, domains, source
+// ports, notProtocol, ICMP (icmp, notICMP, protocols ICMP, ICMPv6 and any
+// other), ipVersion, http.
+//
+// A namespace is default-deny for a direction also when an evaluated Cilium
+// or Calico policy puts every pod of it, present or future, into default
+// deny (a selector reading only namespace keys) and no evaluated CNI policy
+// covering it admits every pod on every port, where the inventory has no
+// cluster-scoped policy.
+//
+// Selection, for both:
 //
 //   - Cilium (sources: cilium pkg/k8s/apis/cilium.io constants and the
 //     CiliumNetworkPolicy docs): each rule of spec and specs selects by
@@ -331,7 +414,7 @@ func noDefaultDeny(inv *inventory.Inventory, dir networkingv1.PolicyType) []find
 			sev = finding.Low
 		}
 		msg := fmt.Sprintf("namespace %s has no default-deny %s policy: %s", ns, word, s.exposure(len(open), a.policyRefs(allowAll), word))
-		if cnis := a.namespaceCNIPolicies(ns, dir); len(cnis) > 0 {
+		if cnis := a.namespaceUnknownCNI(ns, dir, s.unknown(dir)); len(cnis) > 0 {
 			// What the CNI's own policies do is unknown: say what is known, never "isolated".
 			unknown := s.unknown(dir)
 			msg = fmt.Sprintf("namespace %s has no default-deny %s NetworkPolicy or cluster-scoped policy; not modelled: %s %s in it, so whether %s a default deny is unknown",
@@ -643,9 +726,27 @@ func egressWithoutDNS(inv *inventory.Inventory) []finding.Finding {
 		}
 		return true
 	}
-	without := func(iso *Isolation, name string) bool {
+	// Where Cilium or Calico policies (all evaluated) select the pod for
+	// egress, they and NetworkPolicy decide whether it reaches DNS.
+	cniWithoutDNS := func(iso *Isolation, pod *corev1.Pod) bool {
+		if !a.IsolatedBy(iso, networkingv1.PolicyTypeEgress) {
+			return false
+		}
+		self := &endpointRef{name: pod.Namespace + "/" + pod.Name, peer: PodPeer(pod, a.NamespaceLabels(pod.Namespace)), iso: &PodIsolation{Pod: pod, Isolation: *iso}}
+		for ti := range targets {
+			t := &endpointRef{name: "kube-system DNS", peer: targets[ti]}
+			if sd := a.cniSideAt(networkingv1.PolicyTypeEgress, self, t, &t.peer, corev1.ProtocolUDP, 53); sd.Allowed || sd.Unknown {
+				return false
+			}
+		}
+		return true
+	}
+	without := func(iso *Isolation, name string, pod *corev1.Pod) bool {
 		if a.UnknownIn(iso, networkingv1.PolicyTypeEgress) {
 			return false // a Cilium or Calico policy decides: unknown, not claimed
+		}
+		if len(iso.CNIEgress) > 0 {
+			return cniWithoutDNS(iso, pod)
 		}
 		if len(iso.TierEgress) > 0 {
 			return tieredWithoutDNS(iso, name)
@@ -659,7 +760,7 @@ func egressWithoutDNS(inv *inventory.Inventory) []finding.Finding {
 		onlyPods := true
 		for _, i := range a.NamespaceWorkloads(ns) {
 			w := &a.Workloads[i]
-			if w.Bucket != Judged || !without(&w.Isolation, w.Ref()) {
+			if w.Bucket != Judged || !without(&w.Isolation, w.Ref(), a.templatePod(i)) {
 				continue
 			}
 			workloads = append(workloads, i)
@@ -678,7 +779,7 @@ func egressWithoutDNS(inv *inventory.Inventory) []finding.Finding {
 		}
 		pods := []string{}
 		for _, i := range a.NamespacePods(ns) {
-			if p := &a.Pods[i]; p.Bucket == Judged && without(&p.Isolation, p.Ref()) {
+			if p := &a.Pods[i]; p.Bucket == Judged && without(&p.Isolation, p.Ref(), p.Pod) {
 				pods = append(pods, p.Pod.Name)
 			}
 		}

@@ -112,7 +112,8 @@ func (a *Analysis) workloadEndpoint(wi int) (endpointRef, bool) {
 	if !w.Controlled() {
 		return endpointRef{}, false
 	}
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: w.Name, Labels: w.Labels}}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: w.Name, Labels: w.Labels},
+		Spec: corev1.PodSpec{ServiceAccountName: w.serviceAccount}}
 	iso := &PodIsolation{Pod: pod, Bucket: Judged, Isolation: w.Isolation}
 	return endpointRef{name: w.Namespace + "/" + w.Ref(), peer: PodPeer(pod, a.NamespaceLabels(w.Namespace)), iso: iso}, true
 }
@@ -132,6 +133,9 @@ func endpointShape(e *endpointRef) string {
 	fmt.Fprintf(&b, "|%v|%v", e.peer.Ports, e.peer.IPs)
 	if e.iso != nil {
 		fmt.Fprintf(&b, "|%v|%v|%v|%v", e.iso.Ingress, e.iso.Egress, e.iso.TierIngress, e.iso.TierEgress)
+		if len(e.iso.CNIIngress)+len(e.iso.CNIEgress) > 0 {
+			fmt.Fprintf(&b, "|%s|%v|%v", e.peer.ServiceAccount, e.iso.CNIIngress, e.iso.CNIEgress)
+		}
 	}
 	return b.String()
 }

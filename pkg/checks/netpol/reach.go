@@ -297,7 +297,7 @@ func (a *Analysis) workloadRef(inv *inventory.Inventory, e Endpoint) (endpointRe
 			serviceAccount: serviceAccountOf(pod.Spec.ServiceAccountName), hostNetwork: pod.Spec.HostNetwork}
 		for ci := range a.CNIPolicies {
 			if cp := &a.CNIPolicies[ci]; cp.selects(ep) {
-				iso.linkCNI(ci, cp)
+				iso.linkCNI(ci, cp, ep)
 			}
 		}
 		return endpointRef{name: e.String(), peer: PodPeer(pod, a.NamespaceLabels(e.Namespace)), iso: iso}, nil

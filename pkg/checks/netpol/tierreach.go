@@ -24,6 +24,10 @@ func (a *Analysis) decide(dir networkingv1.PolicyType, self, other *endpointRef,
 		// A Cilium or Calico policy the tool does not evaluate selects it.
 		return a.cniSide(dir, self), nil, AllPorts()
 	}
+	if self.iso != nil && len(self.iso.CNI(dir)) > 0 {
+		// Cilium or Calico policies select it, all of them in the modelled subset.
+		return a.cniDecide(dir, self, other, dst, q, number)
+	}
 	if self.iso == nil || len(self.iso.Tiers(dir)) == 0 {
 		sd, ports := a.side(dir, self, other, dst, q, number)
 		return sd, ports, nil

@@ -622,7 +622,7 @@ func (a *Analysis) IsolatedBy(i *Isolation, d networkingv1.PolicyType) bool {
 	if a.UnknownIn(i, d) {
 		return false
 	}
-	return i.Isolated(d) || a.tierIsolated(i, d)
+	return i.Isolated(d) || a.tierIsolated(i, d) || len(i.CNI(d)) > 0 && i.cniIsolated(d)
 }
 
 // tierDecision is what one tier decides for a direction of a connection.
