@@ -58,6 +58,8 @@ type AuditOptions struct {
 	MaxExceptionDays  int
 	AcceptAnnotations bool
 	ShowAccepted      bool
+	// WritePolicyReports applies the -o policyreport objects to the cluster instead of printing them.
+	WritePolicyReports bool
 	// Baseline is the previous report --baseline compares with.
 	Baseline string
 	// Benchmark is the CIS benchmark version (--benchmark cis-1.12); empty chooses by the server's version.
@@ -131,6 +133,9 @@ func (o *AuditOptions) Validate() error {
 	}
 	if _, err := psa.PolicyVersion(o.ServerVersion); err != nil {
 		return fmt.Errorf("--server-version: %w", err)
+	}
+	if err := o.validateWritePolicyReports(); err != nil {
+		return err
 	}
 	return o.validateControls()
 }
@@ -406,7 +411,11 @@ func (o *AuditOptions) RunAudit(cmd *cobra.Command, domains []string) error {
 	if err != nil {
 		return err
 	}
-	if err := printer.Print(report, o.Out); err != nil {
+	if pr, ok := printer.(output.PolicyReport); ok && o.WritePolicyReports {
+		if err := o.writePolicyReports(cmd.Context(), pr, report); err != nil {
+			return err
+		}
+	} else if err := printer.Print(report, o.Out); err != nil {
 		return err
 	}
 	return exitFor(o.Gate().Judge(report.Summary), len(report.Summary.Skipped))

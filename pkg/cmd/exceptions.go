@@ -26,6 +26,7 @@ func (o *AuditOptions) addExceptionFlags(cmd *cobra.Command) {
 func (o *AuditOptions) addReportFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.BoolVar(&o.ShowAccepted, "show-accepted", false, "List the findings exceptions accept in the table and -o name (json, yaml and sarif always carry them, marked)")
+	fs.BoolVar(&o.WritePolicyReports, "write-policyreports", false, "With -o policyreport, server-side apply the reports to the audited cluster (and delete its earlier ones no longer produced) instead of printing them: needs no kubectl, as in 'kubectl harden schedule'")
 	fs.StringVar(&o.Baseline, "baseline", "", "A previous report (-o json or yaml): show and gate on only the findings it does not have, and list those fixed since")
 }
 

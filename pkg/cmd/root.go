@@ -116,7 +116,7 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 	addDomainCommands(o, rbacCmd, netpolCmd, psaCmd)
 
 	cmd.AddCommand(rbacCmd, netpolCmd, psaCmd, workloadCmd, clusterCmd)
-	cmd.AddCommand(newCmdChecks(o), newCmdVersion(o), newCmdAuditorRole(o), newCmdDiff(o))
+	cmd.AddCommand(newCmdChecks(o), newCmdVersion(o), newCmdAuditorRole(o), newCmdSchedule(o), newCmdDiff(o))
 	addSessionCommands(o, cmd)
 	return cmd
 }

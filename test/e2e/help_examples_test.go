@@ -62,6 +62,19 @@ func exampleAdjustments() []exampleAdjustment {
 				"so here only its flags are checked",
 		},
 		{
+			match: regexp.MustCompile(`^kubectl harden schedule\b`),
+			why: "the test build has no release version, hence no default image, so --image is added where missing; " +
+				"the manifests are printed, not applied, since they would add a namespace to the sample cluster every e2e " +
+				"test reads (schedule_test.go applies them and runs the job's command with its token)",
+			rewrite: func(line string) string {
+				line = strings.TrimSpace(strings.TrimSuffix(line, "| kubectl apply -f -"))
+				if !strings.Contains(line, "--image") {
+					line += " --image registry.example.com/kubectl-harden:v0.0.0"
+				}
+				return line
+			},
+		},
+		{
 			match: regexp.MustCompile(`^kubectl harden undo\b`),
 			why: "undo restores objects from the journal of an earlier fix session, and the sample cluster has none " +
 				"(even undo --dry-run needs one); fix_test.go and faults_test.go run undo and undo --dry-run after fixes of their own, " +
