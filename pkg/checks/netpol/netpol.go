@@ -757,13 +757,14 @@ func egressWithoutDNS(inv *inventory.Inventory) []finding.Finding {
 	for _, ns := range a.Namespaces {
 		var workloads []int
 		policies, tierPolicies := map[string]bool{}, map[string]bool{}
-		onlyPods := true
+		onlyPods, byCNI := true, false
 		for _, i := range a.NamespaceWorkloads(ns) {
 			w := &a.Workloads[i]
 			if w.Bucket != Judged || !without(&w.Isolation, w.Ref(), a.templatePod(i)) {
 				continue
 			}
 			workloads = append(workloads, i)
+			byCNI = byCNI || len(w.CNIEgress) > 0
 			onlyPods = onlyPods && !w.Controlled()
 			for _, pi := range w.Egress {
 				policies[a.Policies[pi].Name] = true
@@ -792,15 +793,20 @@ func egressWithoutDNS(inv *inventory.Inventory) []finding.Finding {
 				count(len(workloads), noun), ns, shortList(a.workloadNames(workloads, onlyPods))),
 			Resource:    namespaceResource(ns),
 			Evidence:    dnsEvidence(a.workloadRefs(workloads), pods, keys(policies), keys(tierPolicies)),
-			Remediation: a.dnsRemedyOrNone(ns, keys(policies)),
+			Remediation: a.dnsRemedyOrNone(ns, keys(policies), byCNI),
 		})
 	}
 	return out
 }
 
 // dnsRemedyOrNone is dnsRemedy, or nil where only cluster-scoped policies
-// deny the egress: a NetworkPolicy cannot undo an Admin-tier deny.
-func (a *Analysis) dnsRemedyOrNone(ns string, policies []string) *remedy.Remediation {
+// deny the egress (a NetworkPolicy cannot undo an Admin-tier deny), and a
+// summary without changes where Cilium or Calico policies decide it: their
+// deny rules (and Calico's earlier orders) win over a NetworkPolicy allow.
+func (a *Analysis) dnsRemedyOrNone(ns string, policies []string, byCNI bool) *remedy.Remediation {
+	if byCNI {
+		return &remedy.Remediation{Summary: "Allow UDP and TCP 53 to the cluster DNS in the Cilium or Calico policies that select these pods for egress: a NetworkPolicy allow does not undo their deny rules."}
+	}
 	if r := a.dnsRemedy(ns, policies); len(r.Changes) > 0 {
 		return r
 	}
