@@ -236,16 +236,21 @@ func ownershipConflicts(err error) []string {
 // warningsKey carries the *warningList of one request in its context.
 type warningsKey struct{}
 
-// warningList collects the warnings of one request.
+// warningList collects the warnings of one request (through warningRouter),
+// or of every request of a client of its own (as its WarningHandler).
 type warningList struct {
 	mu   sync.Mutex
 	list []string
 }
 
-func (w *warningList) add(s string) {
+// HandleWarningHeader keeps a warning the server answered with.
+func (w *warningList) HandleWarningHeader(code int, _ string, text string) {
+	if !isWarning(code, text) {
+		return
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.list = append(w.list, s)
+	w.list = append(w.list, text)
 }
 
 func (w *warningList) take() []string {
@@ -260,15 +265,15 @@ func (w *warningList) take() []string {
 // prints it like kubectl when the request has none.
 type warningRouter struct{ fallback io.Writer }
 
-func (r warningRouter) HandleWarningHeaderWithContext(ctx context.Context, code int, _ string, text string) {
-	if code != 299 || text == "" {
-		return
-	}
+func (r warningRouter) HandleWarningHeaderWithContext(ctx context.Context, code int, agent string, text string) {
 	if l, ok := ctx.Value(warningsKey{}).(*warningList); ok {
-		l.add(text)
+		l.HandleWarningHeader(code, agent, text)
 		return
 	}
-	if r.fallback != nil {
+	if isWarning(code, text) && r.fallback != nil {
 		fmt.Fprintf(r.fallback, "Warning: %s\n", text)
 	}
 }
+
+// isWarning tells a warning header (code 299, RFC 7234) with text from the others.
+func isWarning(code int, text string) bool { return code == 299 && text != "" }

@@ -29,24 +29,13 @@ type Item struct {
 // description; it may be nil.
 func Items(findings []finding.Finding, why func(check string) string) []Item {
 	var out []Item
-	index := map[string]int{}
-	for _, f := range findings {
-		if f.Remediation == nil {
-			continue
+	for _, g := range finding.GroupChanges(findings) {
+		first := g.Findings[0]
+		it := Item{Check: first.Check, Severity: first.Severity, Title: first.Title, Findings: g.Findings, Change: g.Change}
+		if why != nil {
+			it.Why = why(first.Check)
 		}
-		for _, ch := range f.Remediation.Changes {
-			k := ch.Key()
-			if i, ok := index[k]; ok {
-				out[i].Findings = append(out[i].Findings, f)
-				continue
-			}
-			it := Item{Check: f.Check, Severity: f.Severity, Title: f.Title, Findings: []finding.Finding{f}, Change: ch}
-			if why != nil {
-				it.Why = why(f.Check)
-			}
-			index[k] = len(out)
-			out = append(out, it)
-		}
+		out = append(out, it)
 	}
 	return out
 }

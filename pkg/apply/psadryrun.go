@@ -4,28 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
-
-// warningCollector keeps the warnings of the responses of one client.
-type warningCollector struct {
-	mu   sync.Mutex
-	list []string
-}
-
-func (w *warningCollector) HandleWarningHeader(code int, _ string, text string) {
-	if code != 299 || text == "" {
-		return
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.list = append(w.list, text)
-}
 
 // DryRunNamespaceLabels asks the API server what setting labels on a
 // namespace would do, without doing it: a server-side dry-run merge patch.
@@ -36,7 +20,7 @@ func (w *warningCollector) HandleWarningHeader(code int, _ string, text string) 
 // version) less strict. It needs patch on the namespace.
 func DryRunNamespaceLabels(ctx context.Context, cfg *rest.Config, namespace string, labels map[string]string) ([]string, error) {
 	c := rest.CopyConfig(cfg)
-	w := &warningCollector{}
+	w := &warningList{}
 	// A client of its own, so that its warnings are this request's and no one else's.
 	c.WarningHandler, c.WarningHandlerWithContext = w, nil
 	cs, err := kubernetes.NewForConfig(c)
@@ -50,7 +34,5 @@ func DryRunNamespaceLabels(ctx context.Context, cfg *rest.Config, namespace stri
 	if _, err := cs.CoreV1().Namespaces().Patch(ctx, namespace, types.MergePatchType, patch, metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
 		return nil, fmt.Errorf("dry-run the Pod Security labels of namespace %s: %w", namespace, err)
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.list...), nil
+	return w.take(), nil
 }

@@ -191,13 +191,7 @@ type painter struct{ on bool }
 func (s *Session) painter() painter { return painter{on: s.Color} }
 
 func (p painter) paint(text string, attrs ...color.Attribute) string {
-	c := color.New(attrs...)
-	if p.on {
-		c.EnableColor()
-	} else {
-		c.DisableColor()
-	}
-	return c.Sprint(text)
+	return render.Palette{On: p.on}.Paint(text, attrs...)
 }
 
 func (p painter) bold(s string) string   { return p.paint(s, color.Bold) }
@@ -207,16 +201,5 @@ func (p painter) green(s string) string  { return p.paint(s, color.FgGreen) }
 func (p painter) yellow(s string) string { return p.paint(s, color.FgYellow) }
 
 func (p painter) severity(s finding.Severity) string {
-	label := strings.ToUpper(s.String())
-	switch s {
-	case finding.Critical:
-		return p.paint(label, color.FgHiRed, color.Bold)
-	case finding.High:
-		return p.paint(label, color.FgRed)
-	case finding.Medium:
-		return p.paint(label, color.FgYellow)
-	case finding.Low:
-		return p.paint(label, color.FgCyan)
-	}
-	return p.paint(label, color.Faint)
+	return render.Palette{On: p.on}.Severity(s, strings.ToUpper(s.String()))
 }

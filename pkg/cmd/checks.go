@@ -75,7 +75,11 @@ func newCmdChecks(o *AuditOptions) *cobra.Command {
 			if err := validateListOutput("checks", o.Output); err != nil {
 				return err
 			}
-			if done, err := printList(o.Out, o.Output, "checks", infos); done || err != nil {
+			names := make([]string, len(infos))
+			for i, c := range infos {
+				names[i] = c.ID
+			}
+			if done, err := printList(o.Out, "checks", o.Output, output.List{Document: infos, Names: names}); done || err != nil {
 				return err
 			}
 			headers := []string{"ID", "DOMAIN", "SEVERITY", "CONTROLS", "TITLE"}
@@ -90,7 +94,7 @@ func newCmdChecks(o *AuditOptions) *cobra.Command {
 			return output.Columns(o.Out, headers, rows)
 		},
 	}
-	o.addOutputFlag(cmd, listFormats)
+	o.addOutputFlag(cmd, output.ListFormats())
 	cmd.Flags().StringVar(&o.Framework, "framework", "", "List the controls of a framework and the checks that evidence each: "+strings.Join(controls.Frameworks(), ", "))
 	cmd.Flags().StringVar(&o.Benchmark, "benchmark", "", "With --framework cis, the benchmark version: "+strings.Join(benchmarkIDs(), ", ")+" (default the newest)")
 	return cmd
@@ -141,7 +145,11 @@ func (o *AuditOptions) printControlMatrix(args []string) error {
 				Checks: append([]string{}, c.Checks...), Unseen: c.Unseen})
 		}
 	}
-	if done, err := printList(o.Out, o.Output, "controls", infos); done || err != nil {
+	names := make([]string, len(infos))
+	for i, c := range infos {
+		names[i] = c.ID
+	}
+	if done, err := printList(o.Out, "checks", o.Output, output.List{Document: infos, Names: names}); done || err != nil {
 		return err
 	}
 	if _, err := fmt.Fprintf(o.Out, "%s (%s)\n\n", cat.Title, cat.ID()); err != nil {

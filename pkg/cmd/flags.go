@@ -23,9 +23,6 @@ func (o *AuditOptions) addConnectionFlags(root *cobra.Command) {
 	fs.IntVar(&o.Burst, "burst", o.Burst, "Burst of requests to the API server")
 }
 
-// listFormats are what a command that prints a list (checks, who-can, can-reach) takes.
-var listFormats = []string{"table", "wide", "json", "yaml"}
-
 // addOutputFlag adds -o with the formats the command prints, completed from the same list.
 func (o *AuditOptions) addOutputFlag(cmd *cobra.Command, formats []string) {
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "Output format: "+strings.Join(formats, ", "))

@@ -3,7 +3,6 @@ package cmd
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -13,11 +12,9 @@ import (
 	"sync"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/audit"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
@@ -307,24 +304,11 @@ func (o *AuditOptions) fleetPrinter(domains []string, contexts int) (fleetPrint,
 		}, nil
 	}
 	// jsonpath= and go-template= forms run once over the List, as kubectl does over a list of objects.
-	empty := ""
-	tf := genericclioptions.NewKubeTemplatePrintFlags()
-	tf.TemplateArgument = &empty
-	tp, err := tf.ToPrinter(o.Output)
+	enc, _, err := output.NewEncoder(o.Output)
 	if err != nil {
 		return nil, err
 	}
-	return func(reports []*finding.Report, w io.Writer) error {
-		b, err := json.Marshal(newReportList(reports))
-		if err != nil {
-			return fmt.Errorf("encode reports: %w", err)
-		}
-		u := &unstructured.Unstructured{}
-		if err := json.Unmarshal(b, &u.Object); err != nil {
-			return fmt.Errorf("encode reports: %w", err)
-		}
-		return tp.PrintObj(u, w)
-	}, nil
+	return func(reports []*finding.Report, w io.Writer) error { return enc(newReportList(reports), w) }, nil
 }
 
 // reportList is a kubectl List of Reports, one per cluster, so scripts read
@@ -340,21 +324,9 @@ func newReportList(reports []*finding.Report) reportList {
 }
 
 func printListJSON(reports []*finding.Report, w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "    ")
-	if err := enc.Encode(newReportList(reports)); err != nil {
-		return fmt.Errorf("write json: %w", err)
-	}
-	return nil
+	return output.WriteJSON(newReportList(reports), w)
 }
 
 func printListYAML(reports []*finding.Report, w io.Writer) error {
-	b, err := yaml.Marshal(newReportList(reports))
-	if err != nil {
-		return fmt.Errorf("encode yaml: %w", err)
-	}
-	if _, err := w.Write(b); err != nil {
-		return fmt.Errorf("write yaml: %w", err)
-	}
-	return nil
+	return output.WriteYAML(newReportList(reports), w)
 }

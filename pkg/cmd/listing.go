@@ -1,48 +1,42 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-
-	"sigs.k8s.io/yaml"
+	"strings"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+	"github.com/kubectl-harden/kubectl-harden/pkg/output"
 )
 
 // validateListOutput accepts the -o values of the commands that print a list
-// of their own (checks, who-can, can-reach) rather than a Report.
+// of their own (checks, who-can, can-reach, narrow) rather than a Report:
+// table and wide, and every kubectl list idiom through package output.
 func validateListOutput(command, format string) error {
-	switch format {
-	case "table", "wide", "json", "yaml", "":
-		return nil
-	}
-	return fmt.Errorf("kubectl harden %s prints table, wide, json or yaml, not %q", command, format)
+	_, err := output.NewListPrinter(command, format)
+	return err
 }
 
-// printList writes v as JSON or YAML when the format asks for it, and reports
+// printList prints l when the format is not table or wide, and reports
 // whether it did; the caller prints its table otherwise.
-func printList(w io.Writer, format, what string, v any) (bool, error) {
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "    ")
-		if err := enc.Encode(v); err != nil {
-			return true, fmt.Errorf("write %s: %w", what, err)
-		}
-		return true, nil
-	case "yaml":
-		b, err := yaml.Marshal(v)
-		if err != nil {
-			return true, fmt.Errorf("encode %s: %w", what, err)
-		}
-		if _, err := w.Write(b); err != nil {
-			return true, fmt.Errorf("write %s: %w", what, err)
-		}
-		return true, nil
+func printList(w io.Writer, command, format string, l output.List) (bool, error) {
+	p, err := output.NewListPrinter(command, format)
+	if p == nil || err != nil {
+		return err != nil, err
 	}
-	return false, nil
+	return true, p(l, w)
+}
+
+// subjectName is a subject as -o name prints it: KIND/NAME, or
+// serviceaccount/NAMESPACE/NAME, like kubectl's names of objects.
+func subjectName(s finding.Subject) string {
+	n := strings.ToLower(s.Kind) + "/"
+	if s.Namespace != "" {
+		n += s.Namespace + "/"
+	}
+	return n + s.Name
 }
 
 // requireKinds fails when one of the kinds could not be read: commands that

@@ -122,7 +122,7 @@ func newCmdNarrow(o *AuditOptions) *cobra.Command {
 	fs.BoolVar(&n.Fix, "fix", false, "Review and apply the narrowing one change at a time, as 'kubectl harden fix' does")
 	fs.BoolVar(&n.Yes, "yes", false, "With --fix, apply every change the server's dry-run accepts without asking")
 	fs.StringVar(&n.JournalDir, "journal-dir", n.JournalDir, "With --fix, the directory of the fix journals")
-	o.addOutputFlag(cmd, append(append([]string(nil), listFormats...), "patch"))
+	o.addOutputFlag(cmd, append(output.ListFormats(), "patch"))
 	o.addInputFlags(cmd)
 	o.addRefusedFlags(cmd, "contexts")
 	return cmd
@@ -240,22 +240,23 @@ func (n *NarrowOptions) Run(ctx context.Context) error {
 	if n.Fix {
 		return n.fix(ctx, findings)
 	}
-	switch n.Output {
-	case "patch":
+	if n.Output == "patch" {
 		return output.Patch{}.Print(&finding.Report{Items: findings}, n.Out)
-	case "json", "yaml":
-		list := NarrowList{APIVersion: finding.ReportAPIVersion, Kind: "Narrowing", Files: log.Files, Events: log.Events,
-			Requests: log.InWindow, Skipped: log.Skipped, Warnings: warnings, Items: []NarrowItem{}}
-		list.Window.Since, list.Window.Until = stamp(log.Since), stamp(log.Until)
-		list.Window.First, list.Window.Last = stamp(log.First), stamp(log.Last)
-		for _, x := range ns {
-			item := NarrowItem{Narrowing: x}
-			for i := range x.Roles {
-				item.Generated = append(item.Generated, x.Roles[i], x.Bindings[i])
-			}
-			list.Items = append(list.Items, item)
+	}
+	list := NarrowList{APIVersion: finding.ReportAPIVersion, Kind: "Narrowing", Files: log.Files, Events: log.Events,
+		Requests: log.InWindow, Skipped: log.Skipped, Warnings: warnings, Items: []NarrowItem{}}
+	list.Window.Since, list.Window.Until = stamp(log.Since), stamp(log.Until)
+	list.Window.First, list.Window.Last = stamp(log.First), stamp(log.Last)
+	names := make([]string, 0, len(ns))
+	for _, x := range ns {
+		item := NarrowItem{Narrowing: x}
+		for i := range x.Roles {
+			item.Generated = append(item.Generated, x.Roles[i], x.Bindings[i])
 		}
-		_, err := printList(n.Out, n.Output, "narrowing", list)
+		list.Items = append(list.Items, item)
+		names = append(names, subjectName(x.Subject))
+	}
+	if done, err := printList(n.Out, "rbac narrow", n.Output, output.List{Document: list, Names: names}); done || err != nil {
 		return err
 	}
 	return n.printTable(log, ns)

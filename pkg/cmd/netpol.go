@@ -82,7 +82,7 @@ func newCmdCanReach(o *AuditOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&c.Port, "port", "", "The destination port: NUMBER or NAME, with /TCP, /UDP or /SCTP (default TCP)")
-	o.addOutputFlag(cmd, listFormats)
+	o.addOutputFlag(cmd, output.ListFormats())
 	o.addInputFlags(cmd)
 	o.addRefusedFlags(cmd, "contexts")
 	return cmd
@@ -142,7 +142,12 @@ func (c *CanReachOptions) Run(cmd *cobra.Command) error {
 	if c.port != nil {
 		list.Port = c.port.String()
 	}
-	if done, err := printList(c.Out, c.Output, "can-reach result", list); done || err != nil {
+	// -o name: one line a pair, SOURCE DESTINATION, as the table's first columns.
+	names := make([]string, len(reaches))
+	for i, r := range reaches {
+		names[i] = r.Source + " " + r.Destination
+	}
+	if done, err := printList(c.Out, "netpol can-reach", c.Output, output.List{Document: list, Names: names}); done || err != nil {
 		return err
 	}
 	return c.printTable(reaches)

@@ -54,7 +54,7 @@ func TestCanReach(t *testing.T) {
 		{[]string{"1.2.3.4", "5.6.7.8"}, 1, "", "both addresses outside the cluster"},
 		{[]string{"a/b/c", "netpol-data/db"}, 1, "", "SRC: endpoint"},
 		{[]string{"netpol-shop/web", "netpol-data/db", "--port", "80/ICMP"}, 1, "", "--port: port"},
-		{[]string{"netpol-shop/web", "netpol-data/db", "-o", "name"}, 1, "", "prints table, wide, json or yaml"},
+		{[]string{"netpol-shop/web", "netpol-data/db", "-o", "sarif"}, 1, "", `prints table, wide, json, yaml, name, jsonpath=..., jsonpath-file=..., go-template=..., go-template-file=..., not "sarif"`},
 		{[]string{"netpol-shop/web", "netpol-data/db", "--port", "nope"}, 1, "", "has no container port named nope/TCP"},
 		// Workloads, by their pod templates: a Job in the -n namespace (its
 		// template gets the job-name label seed-egress selects), a Deployment

@@ -77,7 +77,7 @@ func newCmdWhoCan(o *AuditOptions) *cobra.Command {
 			return w.Run(cmd)
 		},
 	}
-	o.addOutputFlag(cmd, listFormats)
+	o.addOutputFlag(cmd, output.ListFormats())
 	o.addInputFlags(cmd)
 	o.addRefusedFlags(cmd, "contexts")
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Any namespace (the default unless -n is given)")
@@ -139,7 +139,11 @@ func (w *WhoCanOptions) Run(cmd *cobra.Command) error {
 	if list.Items == nil {
 		list.Items = []rbac.Access{}
 	}
-	if done, err := printList(w.Out, w.Output, "who-can result", list); done || err != nil {
+	names := make([]string, len(acc))
+	for i, a := range acc {
+		names[i] = subjectName(a.Subject)
+	}
+	if done, err := printList(w.Out, "rbac who-can", w.Output, output.List{Document: list, Names: names}); done || err != nil {
 		return err
 	}
 	if len(acc) == 0 {

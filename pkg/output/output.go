@@ -12,8 +12,6 @@ import (
 	"sort"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
@@ -24,7 +22,7 @@ var formats = []string{"table", "wide", "json", "yaml", "name", "sarif", "patch"
 
 // Formats returns the -o values the audit commands accept.
 func Formats() []string {
-	return append(append([]string(nil), formats...), "jsonpath=...", "jsonpath-file=...", "go-template=...", "go-template-file=...")
+	return append(append([]string(nil), formats...), templateForms...)
 }
 
 // Printer writes a report in one format.
@@ -68,36 +66,14 @@ func New(format string, opts Options, extra map[string]Printer) (Printer, error)
 	if p, ok := extra[format]; ok {
 		return p, nil
 	}
-	empty := ""
-	tf := genericclioptions.NewKubeTemplatePrintFlags()
-	tf.TemplateArgument = &empty
-	tp, err := tf.ToPrinter(format)
+	enc, ok, err := NewEncoder(format)
 	if err != nil {
-		if genericclioptions.IsNoCompatiblePrinterError(err) {
-			return nil, fmt.Errorf("unknown output format %q: use one of %s", format, strings.Join(Formats(), ", "))
-		}
 		return nil, err
 	}
-	return PrinterFunc(func(r *finding.Report, w io.Writer) error {
-		u, err := ToUnstructured(r)
-		if err != nil {
-			return err
-		}
-		return tp.PrintObj(u, w)
-	}), nil
-}
-
-// ToUnstructured converts the report into the generic object cli-runtime's template printers read.
-func ToUnstructured(r *finding.Report) (*unstructured.Unstructured, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("encode report: %w", err)
+	if !ok {
+		return nil, fmt.Errorf("unknown output format %q: use one of %s", format, strings.Join(Formats(), ", "))
 	}
-	m := map[string]any{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("encode report: %w", err)
-	}
-	return &unstructured.Unstructured{Object: m}, nil
+	return PrinterFunc(func(r *finding.Report, w io.Writer) error { return enc(r, w) }), nil
 }
 
 // itemsAt is where the findings go in the document printed without them:

@@ -21,31 +21,9 @@ import (
 // uncommented by a person who wants them.
 type Patch struct{}
 
-// patchGroup is one distinct change and the findings that propose it.
-type patchGroup struct {
-	change   remedy.Change
-	findings []finding.Finding
-}
-
 // Print writes the stream.
 func (Patch) Print(r *finding.Report, w io.Writer) error {
-	var groups []*patchGroup
-	index := map[string]*patchGroup{}
-	for _, f := range r.Items {
-		if f.Remediation == nil {
-			continue
-		}
-		for _, ch := range f.Remediation.Changes {
-			k := ch.Key()
-			if g, ok := index[k]; ok {
-				g.findings = append(g.findings, f)
-				continue
-			}
-			g := &patchGroup{change: ch, findings: []finding.Finding{f}}
-			index[k] = g
-			groups = append(groups, g)
-		}
-	}
+	groups := finding.GroupChanges(r.Items)
 	ew := &errWriter{w: w}
 	patchHeader(ew, r, groups)
 	for _, g := range groups {
@@ -57,7 +35,7 @@ func (Patch) Print(r *finding.Report, w io.Writer) error {
 	return ew.err
 }
 
-func patchHeader(w io.Writer, r *finding.Report, groups []*patchGroup) {
+func patchHeader(w io.Writer, r *finding.Report, groups []finding.ChangeGroup) {
 	m := r.Metadata
 	fmt.Fprintln(w, "# kubectl-harden remediation plan")
 	var where []string
@@ -90,9 +68,9 @@ func patchHeader(w io.Writer, r *finding.Report, groups []*patchGroup) {
 }
 
 // patchDocument writes one change as a YAML document, or as a comment block.
-func patchDocument(w io.Writer, g *patchGroup) error {
-	ch := g.change
-	for _, f := range g.findings {
+func patchDocument(w io.Writer, g finding.ChangeGroup) error {
+	ch := g.Change
+	for _, f := range g.Findings {
 		fmt.Fprintf(w, "# [%s] %s: %s\n", f.Severity, f.Check, oneLine(f.Message))
 	}
 	if ch.Description != "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/fatih/color"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy/render"
 )
 
 // Tabular is implemented by a domain's coverage data (finding.Coverage.Data)
@@ -42,27 +43,11 @@ const (
 )
 
 func (t *Table) paint(attrs ...color.Attribute) func(string) string {
-	c := color.New(attrs...)
-	if t.Color {
-		c.EnableColor()
-	} else {
-		c.DisableColor()
-	}
-	return func(s string) string { return c.Sprint(s) }
+	return func(s string) string { return render.Palette{On: t.Color}.Paint(s, attrs...) }
 }
 
 func (t *Table) severityColor(s finding.Severity) func(string) string {
-	switch s {
-	case finding.Critical:
-		return t.paint(color.FgHiRed, color.Bold)
-	case finding.High:
-		return t.paint(color.FgRed)
-	case finding.Medium:
-		return t.paint(color.FgYellow)
-	case finding.Low:
-		return t.paint(color.FgCyan)
-	}
-	return t.paint(color.Faint)
+	return func(text string) string { return render.Palette{On: t.Color}.Severity(s, text) }
 }
 
 // Print writes the report.

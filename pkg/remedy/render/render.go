@@ -205,15 +205,7 @@ func Diff(w io.Writer, live, proposed *unstructured.Unstructured, opts DiffOptio
 	if err != nil {
 		return true, fmt.Errorf("diff %s: %w", from, err)
 	}
-	paint := func(attrs ...color.Attribute) *color.Color {
-		c := color.New(attrs...)
-		if opts.Color {
-			c.EnableColor()
-		} else {
-			c.DisableColor()
-		}
-		return c
-	}
+	paint := Palette{On: opts.Color}.Color
 	header, hunk, del, add := paint(color.Bold), paint(color.FgCyan), paint(color.FgRed), paint(color.FgGreen)
 	var sb strings.Builder
 	for _, line := range strings.SplitAfter(text, "\n") {
