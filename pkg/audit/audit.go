@@ -72,6 +72,9 @@ type Config struct {
 	// Namespace is -n: the audit reports about this namespace only; it must exist.
 	Namespace     string
 	IncludeSystem bool
+	// CertExpiryDays is --cert-expiry-days: certificates expiring within it
+	// are reported; 0 is inventory.DefaultCertExpiryDays.
+	CertExpiryDays int
 	// Metadata is the report's metadata as the command knows it (context, server, files, time).
 	Metadata finding.Metadata
 
@@ -113,6 +116,10 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 		return nil, nil, err
 	}
 	inv.Settings.IncludeSystem = cfg.IncludeSystem
+	inv.Settings.CertExpiryDays = cfg.CertExpiryDays
+	if inv.Settings.Now = cfg.Now; inv.Settings.Now.IsZero() {
+		inv.Settings.Now = time.Now()
+	}
 	if cfg.Namespace != "" && inv.Offline && !hasNamespace(inv, cfg.Namespace) {
 		return nil, nil, fmt.Errorf("namespace %q not found: no object in the input is in it or names it (check -n)", cfg.Namespace)
 	}

@@ -42,6 +42,8 @@ type AuditOptions struct {
 	ListAll       bool
 	ServerVersion string
 	IncludeSystem bool
+	// CertExpiryDays is --cert-expiry-days.
+	CertExpiryDays int
 	// AllowSkipped lets --fail-on pass when checks were skipped.
 	AllowSkipped bool
 	// Complete and AssumeAbsent say what the -f input shows of the cluster.
@@ -90,6 +92,8 @@ func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
 		QPS:         50,
 		Burst:       100,
 		Now:         time.Now,
+
+		CertExpiryDays: inventory.DefaultCertExpiryDays,
 	}
 }
 
@@ -116,6 +120,9 @@ func (o *AuditOptions) Validate() error {
 		if _, err := finding.ParseSeverity(o.FailOn); err != nil {
 			return fmt.Errorf("--fail-on: %w", err)
 		}
+	}
+	if o.CertExpiryDays < 1 {
+		return fmt.Errorf("--cert-expiry-days must be 1 or more, not %d", o.CertExpiryDays)
 	}
 	switch o.Color {
 	case "auto", "always", "never":
@@ -329,7 +336,7 @@ func (o *AuditOptions) AuditConfig(domains []string) (audit.Config, error) {
 		return audit.Config{}, err
 	}
 	return audit.Config{Domains: domains, Select: filter, MinSeverity: filter.MinSeverity, Namespace: o.Namespace(),
-		IncludeSystem: o.IncludeSystem, Metadata: o.metadata(), Benchmark: o.Benchmark, Framework: o.Framework}, nil
+		IncludeSystem: o.IncludeSystem, CertExpiryDays: o.CertExpiryDays, Metadata: o.metadata(), Benchmark: o.Benchmark, Framework: o.Framework}, nil
 }
 
 // Gate is --fail-on and --allow-skipped.

@@ -78,6 +78,7 @@ func (o *AuditOptions) addAuditFlags(cmd *cobra.Command) {
 	fs.StringVar(&o.ServerVersion, "server-version", "", "With -f, the Kubernetes version to judge manifests at (e.g. v1.37); default the newest known")
 	fs.BoolVar(&o.ListAll, "all", false, "In the table, list every finding: by default a check with more than 10 findings shows 5 and how many more (-o wide and -o json list each)")
 	fs.BoolVar(&o.IncludeSystem, "include-system", false, "Also report built-in system: roles, bindings and namespaces left at their defaults")
+	fs.IntVar(&o.CertExpiryDays, "cert-expiry-days", o.CertExpiryDays, "Report certificates (the API server's, the kubeconfig's, cert-manager's) that expire within this many days")
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", completeSeverities)
 	o.addFleetFlags(cmd)
 	o.addExceptionFlags(cmd)

@@ -66,7 +66,7 @@ func TestControlIDsPerBenchmarkVersion(t *testing.T) {
 		{"cluster/apiserver-flags", []string{"audit-log-maxage"}, []string{"CIS-1.2.17"}},
 		{"cluster/apiserver-flags", []string{"audit-log-maxbackup"}, []string{"CIS-1.2.18"}},
 		{"cluster/apiserver-flags", []string{"audit-log-maxsize"}, []string{"CIS-1.2.19"}},
-		{"cluster/apiserver-flags", []string{"encryption-provider-config"}, []string{"CIS-1.2.27"}},
+		{"cluster/encryption-at-rest", nil, []string{"CIS-1.2.27"}},
 		{"cluster/apiserver-flags", []string{"tls-cipher-suites"}, []string{"CIS-1.2.29"}},
 		{"cluster/apiserver-flags", []string{"service-account-extend-token-expiration"}, []string{"CIS-1.2.30"}},
 		{"cluster/apiserver-flags", []string{"audit-policy-file"}, []string{"CIS-3.2.1"}},
@@ -97,7 +97,7 @@ func TestControlIDsPerBenchmarkVersion(t *testing.T) {
 		{"psa/seccomp", nil, []string{"CIS-5.7.2"}},
 		{"workload/default-namespace", nil, []string{"CIS-5.7.4"}},
 		{"cluster/apiserver-flags", []string{"service-account-extend-token-expiration"}, nil}, // 1.2.30 came with v1.11
-		{"cluster/apiserver-flags", []string{"encryption-provider-config"}, []string{"CIS-1.2.27"}},
+		{"cluster/encryption-at-rest", nil, []string{"CIS-1.2.27"}},
 	}
 	for id, cases := range map[string][]want{"cis-1.12": v112, "cis-2.0": v112, "cis-1.11": v111, "cis-1.10": v110, "cis-1.9": v110} {
 		m := l.Mapping(benchmark(t, l, id))

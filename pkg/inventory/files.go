@@ -58,6 +58,10 @@ func Read(paths []string, stdin io.Reader, opts ReadOptions) (*Inventory, error)
 	inv.Offline = true
 	inv.Complete = opts.Complete
 	inv.Missing[AnonymousAccess] = "needs a live API server to probe"
+	// Files show no health checks: read as none, so the control-plane pods
+	// of a dump still show what the encryption check judges.
+	inv.Loaded[APIServerHealth] = true
+	inv.Missing[TLSCertificates] = "needs a live API server to probe"
 	var sources []inputSource
 	for _, p := range paths {
 		if p == "-" {

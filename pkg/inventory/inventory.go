@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -68,9 +69,23 @@ const (
 	// of that shape): one kind, so checks need not know each tool.
 	CustomWorkloads Kind = "customworkloads"
 
+	// Custom resources of add-ons whose results the checks read, optional:
+	// live, an unserved CRD reads as none (not installed), and the checks say
+	// what they cannot see then. cert-manager's Certificates (cert-manager.io)
+	// and trivy-operator's VulnerabilityReports (aquasecurity.github.io).
+	Certificates         Kind = "certificates"
+	VulnerabilityReports Kind = "vulnerabilityreports"
+
 	// AnonymousAccess is not a resource: it is what the API server answers to
 	// requests without credentials, probed live (see AnonymousProbe).
 	AnonymousAccess Kind = "anonymous-access"
+	// APIServerHealth is not a resource: the named checks the API server
+	// lists in /readyz?verbose and /healthz?verbose, probed live (see HealthProbe).
+	APIServerHealth Kind = "apiserver-health"
+	// TLSCertificates is not a resource: the API server's serving certificate
+	// from the TLS handshake and the kubeconfig's own client certificate,
+	// read live (see CertificateProbe).
+	TLSCertificates Kind = "tls-certificates"
 )
 
 // AllKinds lists every kind the inventory knows, in a stable order.
@@ -82,7 +97,8 @@ var allKinds = []Kind{
 	CiliumNetworkPolicies, CiliumClusterwideNetworkPolicies, CalicoNetworkPolicies, CalicoGlobalNetworkPolicies,
 	ValidatingWebhookConfigurations, MutatingWebhookConfigurations,
 	ClusterImagePolicies, KyvernoClusterPolicies, KyvernoPolicies, ImageValidatingPolicies, ConstraintTemplates,
-	CustomWorkloads, AnonymousAccess,
+	Certificates, VulnerabilityReports,
+	CustomWorkloads, AnonymousAccess, APIServerHealth, TLSCertificates,
 }
 
 // AllKinds returns every kind the inventory knows.
@@ -157,6 +173,9 @@ type Inventory struct {
 	KyvernoPolicies         []unstructured.Unstructured
 	ImageValidatingPolicies []unstructured.Unstructured
 	ConstraintTemplates     []unstructured.Unstructured
+	// cert-manager Certificates and trivy-operator VulnerabilityReports, as read.
+	Certificates         []unstructured.Unstructured
+	VulnerabilityReports []unstructured.Unstructured
 	// CustomWorkloads are the custom resources that carry a pod template, decoded to it.
 	CustomWorkloads []CustomWorkload
 	// Unmodelled counts the objects read from files whose kind no check reads,
@@ -164,6 +183,10 @@ type Inventory struct {
 	Unmodelled map[string]int
 	// Anonymous is what the server answered to requests without credentials (live only).
 	Anonymous *AnonymousProbe
+	// Health is the API server's list of health checks (live only).
+	Health *HealthProbe
+	// TLS is what the TLS handshake and the kubeconfig show of certificates (live only).
+	TLS *CertificateProbe
 
 	// Loaded says which kinds were read. A kind not loaded is unknown, not empty.
 	Loaded map[Kind]bool
@@ -205,6 +228,28 @@ type memoTable struct {
 type Settings struct {
 	// IncludeSystem reports built-in system: roles, bindings and namespaces even at their defaults.
 	IncludeSystem bool
+	// Now is the time of the audit, against which certificate expiry is
+	// judged; zero when unknown (expiry is then not judged).
+	Now time.Time
+	// CertExpiryDays is how many days before expiry a certificate is
+	// reported (--cert-expiry-days); 0 means DefaultCertExpiryDays.
+	CertExpiryDays int
+}
+
+// DefaultCertExpiryDays is how many days ahead certificate expiry is reported by default.
+const DefaultCertExpiryDays = 30
+
+// ExpiryHorizon returns the time before which a certificate's expiry is
+// reported, and false when the audit's time is unknown.
+func (s Settings) ExpiryHorizon() (now, horizon time.Time, ok bool) {
+	if s.Now.IsZero() {
+		return time.Time{}, time.Time{}, false
+	}
+	days := s.CertExpiryDays
+	if days <= 0 {
+		days = DefaultCertExpiryDays
+	}
+	return s.Now, s.Now.Add(time.Duration(days) * 24 * time.Hour), true
 }
 
 type memoEntry struct {
@@ -313,6 +358,8 @@ var groups = map[Kind]string{
 	KyvernoPolicies:                  "kyverno.io",
 	ImageValidatingPolicies:          "policies.kyverno.io",
 	ConstraintTemplates:              "templates.gatekeeper.sh",
+	Certificates:                     "cert-manager.io",
+	VulnerabilityReports:             "aquasecurity.github.io",
 }
 
 // customResource says how a kind served by a CRD is found: the versions to
@@ -328,6 +375,8 @@ var customResources = map[Kind]customResource{
 	KyvernoPolicies:         {versions: []string{"v1"}, kind: "Policy"},
 	ImageValidatingPolicies: {versions: []string{"v1", "v1beta1", "v1alpha1"}, kind: "ImageValidatingPolicy"},
 	ConstraintTemplates:     {versions: []string{"v1", "v1beta1"}, kind: "ConstraintTemplate"},
+	Certificates:            {versions: []string{"v1"}, kind: "Certificate"},
+	VulnerabilityReports:    {versions: []string{"v1alpha1"}, kind: "VulnerabilityReport"},
 }
 
 // customKind returns the inventory kind of a custom resource's group and
@@ -354,6 +403,10 @@ func (inv *Inventory) customList(k Kind) *[]unstructured.Unstructured {
 		return &inv.ImageValidatingPolicies
 	case ConstraintTemplates:
 		return &inv.ConstraintTemplates
+	case Certificates:
+		return &inv.Certificates
+	case VulnerabilityReports:
+		return &inv.VulnerabilityReports
 	}
 	return nil
 }
@@ -363,7 +416,9 @@ func (k Kind) Group() string { return groups[k] }
 
 // IsResource reports whether the kind is read by listing an API resource
 // (and so needs list permission), rather than probed.
-func (k Kind) IsResource() bool { return k != AnonymousAccess }
+func (k Kind) IsResource() bool {
+	return k != AnonymousAccess && k != APIServerHealth && k != TLSCertificates
+}
 
 // AnonymousProbe holds the HTTP status codes the API server returned to
 // requests sent without any credentials.
@@ -467,6 +522,16 @@ func (inv *Inventory) Count(k Kind) int {
 		return len(*inv.cniPolicyList(k))
 	case AnonymousAccess:
 		if inv.Anonymous != nil {
+			return 1
+		}
+		return 0
+	case APIServerHealth:
+		if inv.Health != nil {
+			return 1
+		}
+		return 0
+	case TLSCertificates:
+		if inv.TLS != nil {
 			return 1
 		}
 		return 0

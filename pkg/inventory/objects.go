@@ -65,7 +65,7 @@ func (inv *Inventory) customObjects(yield func(Meta) bool) bool {
 			return false
 		}
 	}
-	for _, k := range []Kind{ClusterImagePolicies, KyvernoClusterPolicies, KyvernoPolicies, ImageValidatingPolicies, ConstraintTemplates} {
+	for _, k := range []Kind{ClusterImagePolicies, KyvernoClusterPolicies, KyvernoPolicies, ImageValidatingPolicies, ConstraintTemplates, Certificates, VulnerabilityReports} {
 		for _, u := range *inv.customList(k) {
 			if !yield(Meta{Key: Key{Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()}, Labels: u.GetLabels(), Annotations: u.GetAnnotations()}) {
 				return false

@@ -75,6 +75,16 @@ type Change struct {
 type Remediation struct {
 	Summary string   `json:"summary"`
 	Changes []Change `json:"changes,omitempty"`
+	// Manual marks a fix outside the API (a flag or file on a node, a
+	// provider's setting, a credential to reissue): Summary says exactly what
+	// to change, and there are no Changes for fix or -o patch to make.
+	Manual bool `json:"manual,omitempty"`
+}
+
+// NewManual returns a remediation a person carries out: the exact flag or
+// file change as guidance, no change to the API.
+func NewManual(summary string) *Remediation {
+	return &Remediation{Summary: summary, Manual: true}
 }
 
 // NewApply returns an Apply change for obj, whose apiVersion, kind and name must be set.

@@ -40,6 +40,10 @@ func Checks() []checks.Check {
 		flagsCheck("cluster/scheduler-flags", "kube-scheduler",
 			"The scheduler's flags decide whether its profiling and metrics endpoints are exposed.",
 			"/etc/kubernetes/manifests/kube-scheduler.yaml", schedulerRules()),
+		encryptionAtRestCheck(),
+		apiserverCertificateCheck(),
+		clientCertificateCheck(),
+		certManagerCheck(),
 		{
 			ID: "cluster/control-plane-not-visible", Domain: Domain, Severity: finding.Info,
 			Title:       "Control-plane settings cannot be seen through the API",
@@ -266,7 +270,8 @@ func apiserverRules() []flagRule {
 		{"tls-cert-file", finding.Medium, requireSet("the API server serves a self-signed certificate", "--tls-cert-file", "--tls-private-key-file")},
 		{"client-ca-file", finding.Medium, requireSet("client certificates cannot be verified", "--client-ca-file")},
 		{"etcd-cafile", finding.High, requireSet("etcd's serving certificate is not verified", "--etcd-cafile")},
-		{"encryption-provider-config", finding.Medium, requireSet("Secrets are not encrypted at rest", "--encryption-provider-config")},
+		// --encryption-provider-config is judged by cluster/encryption-at-rest,
+		// together with the KMS providers' health checks a managed control plane shows.
 		{"tls-cipher-suites", finding.Low, func(fl flagValues) string {
 			cs := fl.list("--tls-cipher-suites")
 			if len(cs) == 0 {

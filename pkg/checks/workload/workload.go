@@ -79,6 +79,7 @@ func Checks() []checks.Check {
 			Needs:       workloadKinds,
 			Run:         sharedProcessNamespace,
 		},
+		imageVulnerabilitiesCheck(),
 	}
 }
 

@@ -203,6 +203,9 @@ func (l *lister) list(ctx context.Context, k inventory.Kind) error {
 	if k.IsCNIPolicy() {
 		return l.listCNIPolicies(ctx, k)
 	}
+	if _, _, ok := inventory.CustomResource(k); ok && k.Optional() {
+		return l.listOptionalCustom(ctx, k)
+	}
 	if k.Optional() {
 		return l.listPolicies(ctx, k)
 	}
@@ -215,6 +218,12 @@ func (l *lister) list(ctx context.Context, k inventory.Kind) error {
 	case inventory.AnonymousAccess:
 		probe, err := probeAnonymous(ctx, l.config)
 		return l.done(err, func() { l.inv.Anonymous = probe })
+	case inventory.APIServerHealth:
+		probe, err := probeHealth(ctx, l.config)
+		return l.done(err, func() { l.inv.Health = probe })
+	case inventory.TLSCertificates:
+		probe, err := probeCertificates(ctx, l.config)
+		return l.done(err, func() { l.inv.TLS = probe })
 	case inventory.Namespaces:
 		if ns != "" {
 			// A namespace-scoped audit needs only its own namespace, and get is often allowed where list is not.
