@@ -4,7 +4,7 @@ BIN := bin/kubectl-harden
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/kubectl-harden/kubectl-harden/pkg/cmd.version=$(VERSION)
 
-.PHONY: build test unit e2e fuzz-rbac test-tools release-tools krew-validate release-check release-snapshot demo lint bench clean
+.PHONY: build test bench-short unit e2e fuzz-rbac test-tools release-tools krew-validate release-check release-snapshot demo lint bench clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -28,15 +28,21 @@ krew-validate: release-tools
 release-check: release-tools
 	test/bin/goreleaser check
 
-# Every release archive, checksums.txt and the rendered krew manifest into dist/, without publishing.
+# Every release archive, checksums.txt and the rendered krew manifest into dist/, without publishing
+# (the ko image is left out: it needs its base image from the network).
 release-snapshot: release-tools
-	test/bin/goreleaser release --snapshot --clean
+	test/bin/goreleaser release --snapshot --clean --skip=ko
 
 e2e: test-tools release-tools
 	$(GO) test -count=1 -timeout 20m ./test/e2e/...
 
 test: lint test-tools krew-validate release-check
 	$(GO) test -count=1 -timeout 25m ./...
+	$(MAKE) bench-short
+
+# Every benchmark once, at size S: they still run, never as timed assertions.
+bench-short:
+	$(GO) test -run '^$$' -bench . -benchtime=1x ./test/bench/...
 
 # Starts the sample cluster, runs `kubectl harden` against it through the real kubectl, stops it.
 demo: test-tools
