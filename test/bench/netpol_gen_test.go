@@ -101,6 +101,12 @@ func (c netpolCluster) generate() *inventory.Inventory {
 	for _, k := range append([]inventory.Kind{inventory.Namespaces, inventory.Pods, inventory.NetworkPolicies}, netpol.WorkloadKinds()...) {
 		inv.Loaded[k] = true
 	}
+	// The add-ons' policies (cluster-scoped tiers, Cilium, Calico): none installed.
+	for _, k := range inventory.AllKinds() {
+		if k.Optional() {
+			inv.Loaded[k], inv.NotInstalled[k] = true, true
+		}
+	}
 	return inv
 }
 
@@ -111,6 +117,9 @@ func fresh(src *inventory.Inventory) *inventory.Inventory {
 	inv.Deployments, inv.ReplicaSets = src.Deployments, src.ReplicaSets
 	for k, v := range src.Loaded {
 		inv.Loaded[k] = v
+	}
+	for k, v := range src.NotInstalled {
+		inv.NotInstalled[k] = v
 	}
 	return inv
 }

@@ -235,7 +235,9 @@ func (a *Analysis) cniDecide(dir networkingv1.PolicyType, self, other *endpointR
 }
 
 // segmented judges every segment between consecutive port bounds by one of
-// its ports, and sums up the verdicts as decide does for the tiers.
+// its ports, and sums up the verdicts: the ports allowed and unknown, the
+// policies taking part, and one reason per verdict with its ports (allowed
+// first, then unknown, then denied). The tiers and the CNI policies use it.
 func (a *Analysis) segmented(bounds map[corev1.Protocol][]int32, at func(corev1.Protocol, int32) Side) (Side, PortSet, PortSet) {
 	allowed, unknown := PortSet{}, PortSet{}
 	byReason := map[string]PortSet{}

@@ -2,7 +2,6 @@ package netpol
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -52,69 +51,10 @@ func (a *Analysis) decide(dir networkingv1.PolicyType, self, other *endpointRef,
 			addSet(r.portSet(dst))
 		}
 	}
-	allowed, unknown := PortSet{}, PortSet{}
-	byReason := map[string]PortSet{}
-	rank := map[string]int{} // allowed first, then unknown, then denied
-	var reasons, decided []string
-	sd := Side{Isolated: a.IsolatedBy(&self.iso.Isolation, dir)}
-	for _, proto := range protocols() {
-		bs := append(bounds[proto], 1, 65536)
-		slices.Sort(bs)
-		bs = slices.Compact(bs)
-		for i := 0; i+1 < len(bs); i++ {
-			lo, hi := bs[i], bs[i+1]-1
-			if lo < 1 || hi > 65535 || lo > hi {
-				continue
-			}
-			seg := PortSet{proto: {{lo, hi}}}
-			s := a.tierSide(dir, self, other, dst, proto, lo)
-			switch {
-			case s.Unknown:
-				unknown.Union(seg)
-			case s.Allowed:
-				allowed.Union(seg)
-			}
-			for _, p := range s.Policies {
-				if !slices.Contains(sd.Policies, p) {
-					sd.Policies = append(sd.Policies, p)
-				}
-			}
-			for _, p := range s.Allowing {
-				if !slices.Contains(sd.Allowing, p) {
-					sd.Allowing = append(sd.Allowing, p)
-				}
-			}
-			if !slices.Contains(decided, s.DecidedBy) {
-				decided = append(decided, s.DecidedBy)
-			}
-			if byReason[s.Reason] == nil {
-				reasons = append(reasons, s.Reason)
-				byReason[s.Reason] = PortSet{}
-				switch {
-				case s.Allowed:
-					rank[s.Reason] = 0
-				case s.Unknown:
-					rank[s.Reason] = 1
-				default:
-					rank[s.Reason] = 2
-				}
-			}
-			byReason[s.Reason].Union(seg)
-		}
-	}
-	slices.SortStableFunc(reasons, func(x, y string) int { return rank[x] - rank[y] })
-	parts := make([]string, 0, len(reasons))
-	for _, r := range reasons {
-		ports := "every port"
-		if !isAllPorts(byReason[r]) {
-			ports = strings.Join(byReason[r].Strings(), ", ")
-		}
-		parts = append(parts, ports+": "+r)
-	}
-	sd.Reason = strings.Join(parts, "; ")
-	sd.DecidedBy = strings.Join(decided, "; ")
-	sd.Allowed = !allowed.Empty()
-	sd.Unknown = !sd.Allowed && !unknown.Empty()
+	sd, allowed, unknown := a.segmented(bounds, func(proto corev1.Protocol, port int32) Side {
+		return a.tierSide(dir, self, other, dst, proto, port)
+	})
+	sd.Isolated = a.IsolatedBy(&self.iso.Isolation, dir)
 	return sd, allowed, unknown
 }
 
