@@ -112,9 +112,10 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 type gen struct {
-	w  *bufio.Writer
-	s  Size
-	rv int
+	w       *bufio.Writer
+	s       Size
+	rv      int
+	restart string // the restartPolicy podSpec writes; "" is Always
 }
 
 func (g *gen) p(format string, args ...any) { fmt.Fprintf(g.w, format, args...) }
@@ -242,7 +243,7 @@ func (g *gen) podSpec(ind string, app string, image string, pr profile, sa strin
 	if node != "" {
 		p("nodeName: %s\n", node)
 	}
-	p("preemptionPolicy: PreemptLowerPriority\npriority: 0\nrestartPolicy: Always\nschedulerName: default-scheduler\n")
+	p("preemptionPolicy: PreemptLowerPriority\npriority: 0\nrestartPolicy: %s\nschedulerName: default-scheduler\n", cmpOr(g.restart, "Always"))
 	if pr == restricted {
 		p("securityContext:\n  runAsNonRoot: true\n  seccompProfile:\n    type: RuntimeDefault\n")
 	} else {
@@ -338,7 +339,11 @@ func (g *gen) list(kind string) {
 		for i := range s.Namespaces {
 			ns := g.namespace(i)
 			for j, name := range []string{"app-config", "db-credentials", "registry"} {
-				g.p("- apiVersion: v1\n  data:\n    password: c3VwZXItc2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZy1lbm91Z2g=\n    username: YXBw\n  kind: Secret\n")
+				if j == 2 {
+					g.p("- apiVersion: v1\n  data:\n    .dockerconfigjson: eyJhdXRocyI6eyJyZWdpc3RyeS5leGFtcGxlLmNvbSI6eyJhdXRoIjoiZVhvPSJ9fX0=\n  kind: Secret\n")
+				} else {
+					g.p("- apiVersion: v1\n  data:\n    password: c3VwZXItc2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZy1lbm91Z2g=\n    username: YXBw\n  kind: Secret\n")
+				}
 				g.meta("Secret", ns, name, nil, "", true)
 				g.p("  type: %s\n", []string{"Opaque", "Opaque", "kubernetes.io/dockerconfigjson"}[j])
 			}
@@ -416,6 +421,8 @@ func (g *gen) list(kind string) {
 			g.p("  status:\n    numberReady: %d\n", s.Nodes)
 		}
 	case "jobs", "cronjobs":
+		g.restart = "OnFailure" // a Job's pods may not restart Always
+		defer func() { g.restart = "" }()
 		for i := range s.Namespaces {
 			ns := g.namespace(i)
 			if kind == "cronjobs" {
@@ -450,8 +457,10 @@ func (g *gen) list(kind string) {
 				g.pod(ns, fmt.Sprintf("db-%d", r), "db", map[string]string{"app": "db", "apps.kubernetes.io/pod-index": fmt.Sprint(r)}, ownerRef("apps/v1", "StatefulSet", "db", uid("StatefulSet", ns, "db")), "registry.example.com/db/postgres:17.2", profileOf(i, 5), "default", g.node(ip), ip, "Running")
 			}
 			ip++
+			g.restart = "OnFailure"
 			g.pod(ns, "report-29000000-"+suffix(ns), "report", map[string]string{"job-name": "report-29000000"}, ownerRef("batch/v1", "Job", "report-29000000", uid("Job", ns, "report-29000000")), "registry.example.com/batch/report:3.1", profileOf(i, 6), "batch", g.node(ip), ip, "Running")
 			ip++
+			g.restart = ""
 			g.pod(ns, "debug", "debug", map[string]string{"run": "debug"}, "", "busybox:latest", loose, "default", g.node(ip), ip, "Running")
 		}
 		for d, name := range []string{"node-exporter", "log-shipper"} {
@@ -532,4 +541,11 @@ func (g *gen) list(kind string) {
 		}
 	}
 	g.p("kind: List\nmetadata:\n  resourceVersion: \"\"\n")
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -24,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -93,6 +94,10 @@ func run(name string, workers int) error {
 			return fmt.Errorf("%s: %w", m.label, err)
 		}
 		fmt.Printf("| %s | %s | %s |\n", name, m.label, row)
+		if keep := os.Getenv("LIVESCALE_KEEP"); keep != "" { // keep each output to look at
+			b, _ := os.ReadFile(filepath.Join(dir, "out"))
+			_ = os.WriteFile(filepath.Join(keep, strings.NewReplacer(" ", "_", "/", "_").Replace(m.label)), b, 0o644)
+		}
 	}
 	return nil
 }
@@ -132,19 +137,31 @@ func measure(dir string, args []string) (string, error) {
 func load(cfg *rest.Config, size synth.Size, workers int) (int64, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 5000, 5000
+	cfg.WarningHandler = rest.NoWarnings{}
 	dc, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return 0, err
 	}
 	var created atomic.Int64
-	// Namespaces, then what pods need to be admitted, then the rest.
+	// Namespaces, then what pods need to be admitted, then owners before
+	// what they own (the server gives each object a new UID, and the owned
+	// objects' ownerReferences are rewritten to it), then the rest.
+	groups := [][]string{{"namespaces"}, {"serviceaccounts", "nodes"}, {"deployments", "statefulsets", "daemonsets", "cronjobs"},
+		{"replicasets", "jobs"}, {"pods"}}
+	placed := map[string]bool{"services": true} // no check reads Services, and the test server's service range is small
+	for _, g := range groups {
+		for _, k := range g {
+			placed[k] = true
+		}
+	}
 	var rest []string
 	for _, k := range synth.Kinds {
-		if k != "namespaces" && k != "serviceaccounts" && k != "nodes" {
+		if !placed[k] {
 			rest = append(rest, k)
 		}
 	}
-	for _, group := range [][]string{{"namespaces"}, {"serviceaccounts", "nodes"}, rest} {
+	groups = append(groups, rest)
+	for _, group := range groups {
 		objs := make(chan *unstructured.Unstructured, 256)
 		errs := make(chan error, workers)
 		var wg sync.WaitGroup
@@ -181,6 +198,13 @@ func load(cfg *rest.Config, size synth.Size, workers int) (int64, error) {
 		default:
 		}
 	}
+	nsRes := dc.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"})
+	for _, l := range later {
+		patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, l.key, l.value)
+		if _, err := nsRes.Patch(context.Background(), l.ns, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+			return 0, fmt.Errorf("label namespace %s: %w", l.ns, err)
+		}
+	}
 	return created.Load(), nil
 }
 
@@ -198,7 +222,20 @@ func readKind(size synth.Size, kind string, objs chan<- *unstructured.Unstructur
 			continue
 		}
 		o := &unstructured.Unstructured{Object: m}
+		if o.GetKind() == "Namespace" {
+			// Pod Security labels go on after the pods: the pods of a synthetic
+			// cluster, like those of a real one, predate the labels.
+			labels := o.GetLabels()
+			for k, v := range labels {
+				if strings.HasPrefix(k, "pod-security.kubernetes.io/") {
+					later = append(later, podSecurityLabel{ns: o.GetName(), key: k, value: v})
+					delete(labels, k)
+				}
+			}
+			o.SetLabels(labels)
+		}
 		unstructured.RemoveNestedField(o.Object, "status")
+		o.SetAnnotations(withOldUID(o.GetAnnotations(), string(o.GetUID())))
 		for _, f := range []string{"uid", "resourceVersion", "creationTimestamp", "managedFields"} {
 			unstructured.RemoveNestedField(o.Object, "metadata", f)
 		}
@@ -207,6 +244,11 @@ func readKind(size synth.Size, kind string, objs chan<- *unstructured.Unstructur
 	return nil
 }
 
+// podSecurityLabel is a namespace label set once everything is loaded.
+type podSecurityLabel struct{ ns, key, value string }
+
+var later []podSecurityLabel
+
 var resources = map[string]string{
 	"Namespace": "namespaces", "Node": "nodes", "ServiceAccount": "serviceaccounts", "Secret": "secrets", "ConfigMap": "configmaps",
 	"Service": "services", "Deployment": "deployments", "ReplicaSet": "replicasets", "StatefulSet": "statefulsets",
@@ -214,7 +256,34 @@ var resources = map[string]string{
 	"ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings", "NetworkPolicy": "networkpolicies",
 }
 
+// uids maps the synthetic UIDs to those the server gave.
+var uids sync.Map
+
+const oldUIDKey = "livescale/synthetic-uid"
+
+func withOldUID(a map[string]string, uid string) map[string]string {
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[oldUIDKey] = uid
+	return a
+}
+
 func create(dc dynamic.Interface, o *unstructured.Unstructured) error {
+	refs := o.GetOwnerReferences()
+	for i := range refs {
+		if v, ok := uids.Load(string(refs[i].UID)); ok {
+			refs[i].UID = types.UID(v.(string))
+		}
+	}
+	o.SetOwnerReferences(refs)
+	a := o.GetAnnotations()
+	old := a[oldUIDKey]
+	delete(a, oldUIDKey)
+	if len(a) == 0 {
+		a = nil
+	}
+	o.SetAnnotations(a)
 	gv, err := schema.ParseGroupVersion(o.GetAPIVersion())
 	if err != nil {
 		return err
@@ -225,10 +294,14 @@ func create(dc dynamic.Interface, o *unstructured.Unstructured) error {
 	}
 	ri := dc.Resource(gv.WithResource(res))
 	var err2 error
+	var made *unstructured.Unstructured
 	if ns := o.GetNamespace(); ns != "" {
-		_, err2 = ri.Namespace(ns).Create(context.Background(), o, metav1.CreateOptions{})
+		made, err2 = ri.Namespace(ns).Create(context.Background(), o, metav1.CreateOptions{})
 	} else {
-		_, err2 = ri.Create(context.Background(), o, metav1.CreateOptions{})
+		made, err2 = ri.Create(context.Background(), o, metav1.CreateOptions{})
+	}
+	if err2 == nil && old != "" {
+		uids.Store(old, string(made.GetUID()))
 	}
 	if err2 != nil && !strings.Contains(err2.Error(), "already exists") {
 		return fmt.Errorf("create %s %s/%s: %w", o.GetKind(), o.GetNamespace(), o.GetName(), err2)
