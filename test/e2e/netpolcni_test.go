@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
@@ -56,23 +55,8 @@ func TestNetpolCNIPoliciesLiveAndOfflineAgree(t *testing.T) {
 		t.Errorf("without the CRDs checks are skipped: %+v", before.Summary.Skipped)
 	}
 
-	if err := env.Apply(testdata("netpol-cni", "crd")); err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"wait", "--for=condition=Established", "--timeout=60s"}, cniCRDs...)
-	if res, err := env.Kubectl(nil, args...); err != nil || res.Code != 0 {
-		t.Fatalf("wait for the CRDs: %v %s", err, res.Stderr)
-	}
 	objects := testdata("netpol-cni", "objects")
-	var applyErr error
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		if applyErr = env.Apply(objects); applyErr == nil {
-			break
-		}
-	}
-	if applyErr != nil {
-		t.Fatal(applyErr)
-	}
+	installCRDs(t, []string{testdata("netpol-cni", "crd")}, cniCRDs, objects)
 
 	live, _ := report(t, env.Kubeconfig, "netpol")
 	offline, _ := report(t, env.Kubeconfig, "netpol", "-f", objects)
@@ -200,23 +184,8 @@ func TestNetpolCNIExactLiveAndOfflineAgree(t *testing.T) {
 			_, _ = env.Kubectl(nil, "delete", "namespace", ns, "--wait=false", "--ignore-not-found")
 		}
 	})
-	if err := env.Apply(testdata("netpol-cni", "crd")); err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"wait", "--for=condition=Established", "--timeout=60s"}, cniCRDs...)
-	if res, err := env.Kubectl(nil, args...); err != nil || res.Code != 0 {
-		t.Fatalf("wait for the CRDs: %v %s", err, res.Stderr)
-	}
 	objects := testdata("netpol-cni-exact", "objects")
-	var applyErr error
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		if applyErr = env.Apply(objects); applyErr == nil {
-			break
-		}
-	}
-	if applyErr != nil {
-		t.Fatal(applyErr)
-	}
+	installCRDs(t, []string{testdata("netpol-cni", "crd")}, cniCRDs, objects)
 
 	all := "TCP 1-65535 UDP 1-65535 SCTP 1-65535"
 	want := map[string]string{

@@ -60,23 +60,8 @@ func TestNetpolTiersLiveAndOfflineAgree(t *testing.T) {
 		t.Fatalf("locate sigs.k8s.io/network-policy-api in the module cache: %v", err)
 	}
 	cnpCRD := filepath.Join(strings.TrimSpace(string(out)), "config", "crd", "experimental", "policy.networking.k8s.io_clusternetworkpolicies.yaml")
-	if err := env.Apply(cnpCRD, testdata("netpol-tiers", "crd")); err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"wait", "--for=condition=Established", "--timeout=60s"}, tierCRDs...)
-	if res, err := env.Kubectl(nil, args...); err != nil || res.Code != 0 {
-		t.Fatalf("wait for the CRDs: %v %s", err, res.Stderr)
-	}
 	objects := testdata("netpol-tiers", "objects")
-	var applyErr error
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		if applyErr = env.Apply(objects); applyErr == nil {
-			break
-		}
-	}
-	if applyErr != nil {
-		t.Fatal(applyErr)
-	}
+	installCRDs(t, []string{cnpCRD, testdata("netpol-tiers", "crd")}, tierCRDs, objects)
 
 	live, _ := report(t, env.Kubeconfig, "netpol")
 	offline, _ := report(t, env.Kubeconfig, "netpol", "-f", objects)
@@ -212,4 +197,25 @@ func inputCount(r *finding.Report, kind string) int {
 		}
 	}
 	return 0
+}
+
+// installCRDs applies CRD manifests, waits until the server establishes
+// them, then applies objects of those kinds, retrying while discovery
+// catches up.
+func installCRDs(t *testing.T, crds []string, names []string, objects string) {
+	t.Helper()
+	if err := env.Apply(crds...); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"wait", "--for=condition=Established", "--timeout=60s"}, names...)
+	if res, err := env.Kubectl(nil, args...); err != nil || res.Code != 0 {
+		t.Fatalf("wait for the CRDs: %v %s", err, res.Stderr)
+	}
+	var applyErr error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		if applyErr = env.Apply(objects); applyErr == nil {
+			return
+		}
+	}
+	t.Fatal(applyErr)
 }
