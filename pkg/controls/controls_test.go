@@ -232,3 +232,38 @@ func TestScoreNeverPassesWhatWasNotSeen(t *testing.T) {
 		t.Errorf("accepted: %+v", r)
 	}
 }
+
+// A facet a finding says is unknown makes its controls unknown, never passed;
+// a failing finding of the same facet still fails them.
+func TestUnknownFacetMakesTheControlUnknown(t *testing.T) {
+	lib, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cis, ok := lib.Get("cis-1.12")
+	if !ok {
+		t.Fatal("no cis-1.12")
+	}
+	status := func(items []finding.Finding, id string) finding.ControlResult {
+		sc := Score(cis, Results{Ran: map[string]bool{"cluster/apiserver-flags": true}, NotRun: map[string]string{}, Findings: items})
+		for _, r := range sc.Results {
+			if string(r.ID) == id {
+				return r
+			}
+		}
+		t.Fatalf("no control %s", id)
+		return finding.ControlResult{}
+	}
+	unknown := finding.Finding{Check: "cluster/apiserver-flags", Severity: finding.Info, Message: "unknown: set by a file",
+		Facets: []string{finding.UnknownFacet("authorization-node")}}
+	if r := status([]finding.Finding{unknown}, "CIS-1.2.7"); r.Status != finding.ControlUnknown || r.Reason == "" {
+		t.Errorf("1.2.7 with an unknown facet: %+v", r)
+	}
+	if r := status([]finding.Finding{unknown}, "CIS-1.2.8"); r.Status != finding.ControlPass {
+		t.Errorf("1.2.8 is judged by another facet: %+v", r)
+	}
+	failing := finding.Finding{Check: "cluster/apiserver-flags", Severity: finding.Medium, Message: "no Node", Facets: []string{"authorization-node"}}
+	if r := status([]finding.Finding{unknown, failing}, "CIS-1.2.7"); r.Status != finding.ControlFail {
+		t.Errorf("1.2.7 with a failing finding too: %+v", r)
+	}
+}

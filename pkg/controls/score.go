@@ -74,6 +74,12 @@ func judge(e Evidence, res Results, byCheck map[string][]*finding.Finding) findi
 	}
 	ev.Status = finding.ControlPass
 	for _, f := range byCheck[e.Check] {
+		if e.Facet != "" && slices.Contains(f.Facets, finding.UnknownFacet(e.Facet)) {
+			if ev.Status == finding.ControlPass {
+				ev.Status, ev.Reason = finding.ControlUnknown, e.Check+": "+f.Message
+			}
+			continue
+		}
 		if e.Facet != "" && !slices.Contains(f.Facets, e.Facet) {
 			continue
 		}
@@ -84,7 +90,7 @@ func judge(e Evidence, res Results, byCheck map[string][]*finding.Finding) findi
 			ev.Accepted++
 			continue
 		}
-		ev.Status = finding.ControlFail
+		ev.Status, ev.Reason = finding.ControlFail, ""
 		ev.Findings = append(ev.Findings, finding.ControlFinding{Severity: f.Severity, Resource: f.Resource.String(), Message: f.Message})
 	}
 	return ev

@@ -163,3 +163,8 @@ const (
 	BaselineUnchanged = "unchanged"
 	BaselineAbsent    = "absent"
 )
+
+// UnknownFacet is the facet of an info finding that says a part of its check
+// could not be judged (a flag whose effect lives in a file the API does not
+// show): the controls that part evidences are unknown, never passed.
+func UnknownFacet(facet string) string { return "unknown:" + facet }

@@ -196,6 +196,15 @@ func weakCipher(c string) bool {
 	return strings.Contains(c, "RC4") || strings.Contains(c, "3DES") || strings.Contains(c, "_CBC_") || strings.HasPrefix(c, "TLS_RSA_")
 }
 
+// unknownVerdict starts a rule's message when the flags cannot tell (the
+// setting lives in a file the API does not show).
+const unknownVerdict = "\x00unknown:"
+
+// structuredAuthz is the verdict of an authorization rule under --authorization-config.
+func structuredAuthz(what string) string {
+	return unknownVerdict + "authorization is configured by --authorization-config, a file the API does not show: whether " + what + " is not known"
+}
+
 func authorizationModes(fl flagValues) (modes []string, structured bool) {
 	if fl.set("--authorization-config") {
 		return nil, true
@@ -227,22 +236,33 @@ func apiserverRules() []flagRule {
 		{"kubelet-certificate-authority", finding.Medium, requireSet("kubelets' serving certificates are not verified", "--kubelet-certificate-authority")},
 		{"authorization-not-always-allow", finding.Critical, func(fl flagValues) string {
 			modes, structured := authorizationModes(fl)
-			if !structured && !fl.set("--authorization-mode") {
+			if structured {
+				return structuredAuthz("its authorizers leave out AlwaysAllow")
+			}
+			if !fl.set("--authorization-mode") {
 				return "--authorization-mode is not set: the default, AlwaysAllow, authorizes every request"
 			}
-			if !structured && slices.Contains(modes, "AlwaysAllow") {
+			if slices.Contains(modes, "AlwaysAllow") {
 				return "--authorization-mode includes AlwaysAllow: every request is authorized"
 			}
 			return ""
 		}},
 		{"authorization-node", finding.Medium, func(fl flagValues) string {
-			if modes, structured := authorizationModes(fl); !structured && !slices.Contains(modes, "Node") {
+			modes, structured := authorizationModes(fl)
+			if structured {
+				return structuredAuthz("the Node authorizer is among its authorizers")
+			}
+			if !slices.Contains(modes, "Node") {
 				return "--authorization-mode does not include Node: kubelets are not limited to their own node's objects"
 			}
 			return ""
 		}},
 		{"authorization-rbac", finding.High, func(fl flagValues) string {
-			if modes, structured := authorizationModes(fl); !structured && !slices.Contains(modes, "RBAC") {
+			modes, structured := authorizationModes(fl)
+			if structured {
+				return structuredAuthz("the RBAC authorizer is among its authorizers")
+			}
+			if !slices.Contains(modes, "RBAC") {
 				return "--authorization-mode does not include RBAC"
 			}
 			return ""
@@ -356,7 +376,7 @@ func ruleNames(rules []flagRule) []string {
 func flagsCheck(id, component, what, manifest string, rules []flagRule) checks.Check {
 	return checks.Check{
 		ID: id, Domain: Domain, Severity: finding.High,
-		Range:       [2]finding.Severity{finding.Low, finding.Critical},
+		Range:       [2]finding.Severity{finding.Info, finding.Critical},
 		Title:       component + " runs with a weak setting",
 		Description: what + " Each flag is judged as its CIS Kubernetes Benchmark recommendation says; where no " + component + " pod is visible (a managed control plane) the check is unknown, never passing.",
 		Remediation: "Change the flag in the " + component + " static pod manifest on each control-plane node (" + manifest + "); the kubelet restarts the pod.",
@@ -425,12 +445,17 @@ func componentFlags(inv *inventory.Inventory, component string, rules []flagRule
 				if msg == "" {
 					continue
 				}
+				sev, facet := r.severity, r.name
+				if rest, unknown := strings.CutPrefix(msg, unknownVerdict); unknown {
+					// Not a weakness found, and not a pass: the control is unknown.
+					sev, facet, msg = finding.Info, finding.UnknownFacet(r.name), "unknown: "+rest
+				}
 				out = append(out, finding.Finding{
-					Severity: r.severity,
+					Severity: sev,
 					Message:  fmt.Sprintf("%s on %s: %s", component, nodeOf(p), msg),
 					Resource: finding.Resource{APIVersion: "v1", Kind: "Pod", Namespace: p.Namespace, Name: p.Name},
 					Evidence: map[string]any{"rule": r.name, "container": c.Name},
-					Facets:   []string{r.name},
+					Facets:   []string{facet},
 				})
 			}
 		}

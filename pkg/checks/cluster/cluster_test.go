@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -139,5 +140,36 @@ func TestAnonymousAccessIsSkippedOffline(t *testing.T) {
 		if len(res.Skipped) != 1 || res.Skipped[0].Reason != "anonymous-access needs a live API server to probe" {
 			t.Errorf("offline: %+v", res)
 		}
+	}
+}
+
+// With --authorization-config the authorizers are in a file the API does not
+// show: the authorization rules say unknown (an info finding with an unknown
+// facet, which makes their controls unknown), never pass and never fail.
+func TestStructuredAuthorizationIsUnknown(t *testing.T) {
+	inv := inventory.New()
+	inv.Loaded[inventory.Pods] = true
+	inv.Pods = []corev1.Pod{{
+		ObjectMeta: metav1.ObjectMeta{Name: "kube-apiserver-cp1", Namespace: "kube-system", Labels: map[string]string{"component": "kube-apiserver", "tier": "control-plane"}},
+		Spec: corev1.PodSpec{NodeName: "cp1", Containers: []corev1.Container{{Name: "kube-apiserver",
+			Command: []string{"kube-apiserver", "--authorization-config=/etc/kubernetes/authz.yaml", "--anonymous-auth=false"}}}},
+	}}
+	var unknown []string
+	for _, f := range checktest.Run(t, inv, Checks(), "cluster/apiserver-flags") {
+		for _, fc := range f.Facets {
+			if rule, ok := strings.CutPrefix(fc, "unknown:"); ok {
+				unknown = append(unknown, rule)
+				if f.Severity != finding.Info || !strings.Contains(f.Message, "unknown: authorization is configured by --authorization-config") {
+					t.Errorf("%s: %s %q", rule, f.Severity, f.Message)
+				}
+			}
+			if strings.HasPrefix(fc, "authorization-") {
+				t.Errorf("authorization judged from flags that do not decide it: %s", f.Message)
+			}
+		}
+	}
+	slices.Sort(unknown)
+	if want := []string{"authorization-node", "authorization-not-always-allow", "authorization-rbac"}; !slices.Equal(unknown, want) {
+		t.Errorf("unknown facets %v, want %v", unknown, want)
 	}
 }
