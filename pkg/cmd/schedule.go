@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"regexp"
 
 	"github.com/spf13/cobra"
@@ -39,6 +40,8 @@ type ScheduleOptions struct {
 	PolicyReports bool
 	WithSecrets   bool
 	RoleName      string
+	// APIServerCIDRs narrow the job's egress to the API server's addresses.
+	APIServerCIDRs []string
 
 	namespace string
 	selected  []checks.Check
@@ -98,6 +101,7 @@ func newCmdSchedule(o *AuditOptions) *cobra.Command {
 	fs.BoolVar(&s.PolicyReports, "policy-reports", false, "Write PolicyReports (wgpolicyk8s.io CRDs needed) instead of printing the JSON report to the job's log, and grant the ServiceAccount that")
 	fs.BoolVar(&s.WithSecrets, "with-secrets", false, "Let the auditor role list Secrets, so the checks reading them run (its holder can read every Secret; see 'kubectl harden auditor-role')")
 	fs.StringVar(&s.RoleName, "role-name", s.RoleName, "Name of the auditor ClusterRole")
+	fs.StringSliceVar(&s.APIServerCIDRs, "apiserver-cidr", nil, "The API server's addresses as CIDRs (repeatable): the job's egress goes only there (without it, to any address on 443 and 6443, which the netpol checks report)")
 	return cmd
 }
 
@@ -143,6 +147,11 @@ func (s *ScheduleOptions) Validate() error {
 	}
 	if s.Schedule == "" {
 		return fmt.Errorf("--schedule must not be empty")
+	}
+	for _, c := range s.APIServerCIDRs {
+		if _, _, err := net.ParseCIDR(c); err != nil {
+			return fmt.Errorf("--apiserver-cidr %q: %v", c, err)
+		}
 	}
 	return nil
 }
@@ -230,14 +239,34 @@ func (s *ScheduleOptions) Objects() []runtime.Object {
 			// 6443 where the CNI sees the endpoint's port); nothing calls it.
 			PodSelector: metav1.LabelSelector{},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
-			Egress: []networkingv1.NetworkPolicyEgressRule{{Ports: []networkingv1.NetworkPolicyPort{
+			Egress: []networkingv1.NetworkPolicyEgressRule{{To: s.apiserverPeers(), Ports: []networkingv1.NetworkPolicyPort{
 				{Protocol: ptr(corev1.ProtocolTCP), Port: ptr(intstr.FromInt32(443))},
 				{Protocol: ptr(corev1.ProtocolTCP), Port: ptr(intstr.FromInt32(6443))},
-			}}},
+			}}, {
+				// In the cluster the job reaches the API server by address; the
+				// cluster DNS is allowed for a kubeconfig that names it by host name.
+				To: []networkingv1.NetworkPolicyPeer{{
+					NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: "kube-system"}},
+					PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"k8s-app": "kube-dns"}},
+				}},
+				Ports: []networkingv1.NetworkPolicyPort{
+					{Protocol: ptr(corev1.ProtocolUDP), Port: ptr(intstr.FromInt32(53))},
+					{Protocol: ptr(corev1.ProtocolTCP), Port: ptr(intstr.FromInt32(53))},
+				},
+			}},
 		},
 	})
 	objs = append(objs, s.CronJob(labels))
 	return objs
+}
+
+// apiserverPeers are the API server's addresses, or nil (any address) when not given.
+func (s *ScheduleOptions) apiserverPeers() []networkingv1.NetworkPolicyPeer {
+	var out []networkingv1.NetworkPolicyPeer
+	for _, c := range s.APIServerCIDRs {
+		out = append(out, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: c}})
+	}
+	return out
 }
 
 // CronJob is the job that runs the audit with the ServiceAccount's token.

@@ -91,10 +91,19 @@ func TestScheduleManifests(t *testing.T) {
 }
 
 // The manifests pass the plugin's own checks: an offline audit of them, as
-// the whole cluster, finds nothing about them but the two netpol lows of a
-// job that reaches an API server whose address is not known in advance.
+// the whole cluster, finds nothing about them; without --apiserver-cidr only
+// the netpol finding of egress to any address on the API server's ports.
 func TestScheduleManifestsPassTheAudit(t *testing.T) {
-	out, docs := scheduleDocs(t, "--policy-reports")
+	t.Run("with the API server's address", func(t *testing.T) {
+		auditSchedule(t, nil, "--policy-reports", "--apiserver-cidr", "10.0.0.1/32")
+	})
+	t.Run("without", func(t *testing.T) {
+		auditSchedule(t, map[string]bool{"netpol/policy-allows-all": true}, "--policy-reports")
+	})
+}
+
+func auditSchedule(t *testing.T, allowed map[string]bool, args ...string) {
+	out, docs := scheduleDocs(t, args...)
 	file := filepath.Join(t.TempDir(), "schedule.yaml")
 	if err := os.WriteFile(file, []byte(out), 0o600); err != nil {
 		t.Fatal(err)
@@ -107,7 +116,6 @@ func TestScheduleManifestsPassTheAudit(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &r); err != nil {
 		t.Fatal(err)
 	}
-	allowed := map[string]bool{"netpol/egress-without-dns": true, "netpol/policy-allows-all": true}
 	for _, f := range r.Items {
 		if _, ours := docs[f.Resource.Kind+"/"+f.Resource.Name]; !ours && f.Resource.Namespace != DefaultScheduleNamespace {
 			continue // cluster-wide facts (no CNI visible, no image signing), not about these objects
