@@ -107,30 +107,15 @@ func TestNetpolCNIPoliciesLiveAndOfflineAgree(t *testing.T) {
 		"netpol-cni-front/fe-0 netpol-cni-guest/probe-0": true,
 		"netpol-cni-shop/db-0 netpol-cni-shop/web-0":     true,
 	}
-	pairs := 0
-	for _, src := range namespaces {
-		for _, dst := range namespaces {
-			l := canReach(t, src+"/*", dst+"/*")
-			o := canReach(t, src+"/*", dst+"/*", "-f", objects)
-			if len(l) != len(o) {
-				t.Fatalf("%s -> %s: %d answers live, %d offline", src, dst, len(l), len(o))
-			}
-			for i := range l {
-				pairs++
-				pair := l[i].Source + " " + l[i].Destination
-				if lb, ob := tierJSON(t, l[i]), tierJSON(t, o[i]); lb != ob {
-					t.Errorf("%s differs\nlive:    %s\noffline: %s", pair, lb, ob)
-				}
-				if l[i].Unknown != unknown[pair] {
-					t.Errorf("%s: unknown %v allowed %v, want unknown %v\negress: %s\ningress: %s", pair, l[i].Unknown, l[i].Allowed,
-						unknown[pair], l[i].Egress.Reason, l[i].Ingress.Reason)
-				}
-				if unknown[pair] && (l[i].Allowed || len(l[i].AllowedPorts) > 0) {
-					t.Errorf("%s: allowed %v on %v, want unknown", pair, l[i].Allowed, l[i].AllowedPorts)
-				}
-			}
+	pairs := liveOfflinePairs(t, namespaces, objects, func(pair string, l netpol.Reach) {
+		if l.Unknown != unknown[pair] {
+			t.Errorf("%s: unknown %v allowed %v, want unknown %v\negress: %s\ningress: %s", pair, l.Unknown, l.Allowed,
+				unknown[pair], l.Egress.Reason, l.Ingress.Reason)
 		}
-	}
+		if unknown[pair] && (l.Allowed || len(l.AllowedPorts) > 0) {
+			t.Errorf("%s: allowed %v on %v, want unknown", pair, l.Allowed, l.AllowedPorts)
+		}
+	})
 	if pairs != 12 {
 		t.Errorf("%d pod pairs, want 12", pairs)
 	}
@@ -202,28 +187,13 @@ func TestNetpolCNIExactLiveAndOfflineAgree(t *testing.T) {
 		"netpol-cnix-c/client-0 netpol-cnix-a/db-0":  "",
 		"netpol-cnix-c/client-0 netpol-cnix-b/api-0": "TCP 8080",
 	}
-	pairs := 0
-	for _, src := range namespaces {
-		for _, dst := range namespaces {
-			l := canReach(t, src+"/*", dst+"/*")
-			o := canReach(t, src+"/*", dst+"/*", "-f", objects)
-			if len(l) != len(o) {
-				t.Fatalf("%s -> %s: %d answers live, %d offline", src, dst, len(l), len(o))
-			}
-			for i := range l {
-				pairs++
-				pair := l[i].Source + " " + l[i].Destination
-				if lb, ob := tierJSON(t, l[i]), tierJSON(t, o[i]); lb != ob {
-					t.Errorf("%s differs\nlive:    %s\noffline: %s", pair, lb, ob)
-				}
-				w, ok := want[pair]
-				if got := strings.Join(l[i].AllowedPorts, " "); !ok || got != w || l[i].Unknown || len(l[i].UnknownPorts) > 0 {
-					t.Errorf("%s: allowed %q, unknown %v %v; want allowed %q\negress: %s\ningress: %s\nnotes: %v", pair, got, l[i].Unknown, l[i].UnknownPorts, w,
-						l[i].Egress.Reason, l[i].Ingress.Reason, l[i].Notes)
-				}
-			}
+	pairs := liveOfflinePairs(t, namespaces, objects, func(pair string, l netpol.Reach) {
+		w, ok := want[pair]
+		if got := strings.Join(l.AllowedPorts, " "); !ok || got != w || l.Unknown || len(l.UnknownPorts) > 0 {
+			t.Errorf("%s: allowed %q, unknown %v %v; want allowed %q\negress: %s\ningress: %s\nnotes: %v", pair, got, l.Unknown, l.UnknownPorts, w,
+				l.Egress.Reason, l.Ingress.Reason, l.Notes)
 		}
-	}
+	})
 	if pairs != len(want) {
 		t.Errorf("%d pod pairs, want %d", pairs, len(want))
 	}

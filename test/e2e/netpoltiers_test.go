@@ -104,27 +104,12 @@ func TestNetpolTiersLiveAndOfflineAgree(t *testing.T) {
 		"netpol-tier-front/fe-0 netpol-tier-shop/web-0":    {"TCP 80"},
 		"netpol-tier-shop/web-0 netpol-tier-shop/db-0":     {"TCP 5432"},
 	}
-	pairs := 0
 	namespaces := []string{"netpol-tier-shop", "netpol-tier-guest", "netpol-tier-front"}
-	for _, src := range namespaces {
-		for _, dst := range namespaces {
-			l := canReach(t, src+"/*", dst+"/*")
-			o := canReach(t, src+"/*", dst+"/*", "-f", objects)
-			if len(l) != len(o) {
-				t.Fatalf("%s -> %s: %d answers live, %d offline", src, dst, len(l), len(o))
-			}
-			for i := range l {
-				pairs++
-				pair := l[i].Source + " " + l[i].Destination
-				if lb, ob := tierJSON(t, l[i]), tierJSON(t, o[i]); lb != ob {
-					t.Errorf("%s differs\nlive:    %s\noffline: %s", pair, lb, ob)
-				}
-				if !slices.Equal(l[i].AllowedPorts, allowed[pair]) || l[i].Allowed != (allowed[pair] != nil) {
-					t.Errorf("%s: allowed %v ports %v, want %v\ningress: %s", pair, l[i].Allowed, l[i].AllowedPorts, allowed[pair], l[i].Ingress.Reason)
-				}
-			}
+	pairs := liveOfflinePairs(t, namespaces, objects, func(pair string, l netpol.Reach) {
+		if !slices.Equal(l.AllowedPorts, allowed[pair]) || l.Allowed != (allowed[pair] != nil) {
+			t.Errorf("%s: allowed %v ports %v, want %v\ningress: %s", pair, l.Allowed, l.AllowedPorts, allowed[pair], l.Ingress.Reason)
 		}
-	}
+	})
 	if pairs != 12 {
 		t.Errorf("%d pod pairs, want 12", pairs)
 	}
@@ -218,4 +203,30 @@ func installCRDs(t *testing.T, crds []string, names []string, objects string) {
 		}
 	}
 	t.Fatal(applyErr)
+}
+
+// liveOfflinePairs asks can-reach for every pod pair of the namespaces, live
+// and offline from objects, fails where the two answers differ, hands each
+// live answer to check and returns how many pairs were judged.
+func liveOfflinePairs(t *testing.T, namespaces []string, objects string, check func(pair string, live netpol.Reach)) int {
+	t.Helper()
+	pairs := 0
+	for _, src := range namespaces {
+		for _, dst := range namespaces {
+			l := canReach(t, src+"/*", dst+"/*")
+			o := canReach(t, src+"/*", dst+"/*", "-f", objects)
+			if len(l) != len(o) {
+				t.Fatalf("%s -> %s: %d answers live, %d offline", src, dst, len(l), len(o))
+			}
+			for i := range l {
+				pairs++
+				pair := l[i].Source + " " + l[i].Destination
+				if lb, ob := tierJSON(t, l[i]), tierJSON(t, o[i]); lb != ob {
+					t.Errorf("%s differs\nlive:    %s\noffline: %s", pair, lb, ob)
+				}
+				check(pair, l[i])
+			}
+		}
+	}
+	return pairs
 }
