@@ -334,8 +334,10 @@ func describeInput(inv *inventory.Inventory, kinds []inventory.Kind) *finding.In
 		reason, missing := inv.Missing[k]
 		switch {
 		case inv.Has(k) && inv.NotInstalled[k] && inv.Offline:
-			// An optional kind (the cluster-scoped network policy tiers): files without any are read as none.
-			ik.Status, ik.Reason = finding.InputNone, "none in the input: read as not installed"
+			// The files hold the cluster's CRDs, and none defines this kind.
+			ik.Status, ik.Reason = finding.InputNotInstalled, "no CustomResourceDefinition in the input defines it: not installed, so none applies"
+		case inv.Has(k) && inv.NotInManifests[k]:
+			ik.Status, ik.Reason = finding.InputNone, NotInManifests
 		case inv.Has(k) && inv.NotInstalled[k]:
 			ik.Status, ik.Reason = finding.InputNotInstalled, "its CRD is not served: not installed, so none applies"
 		case inv.Has(k) && inv.Offline && ik.Count == 0:
@@ -375,10 +377,13 @@ func Blind(r *finding.Report) []string {
 		return nil
 	}
 	byStatus := map[string][]string{}
+	var addOns []string
 	for _, k := range r.Metadata.Input.Kinds {
-		switch k.Status {
-		case finding.InputForbidden, finding.InputNotServed, finding.InputAbsent:
+		switch {
+		case k.Status == finding.InputForbidden, k.Status == finding.InputNotServed, k.Status == finding.InputAbsent:
 			byStatus[k.Status] = append(byStatus[k.Status], k.Kind)
+		case k.Status == finding.InputNone && k.Reason == NotInManifests:
+			addOns = append(addOns, k.Kind)
 		}
 	}
 	var out []string
@@ -394,8 +399,16 @@ func Blind(r *finding.Report) []string {
 		out = append(out, fmt.Sprintf("no objects in the input of: %s (%s; give them, or --assume-absent=KIND when the cluster has none, or --complete for a whole-cluster dump)",
 			strings.Join(ks, ", "), skipped))
 	}
+	if len(addOns) > 0 {
+		out = append(out, fmt.Sprintf("the input is manifests, not a cluster: verdicts read their own objects only, none of the cluster's %s "+
+			"(add the cluster's, or audit it live, before trusting network isolation)", strings.Join(addOns, ", ")))
+	}
 	return out
 }
+
+// NotInManifests is the input reason of an add-on kind that application
+// manifests do not hold (inventory.Inventory.NotInManifests).
+const NotInManifests = "manifests, not a cluster: the cluster's objects of this add-on were not seen; verdicts read the manifests' own"
 
 func plural(n int, one, many string) string {
 	if n == 1 {

@@ -51,6 +51,12 @@ type AuditOptions struct {
 	AssumeAbsent  []string
 	QPS           float32
 	Burst         int
+
+	// Set by Complete: the typed values of the flags above.
+	completed bool
+	filter    finding.Filter
+	failOn    finding.Severity
+	absent    []inventory.Kind
 	// Contexts and AllContexts audit several clusters at once (fleet.go).
 	Contexts    []string
 	AllContexts bool
@@ -100,26 +106,43 @@ func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
 // Registry returns the registry of every check (an error only for a malformed declaration).
 func (o *AuditOptions) Registry() (*checks.Registry, error) { return o.registry, o.registryErr }
 
-// Filter is the --check/--skip-check/--severity selection.
-func (o *AuditOptions) Filter() (finding.Filter, error) {
-	f := finding.Filter{Checks: o.Checks, SkipChecks: o.SkipChecks}
+// Complete turns the flags with typed values into them, once: the
+// --check/--skip-check/--severity filter, --fail-on and --assume-absent.
+// Every command's RunE calls it first (it is idempotent).
+func (o *AuditOptions) Complete() error {
+	if o.completed {
+		return nil
+	}
 	sev, err := finding.ParseSeverity(o.Severity)
 	if err != nil {
-		return f, fmt.Errorf("--severity: %w", err)
+		return fmt.Errorf("--severity: %w", err)
 	}
-	f.MinSeverity = sev
-	return f, nil
+	o.filter = finding.Filter{Checks: o.Checks, SkipChecks: o.SkipChecks, MinSeverity: sev}
+	o.failOn = 0
+	if o.FailOn != "" {
+		if o.failOn, err = finding.ParseSeverity(o.FailOn); err != nil {
+			return fmt.Errorf("--fail-on: %w", err)
+		}
+	}
+	if o.absent, err = o.parseAssumeAbsent(); err != nil {
+		return err
+	}
+	o.completed = true
+	return nil
+}
+
+// Filter is the --check/--skip-check/--severity selection.
+func (o *AuditOptions) Filter() (finding.Filter, error) {
+	if err := o.Complete(); err != nil {
+		return finding.Filter{}, err
+	}
+	return o.filter, nil
 }
 
 // Validate checks flag values before anything is read.
 func (o *AuditOptions) Validate() error {
-	if _, err := o.Filter(); err != nil {
+	if err := o.Complete(); err != nil {
 		return err
-	}
-	if o.FailOn != "" {
-		if _, err := finding.ParseSeverity(o.FailOn); err != nil {
-			return fmt.Errorf("--fail-on: %w", err)
-		}
 	}
 	if o.CertExpiryDays < 1 {
 		return fmt.Errorf("--cert-expiry-days must be 1 or more, not %d", o.CertExpiryDays)
@@ -131,9 +154,6 @@ func (o *AuditOptions) Validate() error {
 	}
 	if (o.CompleteInput || len(o.AssumeAbsent) > 0) && len(o.Filenames) == 0 {
 		return fmt.Errorf("--complete and --assume-absent apply to -f input only; a live audit lists what it needs")
-	}
-	if _, err := o.assumedAbsent(); err != nil {
-		return err
 	}
 	if o.ServerVersion != "" && len(o.Filenames) == 0 {
 		return fmt.Errorf("--server-version applies to -f input only; a live audit reads the server's version")
@@ -195,7 +215,7 @@ func (o *AuditOptions) RESTConfig() (*rest.Config, error) {
 	return cfg, nil
 }
 
-func (o *AuditOptions) assumedAbsent() ([]inventory.Kind, error) {
+func (o *AuditOptions) parseAssumeAbsent() ([]inventory.Kind, error) {
 	if len(o.AssumeAbsent) == 0 {
 		return nil, nil
 	}
@@ -209,10 +229,10 @@ func (o *AuditOptions) assumedAbsent() ([]inventory.Kind, error) {
 // Loader returns what reads the audit's input: the -f files, else the cluster.
 func (o *AuditOptions) Loader() (audit.Loader, error) {
 	if len(o.Filenames) > 0 {
-		absent, err := o.assumedAbsent()
-		if err != nil {
+		if err := o.Complete(); err != nil {
 			return nil, err
 		}
+		absent := o.absent
 		return audit.Files{Paths: o.Filenames, Stdin: o.In, ServerVersion: o.ServerVersion,
 			Options: inventory.ReadOptions{Complete: o.CompleteInput, AssumeAbsent: absent}}, nil
 	}
@@ -341,8 +361,8 @@ func (o *AuditOptions) AuditConfig(domains []string) (audit.Config, error) {
 
 // Gate is --fail-on and --allow-skipped.
 func (o *AuditOptions) Gate() audit.Gate {
-	level, _ := finding.ParseSeverity(o.FailOn)
-	return audit.Gate{FailOn: level, AllowSkipped: o.AllowSkipped}
+	_ = o.Complete() // an invalid --fail-on stopped the command in Validate
+	return audit.Gate{FailOn: o.failOn, AllowSkipped: o.AllowSkipped}
 }
 
 // exitFor maps a gate outcome to the exit status (2 findings, 3 skipped checks).
@@ -404,9 +424,6 @@ func (o *AuditOptions) Printer(domains []string) (output.Printer, error) {
 
 // RunAudit is the audit commands' Run: report, print, and map --fail-on to exit status 2.
 func (o *AuditOptions) RunAudit(cmd *cobra.Command, domains []string) error {
-	if err := o.Validate(); err != nil {
-		return err
-	}
 	if o.Fleet() {
 		return o.RunFleet(cmd, domains)
 	}

@@ -3,13 +3,9 @@ package cmd
 import (
 	"bytes"
 	"fmt"
-	"slices"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/kubectl/pkg/util/templates"
 	"sigs.k8s.io/yaml"
 
@@ -112,14 +108,14 @@ func (r *AuditorRoleOptions) Validate() error {
 // comment that `kubectl apply -f -` ignores, which checks the role will not
 // run, so that an auditor does not mistake their skipping for a fault.
 func (r *AuditorRoleOptions) Run() error {
-	role := AuditorRole(r.Name, append(r.selected, checks.Check{Needs: r.coverage}), r.WithSecrets)
+	role := rbac.AuditorRole(r.Name, append(r.selected, checks.Check{Needs: r.coverage}), r.WithSecrets)
 	b, err := yaml.Marshal(role)
 	if err != nil {
 		return fmt.Errorf("encode ClusterRole %s: %w", r.Name, err)
 	}
 	var out bytes.Buffer
-	if need := secretChecks(r.selected); len(need) > 0 && !r.WithSecrets {
-		note := secretsNote(need)
+	if need := rbac.SecretChecks(r.selected); len(need) > 0 && !r.WithSecrets {
+		note := rbac.SecretsNote(need)
 		fmt.Fprintln(r.ErrOut, strings.Join(note, " "))
 		for _, l := range note {
 			fmt.Fprintln(&out, "# "+l)
@@ -130,59 +126,4 @@ func (r *AuditorRoleOptions) Run() error {
 		return fmt.Errorf("write ClusterRole %s: %w", r.Name, err)
 	}
 	return nil
-}
-
-// secretChecks returns the IDs of the checks that read Secrets, sorted.
-func secretChecks(cs []checks.Check) []string {
-	var out []string
-	for _, c := range cs {
-		if slices.Contains(c.Needs, inventory.Secrets) {
-			out = append(out, c.ID)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// secretsNote says, one sentence a line, what leaving Secrets out costs.
-func secretsNote(ids []string) []string {
-	return []string{
-		"Note: this role leaves out Secrets, since list on secrets returns their data.",
-		fmt.Sprintf("These checks will be skipped with \"cannot list secrets: forbidden\": %s.", strings.Join(ids, ", ")),
-		"To run them too, print the role with --with-secrets, whose holder can read every Secret.",
-	}
-}
-
-// AuditorRole returns the smallest ClusterRole that lets every given check
-// run: get/list on the kinds they read, nothing else, labelled
-// rbac.AuditorRoleLabel so the audit recognises it. Secrets only withSecrets:
-// the plugin lists them as metadata, but RBAC cannot grant list for metadata
-// alone, and the role would let its holder read every Secret's data.
-func AuditorRole(name string, cs []checks.Check, withSecrets bool) *rbacv1.ClusterRole {
-	byGroup := map[string][]string{}
-	for _, k := range checks.Needs(cs) {
-		if !k.IsResource() || (k == inventory.Secrets && !withSecrets) {
-			continue
-		}
-		// Most kinds are one resource; custom workloads are read from a
-		// resource of each workload CRD, Calico's policies from two groups.
-		for _, gr := range k.APIResources() {
-			byGroup[gr.Group] = append(byGroup[gr.Group], gr.Resource)
-		}
-	}
-	var gs []string
-	for g := range byGroup {
-		gs = append(gs, g)
-	}
-	sort.Strings(gs)
-	role := &rbacv1.ClusterRole{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{rbac.AuditorRoleLabel: "true"}},
-	}
-	for _, g := range gs {
-		rs := byGroup[g]
-		sort.Strings(rs)
-		role.Rules = append(role.Rules, rbacv1.PolicyRule{APIGroups: []string{g}, Resources: rs, Verbs: []string{"get", "list"}})
-	}
-	return role
 }

@@ -244,3 +244,74 @@ func TestChecksShowSeverityRange(t *testing.T) {
 		}
 	}
 }
+
+// An add-on's network policies left out of a cluster dump would make
+// isolation look stronger than it is (an Admin-tier Accept, a Cilium allow):
+// the netpol checks are skipped, naming them, unless the dump's CRDs show the
+// add-ons are not installed. Application manifests are judged on their own
+// policies, and stderr says the cluster's were not seen.
+func TestAddOnPoliciesLeftOutOfADump(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	kubeSystem := write("kube-system.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: kube-system}\n")
+	crd := write("crd.yaml", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\n"+
+		"spec: {group: example.com, scope: Namespaced, names: {plural: widgets, kind: Widget}}\n")
+	base := []string{"-f", filepath.Join(demo, "00-namespaces.yaml"), "-f", filepath.Join(demo, "20-workloads.yaml"), "-f", filepath.Join(demo, "30-networkpolicies.yaml"),
+		"--check", "netpol/namespace-without-default-deny-ingress", "-o", "json"}
+	audit := func(extra ...string) (finding.Report, map[string]finding.InputKind, string) {
+		t.Helper()
+		code, out, errOut := run(t, "", append(append([]string(nil), base...), extra...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", extra, code, errOut)
+		}
+		r := report(t, out)
+		kinds := map[string]finding.InputKind{}
+		for _, k := range r.Metadata.Input.Kinds {
+			kinds[k.Kind] = k
+		}
+		return r, kinds, errOut
+	}
+
+	r, kinds, errOut := audit("-f", kubeSystem)
+	if len(r.Summary.Skipped) != 1 || !strings.Contains(r.Summary.Skipped[0].Reason, "ClusterNetworkPolicy") || len(r.Items) != 0 {
+		t.Errorf("dump without the add-ons' policies: skipped %v, %d findings", r.Summary.Skipped, len(r.Items))
+	}
+	if k := kinds["clusternetworkpolicies"]; k.Status != finding.InputAbsent {
+		t.Errorf("clusternetworkpolicies: %+v", k)
+	}
+	if !strings.Contains(errOut, "no objects in the input of:") || !strings.Contains(errOut, "ciliumnetworkpolicies") {
+		t.Errorf("stderr does not name the absent add-on kinds:\n%s", errOut)
+	}
+
+	// The dump's CRDs show none of these add-ons is installed.
+	r, kinds, _ = audit("-f", kubeSystem, "-f", crd)
+	if len(r.Summary.Skipped) != 0 || len(r.Items) == 0 {
+		t.Errorf("dump with CRDs: skipped %v, %d findings", r.Summary.Skipped, len(r.Items))
+	}
+	if k := kinds["adminnetworkpolicies"]; k.Status != finding.InputNotInstalled {
+		t.Errorf("adminnetworkpolicies with the dump's CRDs: %+v", k)
+	}
+
+	// --complete says so too.
+	if r, _, _ = audit("-f", kubeSystem, "--complete"); len(r.Summary.Skipped) != 0 || len(r.Items) == 0 {
+		t.Errorf("--complete: skipped %v, %d findings", r.Summary.Skipped, len(r.Items))
+	}
+
+	// Manifests of an application: judged on their own, and said.
+	r, kinds, errOut = audit()
+	if len(r.Summary.Skipped) != 0 || len(r.Items) == 0 {
+		t.Errorf("manifests: skipped %v, %d findings", r.Summary.Skipped, len(r.Items))
+	}
+	if k := kinds["ciliumnetworkpolicies"]; k.Status != finding.InputNone || !strings.Contains(k.Reason, "not a cluster") {
+		t.Errorf("ciliumnetworkpolicies in manifests: %+v", k)
+	}
+	if !strings.Contains(errOut, "the input is manifests, not a cluster") || !strings.Contains(errOut, "clusternetworkpolicies") {
+		t.Errorf("stderr does not say the cluster's add-on policies were not seen:\n%s", errOut)
+	}
+}

@@ -2,11 +2,13 @@ package cmd
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/controls"
 	"github.com/kubectl-harden/kubectl-harden/pkg/output"
 )
@@ -27,7 +29,16 @@ type CheckInfo struct {
 	Needs       []string `json:"needs"`
 }
 
+// ChecksOptions are the flags of `kubectl harden checks`.
+type ChecksOptions struct {
+	*AuditOptions
+
+	args     []string
+	registry *checks.Registry
+}
+
 func newCmdChecks(o *AuditOptions) *cobra.Command {
+	c := &ChecksOptions{AuditOptions: o}
 	cmd := &cobra.Command{
 		Use:   "checks [DOMAIN]",
 		Short: "List the checks: ID, domain, severity and CIS/NSA/NIST controls",
@@ -46,58 +57,85 @@ func newCmdChecks(o *AuditOptions) *cobra.Command {
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: o.completeDomains,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Framework != "" || o.Benchmark != "" {
-				return o.printControlMatrix(args)
-			}
-			reg, err := o.Registry()
-			if err != nil {
+			if err := c.Complete(args); err != nil {
 				return err
 			}
-			var infos []CheckInfo
-			for _, c := range reg.All() {
-				if len(args) == 1 && c.Domain != args[0] {
-					continue
-				}
-				lo, hi := c.Severities()
-				info := CheckInfo{ID: c.ID, Domain: c.Domain, Severity: c.Severity.String(), MinSeverity: lo.String(), MaxSeverity: hi.String(), Title: c.Title,
-					Description: c.Description, Remediation: c.Remediation, Controls: []string{}, Needs: []string{}}
-				for _, ctl := range c.Controls {
-					info.Controls = append(info.Controls, string(ctl))
-				}
-				for _, k := range c.Needs {
-					info.Needs = append(info.Needs, string(k))
-				}
-				infos = append(infos, info)
-			}
-			if len(args) == 1 && len(infos) == 0 {
-				return fmt.Errorf("unknown domain %q: use one of %s", args[0], strings.Join(reg.Domains(), ", "))
-			}
-			if err := validateListOutput("checks", o.Output); err != nil {
+			if err := c.Validate(); err != nil {
 				return err
 			}
-			names := make([]string, len(infos))
-			for i, c := range infos {
-				names[i] = c.ID
-			}
-			if done, err := printList(o.Out, "checks", o.Output, output.List{Document: infos, Names: names}); done || err != nil {
-				return err
-			}
-			headers := []string{"ID", "DOMAIN", "SEVERITY", "CONTROLS", "TITLE"}
-			var rows [][]string
-			for _, c := range infos {
-				sev := c.Severity
-				if c.MinSeverity != c.MaxSeverity {
-					sev = c.MinSeverity + ".." + c.MaxSeverity
-				}
-				rows = append(rows, []string{c.ID, c.Domain, sev, strings.Join(c.Controls, ","), c.Title})
-			}
-			return output.Columns(o.Out, headers, rows)
+			return c.Run()
 		},
 	}
 	o.addOutputFlag(cmd, output.ListFormats())
 	cmd.Flags().StringVar(&o.Framework, "framework", "", "List the controls of a framework and the checks that evidence each: "+strings.Join(controls.Frameworks(), ", "))
 	cmd.Flags().StringVar(&o.Benchmark, "benchmark", "", "With --framework cis, the benchmark version: "+strings.Join(benchmarkIDs(), ", ")+" (default the newest)")
 	return cmd
+}
+
+// Complete takes the domain argument and the registry.
+func (c *ChecksOptions) Complete(args []string) error {
+	if err := c.AuditOptions.Complete(); err != nil {
+		return err
+	}
+	c.args = args
+	reg, err := c.Registry()
+	c.registry = reg
+	return err
+}
+
+// Validate checks the domain and -o.
+func (c *ChecksOptions) Validate() error {
+	if c.Framework == "" && c.Benchmark == "" {
+		if err := validateListOutput("checks", c.Output); err != nil {
+			return err
+		}
+	}
+	if len(c.args) == 1 && !slices.Contains(c.registry.Domains(), c.args[0]) {
+		return fmt.Errorf("unknown domain %q: use one of %s", c.args[0], strings.Join(c.registry.Domains(), ", "))
+	}
+	return nil
+}
+
+// Run prints the checks, or with --framework the control matrix.
+func (c *ChecksOptions) Run() error {
+	args, o := c.args, c.AuditOptions
+	if o.Framework != "" || o.Benchmark != "" {
+		return o.printControlMatrix(args)
+	}
+	reg := c.registry
+	var infos []CheckInfo
+	for _, c := range reg.All() {
+		if len(args) == 1 && c.Domain != args[0] {
+			continue
+		}
+		lo, hi := c.Severities()
+		info := CheckInfo{ID: c.ID, Domain: c.Domain, Severity: c.Severity.String(), MinSeverity: lo.String(), MaxSeverity: hi.String(), Title: c.Title,
+			Description: c.Description, Remediation: c.Remediation, Controls: []string{}, Needs: []string{}}
+		for _, ctl := range c.Controls {
+			info.Controls = append(info.Controls, string(ctl))
+		}
+		for _, k := range c.Needs {
+			info.Needs = append(info.Needs, string(k))
+		}
+		infos = append(infos, info)
+	}
+	names := make([]string, len(infos))
+	for i, c := range infos {
+		names[i] = c.ID
+	}
+	if done, err := printList(o.Out, "checks", o.Output, output.List{Document: infos, Names: names}); done || err != nil {
+		return err
+	}
+	headers := []string{"ID", "DOMAIN", "SEVERITY", "CONTROLS", "TITLE"}
+	var rows [][]string
+	for _, c := range infos {
+		sev := c.Severity
+		if c.MinSeverity != c.MaxSeverity {
+			sev = c.MinSeverity + ".." + c.MaxSeverity
+		}
+		rows = append(rows, []string{c.ID, c.Domain, sev, strings.Join(c.Controls, ","), c.Title})
+	}
+	return output.Columns(o.Out, headers, rows)
 }
 
 // ControlInfo is one control as `kubectl harden checks --framework` prints it.

@@ -1,12 +1,11 @@
 package cmd
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/output"
 )
 
 var diffLong = templates.LongDesc(`
@@ -28,9 +27,6 @@ var diffExample = templates.Examples(`
 	# The comparison as JSON: items marked new or unchanged, and the fixed findings
 	kubectl harden diff before.json <(kubectl harden -o json) -o json`)
 
-// diffFormats are the -o values of diff: the report printers that read a report.
-var diffFormats = []string{"table", "wide", "json", "yaml", "name", "sarif"}
-
 func newCmdDiff(o *AuditOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "diff OLD NEW",
@@ -39,10 +35,17 @@ func newCmdDiff(o *AuditOptions) *cobra.Command {
 		Example: diffExample,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.runDiff(args[0], args[1])
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.RunDiff(args[0], args[1])
 		},
 	}
-	o.addOutputFlag(cmd, diffFormats)
+	// Every report printer reads only the report, so diff prints every format an audit does.
+	o.addOutputFlag(cmd, output.Formats())
 	o.addColorFlag(cmd)
 	fs := cmd.Flags()
 	fs.StringVar(&o.FailOn, "fail-on", "", "Exit with status 2 when a new finding is at or above this level")
@@ -52,18 +55,8 @@ func newCmdDiff(o *AuditOptions) *cobra.Command {
 	return cmd
 }
 
-// runDiff prints NEW compared with OLD, with the printers of an audit.
-func (o *AuditOptions) runDiff(oldFile, newFile string) error {
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	known := false
-	for _, f := range diffFormats {
-		known = known || f == o.Output
-	}
-	if !known {
-		return fmt.Errorf("kubectl harden diff prints -o table, wide, json, yaml, name or sarif, not %q", o.Output)
-	}
+// RunDiff prints NEW compared with OLD, with the printers of an audit.
+func (o *AuditOptions) RunDiff(oldFile, newFile string) error {
 	old, err := readReport(oldFile, "OLD")
 	if err != nil {
 		return err

@@ -103,6 +103,15 @@ func TestBaselineAndDiff(t *testing.T) {
 	if r.Summary.Baseline == nil || r.Summary.Baseline.New.Total() != 0 || r.Summary.Baseline.Unchanged != len(r.Items) || len(r.Fixed) != 0 {
 		t.Errorf("diff of a report with itself: %+v", r.Summary.Baseline)
 	}
+	// diff prints every format an audit prints, and rejects what an audit rejects.
+	for _, format := range []string{"jsonpath={.summary.baseline.unchanged}", "patch", "dot", "html", "policyreport", "sarif"} {
+		if code, out, errOut := run(t, "", "diff", base, base, "-o", format); code != 0 || out == "" {
+			t.Errorf("diff -o %s: exit %d %q", format, code, errOut)
+		}
+	}
+	if code, _, errOut := run(t, "", "diff", base, base, "-o", "bogus"); code != 1 || !strings.Contains(errOut, "unknown output format") {
+		t.Errorf("diff -o bogus: exit %d %q", code, errOut)
+	}
 	// The workload checks only now: the other findings of the baseline are not called fixed.
 	code, out, _ = run(t, "", "-f", demo, "--check", "workload/", "--baseline", base, "-o", "json")
 	r = finding.Report{}

@@ -39,7 +39,7 @@ func (o *AuditOptions) addOutputFlag(cmd *cobra.Command, formats []string) {
 func (o *AuditOptions) addInputFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read manifests instead of a cluster: files, directories (recursive, following links) or - for stdin. Repeatable")
-	fs.BoolVar(&o.CompleteInput, "complete", false, "With -f, the files are the whole cluster: a kind with no object in them has none (default: such kinds are unseen and their checks skipped)")
+	fs.BoolVar(&o.CompleteInput, "complete", false, "With -f, the files are the whole cluster: a kind with no object in them has none (default: such kinds are unseen and their checks skipped); Secrets excepted, which dumps leave out (--assume-absent secrets)")
 	fs.StringSliceVar(&o.AssumeAbsent, "assume-absent", nil, "With -f, kinds the cluster has none of although the files hold none (e.g. networkpolicies): their checks run. Repeatable")
 }
 

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
@@ -53,6 +52,9 @@ func configurePSA(o *AuditOptions, cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&p.ServerDryRun, "server-dry-run", false,
 		"Confirm each proposed enforce label with a server-side dry-run of the namespace and show the warnings the API server returns (needs patch on namespaces; changes nothing)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := p.Complete(); err != nil {
+			return err
+		}
 		if err := p.Validate(); err != nil {
 			return err
 		}
@@ -106,46 +108,18 @@ func (p *PSAOptions) Run(cmd *cobra.Command) error {
 	return exitFor(p.Gate().Judge(report.Summary), len(report.Summary.Skipped))
 }
 
-// dryRun asks the API server about each namespace's proposed labels.
+// dryRun asks the API server about each namespace's proposed labels; the
+// comparison with the prediction is the psa domain's (Analysis.ConfirmWithServer).
 func (p *PSAOptions) dryRun(cmd *cobra.Command, a *psa.Analysis) error {
 	cfg, err := p.RESTConfig()
 	if err != nil {
 		return err
 	}
-	for i := range a.Namespaces {
-		n := &a.Namespaces[i]
-		if n.Proposal == nil || !n.Known || (n.System && !p.IncludeSystem) {
-			continue
-		}
-		for _, labels := range dryRunLabels(n.Proposal) {
-			sc := psa.ServerCheck{Labels: labels, Predicted: a.PredictLabelChange(n.Name, labels)}
-			server, err := apply.DryRunNamespaceLabels(cmd.Context(), cfg, n.Name, labels)
-			if err != nil {
-				sc.Error = err.Error()
-				fmt.Fprintf(p.ErrOut, "Warning: %v\n", err)
-			} else {
-				sc.Server = server
-				sc.Agree = slices.Equal(sc.Predicted, server)
-				if !sc.Agree {
-					fmt.Fprintf(p.ErrOut, "Warning: namespace %s, enforce=%s: the API server's warnings differ from the prediction\n  predicted: %q\n  server:    %q\n",
-						n.Name, labels[psa.EnforceLabel], sc.Predicted, server)
-				}
-			}
-			n.DryRun = append(n.DryRun, sc)
-		}
+	ask := func(namespace string, labels map[string]string) ([]string, error) {
+		return apply.DryRunNamespaceLabels(cmd.Context(), cfg, namespace, labels)
+	}
+	for _, w := range a.ConfirmWithServer(ask, p.IncludeSystem) {
+		fmt.Fprintf(p.ErrOut, "Warning: %s\n", w)
 	}
 	return nil
-}
-
-// dryRunLabels are the label sets to try: the proposal as it would be
-// applied, and enforce at the target level, to show what it would break.
-func dryRunLabels(p *psa.Proposal) []map[string]string {
-	var out []map[string]string
-	if p.Enforce != "" {
-		out = append(out, p.Labels)
-	}
-	if p.Enforce != p.Target {
-		out = append(out, map[string]string{psa.EnforceLabel: string(p.Target), psa.EnforceVersionLabel: p.Version})
-	}
-	return out
 }

@@ -91,6 +91,12 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 			cobra.CommandDisplayNameAnnotation: "kubectl harden",
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
 			return o.RunAudit(cmd, nil)
 		},
 	}
@@ -116,7 +122,7 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 	addDomainCommands(o, rbacCmd, netpolCmd, psaCmd)
 
 	cmd.AddCommand(rbacCmd, netpolCmd, psaCmd, workloadCmd, clusterCmd)
-	cmd.AddCommand(newCmdChecks(o), newCmdVersion(o), newCmdAuditorRole(o), newCmdSchedule(o), newCmdDiff(o))
+	cmd.AddCommand(newCmdChecks(o), newCmdVersion(o), newCmdAuditorRole(o), newCmdKinds(o), newCmdSchedule(o), newCmdDiff(o))
 	addSessionCommands(o, cmd)
 	return cmd
 }
@@ -147,6 +153,12 @@ func newCmdDomain(o *AuditOptions, domain, short string) *cobra.Command {
 			kubectl harden DOMAIN -o json`, "DOMAIN", domain)),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
 			return o.RunAudit(cmd, []string{domain})
 		},
 	}

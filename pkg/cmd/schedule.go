@@ -20,6 +20,7 @@ import (
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/all"
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/rbac"
 	"github.com/kubectl-harden/kubectl-harden/pkg/output"
 )
 
@@ -226,7 +227,7 @@ func (s *ScheduleOptions) Objects() []runtime.Object {
 			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}},
 		}
 	}
-	objs = append(objs, AuditorRole(s.RoleName, s.selected, s.WithSecrets), bind(s.RoleName, s.RoleName+"-"+ns+"-"+name))
+	objs = append(objs, rbac.AuditorRole(s.RoleName, s.selected, s.WithSecrets), bind(s.RoleName, s.RoleName+"-"+ns+"-"+name))
 	if s.PolicyReports {
 		writer := "kubectl-harden-policyreport-writer"
 		objs = append(objs, PolicyReportWriterRole(writer), bind(writer, writer+"-"+ns+"-"+name))

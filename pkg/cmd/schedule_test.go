@@ -108,7 +108,7 @@ func auditSchedule(t *testing.T, allowed map[string]bool, args ...string) {
 	if err := os.WriteFile(file, []byte(out), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, js, errOut := run(t, "", "-f", file, "--complete", "-o", "json")
+	code, js, errOut := run(t, "", "-f", file, "--complete", "--assume-absent", "secrets", "-o", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

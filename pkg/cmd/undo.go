@@ -60,11 +60,9 @@ func newCmdUndo(o *AuditOptions) *cobra.Command {
 		Example: undoExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			mode, err := parseDryRun(u.dryRunFlag)
-			if err != nil {
+			if err := u.Complete(); err != nil {
 				return err
 			}
-			u.dryRun = mode
 			if err := u.Validate(); err != nil {
 				return err
 			}
@@ -78,6 +76,16 @@ func newCmdUndo(o *AuditOptions) *cobra.Command {
 	cmd.Flags().BoolVar(&u.Force, "force", false, "Restore objects even where they changed since the fix, losing those changes")
 	addDryRunFlag(cmd, &u.dryRunFlag, `Say what undo would do and change nothing: "client" (also a bare --dry-run) compares the journal with the live objects, "server" also has the API server dry-run each restore`)
 	return cmd
+}
+
+// Complete parses --dry-run.
+func (u *UndoOptions) Complete() error {
+	mode, err := parseDryRun(u.dryRunFlag)
+	if err != nil {
+		return err
+	}
+	u.dryRun = mode
+	return nil
 }
 
 // Validate checks the flags.

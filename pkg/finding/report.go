@@ -124,10 +124,10 @@ const (
 	InputRead          = "read"           // offline: objects of the kind are in the files
 	InputAbsent        = "absent"         // offline: no object of the kind in the files, so not seen
 	InputAssumedAbsent = "assumed-absent" // offline: none in the files, and the user says the cluster has none
-	InputNone          = "none"           // offline: no pod of this kind, but workloads of other kinds are in the files
+	InputNone          = "none"           // offline: no pod of this kind but workloads of other kinds in the files, or an add-on kind that application manifests do not hold
 	InputForbidden     = "forbidden"      // live: the user may not list it
 	InputNotServed     = "not-served"     // live: the API server does not serve it
-	InputNotInstalled  = "not-installed"  // live: an optional kind whose CRD is not served: the add-on is not installed, so there are none
+	InputNotInstalled  = "not-installed"  // an add-on kind whose CRD the server does not serve, or that no CRD of a dump defines: there are none
 	InputUnavailable   = "unavailable"    // anything else that kept it from being read
 )
 

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // DecodeError names the file and document that could not be read.
@@ -33,7 +35,8 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // ReadOptions say how much the files are taken to show.
 type ReadOptions struct {
 	// Complete says the files are the whole cluster: a kind with no object in
-	// them is taken as having none, rather than as not seen.
+	// them is taken as having none, rather than as not seen. Secrets excepted:
+	// dumps leave them out, so only AssumeAbsent says there are none.
 	Complete bool
 	// AssumeAbsent lists kinds the user says the cluster has none of.
 	AssumeAbsent []Kind
@@ -86,28 +89,63 @@ func Read(paths []string, stdin io.Reader, opts ReadOptions) (*Inventory, error)
 	for _, k := range opts.AssumeAbsent {
 		assumed[k] = true
 	}
+	// CustomResourceDefinitions in the files show which add-ons the cluster
+	// has: a kind served by a CRD that is not among them is not installed.
+	crds, cluster := len(inv.Scopes) > 0, inv.IsCluster()
 	for _, k := range allKinds {
 		if !k.IsResource() {
 			continue
 		}
 		switch {
-		case opts.Complete || assumed[k] || inv.Count(k) > 0:
+		case inv.Count(k) > 0:
 			inv.Loaded[k] = true
-		case k.Optional():
-			// Manifests of an application need not show the cluster's
-			// add-on policies: none given reads as none, and the report says so.
+		case crds && k.servedByCRD() && !inv.definesAny(k.APIResources()):
 			inv.Loaded[k], inv.NotInstalled[k] = true, true
+		case (opts.Complete && k != Secrets) || assumed[k]:
+			// --complete does not vouch for Secrets: a dump leaves them out
+			// (their data would be in the file), so none given is not none.
+			inv.Loaded[k] = true
+		case k.Optional() && !cluster:
+			// Manifests of an application, not a cluster (no kube-system
+			// namespace): the cluster's add-on policies are not theirs to
+			// hold. Verdicts read the manifests' own objects, and the report
+			// and stderr say that the add-ons were not seen.
+			inv.Loaded[k], inv.NotInManifests[k] = true, true
 		default:
+			// In a cluster dump, an add-on's objects (the cluster-scoped network policy tiers,
+			// Cilium and Calico policies, cert-manager Certificates) are
+			// absent like any other kind: a dump without them does not show
+			// the cluster has none, and an Admin-tier Accept or a Cilium allow
+			// left out would make isolation look stronger than it is.
 			inv.Missing[k] = AbsentFromInput
 		}
 	}
 	return inv, nil
 }
 
+// servedByCRD reports whether a cluster serves the kind only where an
+// add-on installed its CustomResourceDefinition.
+func (k Kind) servedByCRD() bool {
+	if _, _, ok := CustomResource(k); ok {
+		return true
+	}
+	return k.IsCNIPolicy() || k == ClusterNetworkPolicies || k == AdminNetworkPolicies || k == BaselineAdminNetworkPolicies
+}
+
+// definesAny reports whether a CRD in the input defines one of the resources.
+func (inv *Inventory) definesAny(resources []schema.GroupResource) bool {
+	for _, gr := range resources {
+		if _, ok := inv.Scopes[gr]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // FromFiles reads manifests that are the whole world of a test or tool: every
 // kind without objects is taken as empty. Audits of user input use Read.
 func FromFiles(paths []string, stdin io.Reader) (*Inventory, error) {
-	return Read(paths, stdin, ReadOptions{Complete: true, AllowEmpty: true})
+	return Read(paths, stdin, ReadOptions{Complete: true, AssumeAbsent: []Kind{Secrets}, AllowEmpty: true})
 }
 
 func describeSources(paths []string) string {

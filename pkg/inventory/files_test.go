@@ -312,3 +312,82 @@ func TestPeekHeaderAgreesWithDecoding(t *testing.T) {
 		}
 	}
 }
+
+// An add-on's kinds (the network policy tiers, Cilium and Calico policies,
+// cert-manager Certificates, trivy-operator reports) with no object in the
+// files: a cluster dump does not show the cluster has none (absent: their
+// checks are skipped) unless the dump's CRDs show the add-on is not
+// installed, or --complete or --assume-absent says so; application manifests
+// (no kube-system namespace) hold none of their own.
+func TestAddOnKindsOffline(t *testing.T) {
+	const (
+		kubeSystem = "apiVersion: v1\nkind: Namespace\nmetadata: {name: kube-system}\n"
+		app        = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"
+		ciliumCRD  = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: ciliumnetworkpolicies.cilium.io}\n" +
+			"spec: {group: cilium.io, scope: Namespaced, names: {plural: ciliumnetworkpolicies, kind: CiliumNetworkPolicy}}\n"
+		cnp = "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: base}\n" +
+			"spec: {tier: Baseline, priority: 10, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {}}]}]}\n"
+	)
+	type want struct{ absent, notInstalled, notInManifests bool }
+	for _, c := range []struct {
+		name  string
+		docs  []string
+		opts  ReadOptions
+		kinds map[Kind]want
+	}{
+		{"manifests", []string{app}, ReadOptions{}, map[Kind]want{
+			ClusterNetworkPolicies: {notInManifests: true}, CiliumNetworkPolicies: {notInManifests: true}, Certificates: {notInManifests: true},
+			ClusterImagePolicies: {absent: true}, NetworkPolicies: {absent: true}}},
+		{"dump without CRDs", []string{kubeSystem, app}, ReadOptions{}, map[Kind]want{
+			ClusterNetworkPolicies: {absent: true}, CiliumNetworkPolicies: {absent: true}, CalicoGlobalNetworkPolicies: {absent: true},
+			Certificates: {absent: true}, VulnerabilityReports: {absent: true}}},
+		{"dump with CRDs", []string{kubeSystem, app, ciliumCRD}, ReadOptions{}, map[Kind]want{
+			ClusterNetworkPolicies: {notInstalled: true}, CalicoNetworkPolicies: {notInstalled: true}, Certificates: {notInstalled: true},
+			ClusterImagePolicies: {notInstalled: true},
+			// Installed, and its objects were not given.
+			CiliumNetworkPolicies: {absent: true}, NetworkPolicies: {absent: true}}},
+		{"dump with CRDs, complete", []string{kubeSystem, app, ciliumCRD}, ReadOptions{Complete: true}, map[Kind]want{
+			ClusterNetworkPolicies: {notInstalled: true}, CiliumNetworkPolicies: {}, NetworkPolicies: {}}},
+		{"dump, assumed absent", []string{kubeSystem, app}, ReadOptions{AssumeAbsent: []Kind{ClusterNetworkPolicies}}, map[Kind]want{
+			ClusterNetworkPolicies: {}, AdminNetworkPolicies: {absent: true}}},
+		{"dump with objects", []string{kubeSystem, app, cnp}, ReadOptions{}, map[Kind]want{
+			ClusterNetworkPolicies: {}, AdminNetworkPolicies: {absent: true}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "input.yaml")
+			if err := os.WriteFile(path, []byte(strings.Join(c.docs, "---\n")), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			inv, err := Read([]string{path}, nil, c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, w := range c.kinds {
+				_, absent := inv.Missing[k]
+				got := want{absent: absent, notInstalled: inv.NotInstalled[k], notInManifests: inv.NotInManifests[k]}
+				if got != w || inv.Has(k) == absent {
+					t.Errorf("%s: %+v (loaded %v), want %+v", k, got, inv.Has(k), w)
+				}
+			}
+		})
+	}
+}
+
+// --complete vouches for every kind but Secrets, which dumps leave out.
+func TestCompleteDoesNotVouchForSecrets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dump.yaml")
+	if err := os.WriteFile(path, []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: kube-system}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := Read([]string{path}, nil, ReadOptions{Complete: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Has(Secrets) || inv.Missing[Secrets] != AbsentFromInput || !inv.Has(RoleBindings) {
+		t.Errorf("secrets loaded %v (%q), rolebindings loaded %v", inv.Has(Secrets), inv.Missing[Secrets], inv.Has(RoleBindings))
+	}
+	if inv, err = Read([]string{path}, nil, ReadOptions{Complete: true, AssumeAbsent: []Kind{Secrets}}); err != nil || !inv.Has(Secrets) {
+		t.Errorf("--assume-absent secrets: loaded %v, %v", inv != nil && inv.Has(Secrets), err)
+	}
+}

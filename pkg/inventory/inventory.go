@@ -196,6 +196,10 @@ type Inventory struct {
 	// because the API server does not serve their CRD, or, offline, because
 	// the files hold none of them: loaded and empty, and said so in the report.
 	NotInstalled map[Kind]bool
+	// NotInManifests marks the optional kinds read as none because the files
+	// are an application's manifests, not a cluster (see Read): the cluster's
+	// add-on objects were not seen, and the report says so.
+	NotInManifests map[Kind]bool
 	// Sources maps objects read from files to their file and line.
 	Sources map[Key]Source
 	// Settings are the user's choices that change what checks report.
@@ -259,7 +263,7 @@ type memoEntry struct {
 
 // New returns an empty inventory.
 func New() *Inventory {
-	return &Inventory{Loaded: map[Kind]bool{}, Missing: map[Kind]string{}, NotInstalled: map[Kind]bool{}, Sources: map[Key]Source{},
+	return &Inventory{Loaded: map[Kind]bool{}, Missing: map[Kind]string{}, NotInstalled: map[Kind]bool{}, NotInManifests: map[Kind]bool{}, Sources: map[Key]Source{},
 		positions: map[Key]int{}, memo: &memoTable{}, Unmodelled: map[string]int{}, Scopes: map[schema.GroupResource]bool{}, Verbs: map[schema.GroupResource][]string{}}
 }
 

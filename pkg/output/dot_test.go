@@ -2,12 +2,12 @@ package output
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/checktest"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 )
 
@@ -47,19 +47,7 @@ func TestDOTGolden(t *testing.T) {
 	if err := (DOT{}).Print(graphReport(), &buf); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "graphs.dot")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/output -update to create it)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("differs from the golden file:\n--- got\n%s\n--- want\n%s", buf.String(), want)
-	}
+	checktest.Golden(t, filepath.Join("testdata", "graphs.dot"), buf.Bytes())
 	// The two paths share their identity and target: 6 nodes, not 8.
 	g := escalationGraph(graphReport())
 	if len(g.Nodes) != 6 || len(g.Edges) != 5 {

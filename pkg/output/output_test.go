@@ -3,7 +3,6 @@ package output
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,11 +13,10 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/checktest"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 type coverageTable struct{}
 
@@ -85,19 +83,7 @@ func TestGolden(t *testing.T) {
 			if err := p.Print(sampleReport(), &buf); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", tc.name)
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./pkg/output -update to create it)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", tc.name, buf.String(), want)
-			}
+			checktest.Golden(t, filepath.Join("testdata", tc.name), buf.Bytes())
 		})
 	}
 }

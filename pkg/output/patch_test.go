@@ -9,6 +9,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/checktest"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 )
 
@@ -43,19 +44,7 @@ func TestPatchGolden(t *testing.T) {
 			if err := p.Print(readReport(t, filepath.Join(dir, tt.report)), &buf); err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join(dir, tt.golden)
-			if *update {
-				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("%s differs (go test -update rewrites it):\n%s", path, buf.String())
-			}
+			checktest.Golden(t, filepath.Join(dir, tt.golden), buf.Bytes())
 		})
 	}
 }

@@ -2,7 +2,6 @@ package output
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/checktest"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 )
 
@@ -25,19 +25,7 @@ func TestPolicyReportGolden(t *testing.T) {
 	if err := (PolicyReport{Rules: sampleRules}).Print(sampleReport(), &buf); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "policyreport.yaml")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/output -update to create it)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("differs from the golden file:\n--- got\n%s\n--- want\n%s", buf.String(), want)
-	}
+	checktest.Golden(t, filepath.Join("testdata", "policyreport.yaml"), buf.Bytes())
 }
 
 // decodeReports splits the stream into its objects.

@@ -264,27 +264,28 @@ func TestTierNotesAndWorkloads(t *testing.T) {
 	}
 }
 
-// Read (not FromFiles) takes manifests without cluster-scoped policies as
-// having none, not as a blind spot: the netpol checks run on them as before.
+// Read (not FromFiles) takes manifests (no kube-system namespace) without
+// cluster-scoped policies as holding none of their own: the netpol checks run
+// on them as before, and the report says the cluster's were not seen.
 func TestTierKindsOptionalOffline(t *testing.T) {
 	inv, err := inventory.Read([]string{"testdata/tiers/scenario-cluster.yaml"}, nil, inventory.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range TierKinds() {
-		if !inv.Has(k) || !inv.NotInstalled[k] {
-			t.Errorf("%s: loaded %v, not installed %v", k, inv.Has(k), inv.NotInstalled[k])
+		if !inv.Has(k) || !inv.NotInManifests[k] {
+			t.Errorf("%s: loaded %v, not in manifests %v", k, inv.Has(k), inv.NotInManifests[k])
 		}
 	}
 	inv, err = inventory.Read([]string{"testdata/tiers/scenario-cluster.yaml", "testdata/tiers/scenario-anp.yaml"}, nil, inventory.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inv.Count(inventory.AdminNetworkPolicies) != 2 || inv.Count(inventory.BaselineAdminNetworkPolicies) != 1 || inv.NotInstalled[inventory.AdminNetworkPolicies] {
+	if inv.Count(inventory.AdminNetworkPolicies) != 2 || inv.Count(inventory.BaselineAdminNetworkPolicies) != 1 || inv.NotInManifests[inventory.AdminNetworkPolicies] {
 		t.Errorf("ANP %d BANP %d", inv.Count(inventory.AdminNetworkPolicies), inv.Count(inventory.BaselineAdminNetworkPolicies))
 	}
-	if !inv.NotInstalled[inventory.ClusterNetworkPolicies] {
-		t.Error("no ClusterNetworkPolicy in the files: want read as not installed")
+	if !inv.NotInManifests[inventory.ClusterNetworkPolicies] {
+		t.Error("no ClusterNetworkPolicy in the manifests: want read as none of their own")
 	}
 	if _, ok := inv.SourceOf("AdminNetworkPolicy", "", "deny-guest"); !ok {
 		t.Error("no source line for AdminNetworkPolicy deny-guest")

@@ -2,7 +2,6 @@ package psa
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"k8s.io/pod-security-admission/api"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/checktest"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
@@ -21,17 +21,10 @@ import (
 // load reads a fixture from testdata as an offline run with --server-version would.
 func load(t *testing.T, file, serverVersion string) *inventory.Inventory {
 	t.Helper()
-	inv, err := inventory.FromFiles([]string{filepath.Join("testdata", file)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv.ServerVersion = serverVersion
-	return inv
+	return checktest.LoadVersion(t, serverVersion, file)
 }
 
-func key(f finding.Finding) string {
-	return f.Check + " " + f.Resource.Kind + "/" + f.Resource.Namespace + "/" + f.Resource.Name
-}
+var key = checktest.Key
 
 func findingsOf(t *testing.T, inv *inventory.Inventory) []finding.Finding {
 	t.Helper()

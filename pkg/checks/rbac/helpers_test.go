@@ -19,20 +19,12 @@ func load(t *testing.T, files ...string) *inventory.Inventory {
 // run runs one check through the registry, so findings are filled as in a real run.
 func run(t *testing.T, inv *inventory.Inventory, id string, opts Options) []finding.Finding {
 	t.Helper()
-	reg, err := checks.NewRegistry(NewChecks(opts))
-	if err != nil {
+	if _, err := checks.NewRegistry(NewChecks(opts)); err != nil {
 		t.Fatalf("registry: %v", err)
 	}
-	c, ok := reg.Get(id)
-	if !ok {
-		t.Fatalf("no check %s", id)
-	}
-	res := checks.Run(inv, []checks.Check{c})
-	if len(res.Skipped) > 0 {
-		t.Fatalf("check skipped: %+v", res.Skipped)
-	}
-	finding.Sort(res.Findings)
-	return res.Findings
+	fs := checktest.Run(t, inv, NewChecks(opts), id)
+	finding.Sort(fs)
+	return fs
 }
 
 func messages(fs []finding.Finding) []string {

@@ -17,12 +17,7 @@ func load(t *testing.T, includeSystem bool) *inventory.Inventory {
 
 func run(t *testing.T, inv *inventory.Inventory, id string) []string {
 	t.Helper()
-	var got []string
-	for _, f := range checktest.Run(t, inv, Checks(), id) {
-		got = append(got, f.Message)
-	}
-	slices.Sort(got)
-	return got
+	return checktest.Messages(checktest.Run(t, inv, Checks(), id))
 }
 
 func TestChecks(t *testing.T) {
