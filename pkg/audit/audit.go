@@ -166,7 +166,7 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 	shown := finding.Shown(report.Items, cfg.MinSeverity)
 	report.Summary.Hidden = len(report.Items) - len(shown)
 	report.Items = shown
-	report.Extra = all.Coverage(inv, cfg.Domains)
+	report.Coverage = all.Coverage(inv, cfg.Domains)
 	return report, inv, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/netpol"
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 )
 
 const netpolFixture = "../../test/testdata/netpol"
@@ -24,18 +25,11 @@ func TestNetpolAuditShowsCoverage(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var r struct {
-		Coverage []struct {
-			Domain string          `json:"domain"`
-			Data   netpol.Coverage `json:"data"`
-		} `json:"coverage"`
-	}
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatal(err)
-	}
+	r := report(t, out)
+	cov, ok, err := finding.CoverageOf[*netpol.Coverage](&r)
 	// Workloads count the Deployment and the Job, which run no pod, beside the pods.
-	if len(r.Coverage) != 1 || r.Coverage[0].Domain != "netpol" || r.Coverage[0].Data.Total.Pods != 6 || r.Coverage[0].Data.Total.Workloads != 8 ||
-		r.Coverage[0].Data.Total.HostNetwork != 2 || r.Coverage[0].Data.Total.DefaultDenyIngress != 2 {
+	if err != nil || !ok || len(r.Coverage) != 1 || cov.Total.Pods != 6 || cov.Total.Workloads != 8 ||
+		cov.Total.HostNetwork != 2 || cov.Total.DefaultDenyIngress != 2 {
 		t.Errorf("coverage in JSON: %+v", r.Coverage)
 	}
 }

@@ -1,11 +1,11 @@
 package cmd
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/psa"
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 )
 
 const psaFixture = "../../test/testdata/psa/workloads"
@@ -74,19 +74,12 @@ func TestPSAJSONCoverage(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var r struct {
-		Coverage []struct {
-			Domain string       `json:"domain"`
-			Data   psa.Analysis `json:"data"`
-		} `json:"coverage"`
+	r := report(t, out)
+	cov, ok, err := finding.CoverageOf[*psa.Coverage](&r)
+	if err != nil || !ok || len(r.Coverage) != 1 || len(cov.Namespaces) != 1 {
+		t.Fatalf("coverage %+v: %v", r.Coverage, err)
 	}
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Coverage) != 1 || r.Coverage[0].Domain != "psa" || len(r.Coverage[0].Data.Namespaces) != 1 {
-		t.Fatalf("coverage %+v", r.Coverage)
-	}
-	n := r.Coverage[0].Data.Namespaces[0]
+	n := cov.Namespaces[0]
 	if n.Name != "psa-deploy" || n.Strictest != "privileged" || n.Counts.Workloads != 4 || n.Proposal == nil || n.Proposal.Version != "v1.37" {
 		t.Errorf("psa-deploy summary %+v", n)
 	}

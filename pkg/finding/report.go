@@ -2,6 +2,8 @@ package finding
 
 import (
 	"cmp"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -15,12 +17,14 @@ const (
 
 // Report is the stable document printed by -o json|yaml.
 type Report struct {
-	APIVersion string     `json:"apiVersion"`
-	Kind       string     `json:"kind"`
-	Metadata   Metadata   `json:"metadata"`
-	Summary    Summary    `json:"summary"`
-	Items      []Finding  `json:"items"`
-	Extra      []Coverage `json:"coverage,omitempty"`
+	APIVersion string    `json:"apiVersion"`
+	Kind       string    `json:"kind"`
+	Metadata   Metadata  `json:"metadata"`
+	Summary    Summary   `json:"summary"`
+	Items      []Finding `json:"items"`
+	// Coverage holds each domain's summary document (netpol.Coverage,
+	// psa.Coverage); CoverageOf returns one by its type.
+	Coverage []Coverage `json:"coverage,omitempty"`
 	// Fixed are the findings of the baseline report (--baseline) that this
 	// audit no longer finds, by checks that ran; their baselineState is "absent".
 	Fixed []Finding `json:"fixed,omitempty"`
@@ -81,11 +85,64 @@ func (r *Report) DomainScores() []DomainScore {
 	return out
 }
 
-// Coverage is a domain's summary table (for example NetworkPolicy isolation per
-// namespace) carried in the report beside the findings.
+// Coverage is a domain's summary document (for example NetworkPolicy
+// isolation per namespace) carried in the report beside the findings. Data is
+// the domain's own type; in a report decoded from JSON it is the raw document
+// until CoverageOf decodes it into that type.
 type Coverage struct {
-	Domain string `json:"domain"`
-	Data   any    `json:"data"`
+	Domain string           `json:"domain"`
+	Data   CoverageDocument `json:"data"`
+}
+
+// CoverageDocument is a domain's coverage type.
+type CoverageDocument interface {
+	// CoverageDomain is the domain the document summarises.
+	CoverageDomain() string
+}
+
+// rawCoverage is a coverage document read from JSON, not yet typed.
+type rawCoverage struct {
+	domain string
+	raw    json.RawMessage
+}
+
+func (r rawCoverage) CoverageDomain() string       { return r.domain }
+func (r rawCoverage) MarshalJSON() ([]byte, error) { return r.raw, nil }
+
+// UnmarshalJSON keeps the document raw: only the domain's type can read it.
+func (c *Coverage) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Domain string          `json:"domain"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	c.Domain, c.Data = v.Domain, rawCoverage{domain: v.Domain, raw: v.Data}
+	return nil
+}
+
+// CoverageOf returns the report's coverage document of type T (a pointer to
+// the domain's type, e.g. *netpol.Coverage), decoding it when the report was
+// read from JSON or YAML; ok is false when the report has none.
+func CoverageOf[T CoverageDocument](r *Report) (doc T, ok bool, err error) {
+	domain := doc.CoverageDomain()
+	for _, c := range r.Coverage {
+		if c.Domain != domain {
+			continue
+		}
+		switch d := c.Data.(type) {
+		case T:
+			return d, true, nil
+		case rawCoverage:
+			var out T
+			if err := json.Unmarshal(d.raw, &out); err != nil {
+				return doc, false, fmt.Errorf("coverage of %s: %w", domain, err)
+			}
+			return out, true, nil
+		}
+	}
+	return doc, false, nil
 }
 
 // Metadata says where and when the report was made.

@@ -14,6 +14,8 @@ import (
 // fakeReach is a coverage with a namespace reachability matrix.
 type fakeReach struct{}
 
+func (fakeReach) CoverageDomain() string { return "netpol" }
+
 func (fakeReach) NamespaceReach() ([]string, [][]string, string) {
 	return []string{"legacy", "shop"}, [][]string{{"all", "some"}, {"none", "unknown"}}, ""
 }
@@ -38,7 +40,7 @@ func graphReport() *finding.Report {
 				"hops": []map[string]any{hop("impersonate serviceaccounts in namespace ci", "ServiceAccount ci/deployer")}}},
 	}
 	r := finding.NewReport(finding.Metadata{}, []finding.RanCheck{{ID: EscalationCheck, Severity: finding.Critical}}, nil, items)
-	r.Extra = []finding.Coverage{{Domain: "netpol", Data: fakeReach{}}}
+	r.Coverage = []finding.Coverage{{Domain: "netpol", Data: fakeReach{}}}
 	return r
 }
 

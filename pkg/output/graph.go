@@ -149,7 +149,7 @@ func escalationGraph(r *finding.Report) *graph {
 // reachabilityGraph is the namespace-to-namespace graph of the report's
 // NetworkPolicy coverage: an edge where some connection is allowed (or unknown).
 func reachabilityGraph(r *finding.Report) (g *graph, note string, ok bool) {
-	for _, c := range r.Extra {
+	for _, c := range r.Coverage {
 		nr, is := c.Data.(NamespaceReachability)
 		if !is {
 			continue

@@ -202,7 +202,7 @@ func newHTMLCluster(i int, r *finding.Report) (htmlCluster, error) {
 	if g := escalationGraph(r); len(g.Nodes) > 0 {
 		c.Graph = drawGraph(g)
 	}
-	for _, e := range r.Extra {
+	for _, e := range r.Coverage {
 		if tab, ok := e.Data.(Tabular); ok {
 			title, headers, rows := tab.Table()
 			c.Tables = append(c.Tables, htmlTable{Title: title, Headers: headers, Rows: rows})

@@ -14,7 +14,7 @@ func TestHTMLPage(t *testing.T) {
 	r.Metadata.Context = "prod"
 	r.Items = append(r.Items, sampleReport().Items...)
 	r.Items[0].Message = `<script>alert("x")</script>` // text from the cluster is escaped
-	r.Extra = append(r.Extra, finding.Coverage{Domain: "psa", Data: coverageTable{}})
+	r.Coverage = append(r.Coverage, finding.Coverage{Domain: "psa", Data: coverageTable{}})
 	var buf bytes.Buffer
 	if err := (HTML{Version: "v1.2.3"}).Print(r, &buf); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,8 @@ import (
 
 type coverageTable struct{}
 
+func (coverageTable) CoverageDomain() string { return "netpol" }
+
 func (coverageTable) Table() (string, []string, [][]string) {
 	return "NETWORKPOLICY COVERAGE", []string{"NAMESPACE", "INGRESS"}, [][]string{{"shop", "2/2 (100%)"}, {"legacy", "0/2 (0%)"}}
 }
@@ -54,7 +56,7 @@ func sampleReport() *finding.Report {
 	ran := []finding.RanCheck{{ID: "rbac/cluster-admin-binding", Severity: finding.Critical}, {ID: "rbac/secrets-read", Severity: finding.High},
 		{ID: "netpol/namespace-no-policy", Severity: finding.Medium}, {ID: "psa/namespace-no-enforce", Severity: finding.Medium}}
 	r := finding.NewReport(meta, ran, []finding.Skipped{{Check: "psa/pods", Reason: "cannot list pods: forbidden"}}, items)
-	r.Extra = []finding.Coverage{{Domain: "netpol", Data: coverageTable{}}}
+	r.Coverage = []finding.Coverage{{Domain: "netpol", Data: coverageTable{}}}
 	return r
 }
 

@@ -89,7 +89,7 @@ func (t *Table) Print(r *finding.Report, w io.Writer) error {
 	if len(items) > 0 && r.Summary.Hidden > 0 {
 		fmt.Fprintf(ew, "\n%d more findings below --severity are hidden (they count in the score and --fail-on).\n", r.Summary.Hidden)
 	}
-	for _, c := range r.Extra {
+	for _, c := range r.Coverage {
 		if tab, ok := c.Data.(Tabular); ok {
 			title, headers, rows := tab.Table()
 			fmt.Fprintf(ew, "\n%s\n", t.paint(color.Bold)(title))

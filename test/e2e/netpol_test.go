@@ -66,28 +66,17 @@ func onNamespaces(t *testing.T, r *finding.Report, keep func(ns string) bool) ma
 // netpolCoverage returns the report's coverage rows of namespaces starting with prefix.
 func netpolCoverage(t *testing.T, r *finding.Report, prefix string) (netpol.CNI, []netpol.NamespaceCoverage) {
 	t.Helper()
-	for _, c := range r.Extra {
-		if c.Domain != "netpol" {
-			continue
-		}
-		b, err := json.Marshal(c.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cov netpol.Coverage
-		if err := json.Unmarshal(b, &cov); err != nil {
-			t.Fatalf("coverage is not netpol.Coverage: %v\n%s", err, b)
-		}
-		var rows []netpol.NamespaceCoverage
-		for _, n := range cov.Namespaces {
-			if strings.HasPrefix(n.Namespace, prefix) {
-				rows = append(rows, n)
-			}
-		}
-		return cov.CNI, rows
+	cov, ok, err := finding.CoverageOf[*netpol.Coverage](r)
+	if err != nil || !ok {
+		t.Fatalf("report has no netpol coverage: %v", err)
 	}
-	t.Fatal("report has no netpol coverage")
-	return netpol.CNI{}, nil
+	var rows []netpol.NamespaceCoverage
+	for _, n := range cov.Namespaces {
+		if strings.HasPrefix(n.Namespace, prefix) {
+			rows = append(rows, n)
+		}
+	}
+	return cov.CNI, rows
 }
 
 func TestNetpolLiveAndOfflineAgree(t *testing.T) {

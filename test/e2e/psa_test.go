@@ -32,27 +32,16 @@ import (
 var psaLiveNamespaces = []string{"psa-open", "psa-clean", "psa-baseline"}
 
 // psaAnalysis is the coverage of a psa report.
-func psaAnalysis(t *testing.T, r *finding.Report) *psa.Analysis {
+func psaAnalysis(t *testing.T, r *finding.Report) *psa.Coverage {
 	t.Helper()
-	for _, c := range r.Extra {
-		if c.Domain != psa.Domain {
-			continue
-		}
-		b, err := json.Marshal(c.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var a psa.Analysis
-		if err := json.Unmarshal(b, &a); err != nil {
-			t.Fatalf("psa coverage does not decode: %v\n%s", err, b)
-		}
-		return &a
+	c, ok, err := finding.CoverageOf[*psa.Coverage](r)
+	if err != nil || !ok {
+		t.Fatalf("report has no psa coverage: %v", err)
 	}
-	t.Fatal("report has no psa coverage")
-	return nil
+	return c
 }
 
-func psaNamespace(t *testing.T, a *psa.Analysis, name string) psa.NamespaceSummary {
+func psaNamespace(t *testing.T, a *psa.Coverage, name string) psa.NamespaceSummary {
 	t.Helper()
 	for _, n := range a.Namespaces {
 		if n.Name == name {

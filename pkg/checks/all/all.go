@@ -60,14 +60,14 @@ func CoverageNeeds(domains []string) []inventory.Kind {
 type coverage struct {
 	domain  string
 	needs   []inventory.Kind
-	compute func(*inventory.Inventory) any
+	compute func(*inventory.Inventory) finding.CoverageDocument
 }
 
 // coverages lists each domain's summary, one line per domain.
 func coverages() []coverage {
 	return []coverage{
-		{domain: "netpol", needs: netpol.CoverageNeeds(), compute: func(inv *inventory.Inventory) any { return netpol.ComputeCoverage(inv) }},
-		{domain: "psa", needs: psa.Needs(), compute: psa.Coverage},
+		{domain: "netpol", needs: netpol.CoverageNeeds(), compute: func(inv *inventory.Inventory) finding.CoverageDocument { return netpol.ComputeCoverage(inv) }},
+		{domain: "psa", needs: psa.Needs(), compute: func(inv *inventory.Inventory) finding.CoverageDocument { return psa.ComputeCoverage(inv) }},
 	}
 }
 

@@ -27,6 +27,9 @@ type Coverage struct {
 	analysis *Analysis
 }
 
+// CoverageDomain makes Coverage the netpol document of a report's coverage.
+func (*Coverage) CoverageDomain() string { return "netpol" }
+
 // NamespaceCoverage is one namespace's isolation, counted in workloads (see
 // Workload): a controller with the pods it runs, or a pod no listed controller
 // runs. Workloads and the isolated counts cover those whose pods are Running

@@ -613,8 +613,24 @@ func (a *Analysis) PredictedWarnings(namespace string, lv api.LevelVersion) []st
 	return append([]string{header}, out...)
 }
 
-// Coverage is the analysis as the report's psa coverage table.
-func Coverage(inv *inventory.Inventory) any { return Analyze(inv) }
+// ComputeCoverage is the analysis of inv as the report's psa coverage.
+func ComputeCoverage(inv *inventory.Inventory) *Coverage { return Analyze(inv).Coverage() }
+
+// Coverage is the psa document of a report's coverage: each namespace's
+// labels, the strictest level it satisfies, what blocks the next and the
+// proposed labels, and what limits the analysis. It is plain data (the
+// analysis behind it keeps its caches to itself); the namespaces are the
+// analysis's own, so server dry-run answers recorded later show in it.
+type Coverage struct {
+	Namespaces []NamespaceSummary `json:"namespaces"`
+	Notes      []string           `json:"notes,omitempty"`
+}
+
+// CoverageDomain makes Coverage the psa document of a report's coverage.
+func (*Coverage) CoverageDomain() string { return Domain }
+
+// Coverage returns the analysis's document.
+func (a *Analysis) Coverage() *Coverage { return &Coverage{Namespaces: a.Namespaces, Notes: a.Notes} }
 
 // defaulted returns the pod spec as the API server stores it, for the
 // defaults PodSecurity checks can see: a volume with no source becomes an

@@ -52,10 +52,10 @@ func (a *Analysis) PredictLabelChange(namespace string, labels map[string]string
 }
 
 // Table is the per-namespace summary as the table printer shows it.
-func (a *Analysis) Table() (string, []string, [][]string) {
+func (c *Coverage) Table() (string, []string, [][]string) {
 	headers := []string{"NAMESPACE", "ENFORCE", "AUDIT", "WARN", "STRICTEST", "WORKLOADS", "PODS", "BLOCKING", "PROPOSED"}
 	dry := false
-	for _, n := range a.Namespaces {
+	for _, n := range c.Namespaces {
 		if len(n.DryRun) > 0 {
 			dry = true
 		}
@@ -64,7 +64,7 @@ func (a *Analysis) Table() (string, []string, [][]string) {
 		headers = append(headers, "SERVER DRY-RUN")
 	}
 	var rows [][]string
-	for _, n := range a.Namespaces {
+	for _, n := range c.Namespaces {
 		name := n.Name
 		if n.System {
 			name += " (system)"
