@@ -18,6 +18,13 @@ type Item struct {
 	Why      string
 	Findings []finding.Finding
 	Change   remedy.Change
+	// Alternative is n when the change belongs to the findings' n-th
+	// alternative remediation, to be made instead of their own changes (the
+	// items after it), and 0 for those. The session asks about an
+	// alternative even under [a]ll, and --yes leaves it out.
+	Alternative int
+	// Summary is the alternative's summary: what it does instead.
+	Summary string
 	// Revised names the change after which the session re-planned this item
 	// (its findings or its change are not what the audit first said); 0 when
 	// it is as planned.
@@ -25,13 +32,15 @@ type Item struct {
 }
 
 // Items turns findings into the changes to review, most severe first (the
-// order of the findings), one Item per distinct change. why returns a check's
-// description; it may be nil.
+// order of the findings), one Item per distinct change; an alternative comes
+// before the changes it would replace (finding.GroupChoices). why returns a
+// check's description; it may be nil.
 func Items(findings []finding.Finding, why func(check string) string) []Item {
 	var out []Item
-	for _, g := range finding.GroupChanges(findings) {
+	for _, g := range finding.GroupChoices(findings) {
 		first := g.Findings[0]
-		it := Item{Check: first.Check, Severity: first.Severity, Title: first.Title, Findings: g.Findings, Change: g.Change}
+		it := Item{Check: first.Check, Severity: first.Severity, Title: first.Title, Findings: g.Findings, Change: g.Change,
+			Alternative: g.Alternative, Summary: g.Summary}
 		if why != nil {
 			it.Why = why(first.Check)
 		}
@@ -67,8 +76,11 @@ type Revision struct {
 // may differ. Items of other checks stay as they are, and so do the other
 // changes of the applied change's own findings: a remedy of several changes
 // (a DNS allow, then the default deny) is a whole even when its first change
-// already silences the finding. A change another item still to review
-// already proposes is not proposed twice.
+// already silences the finding. Only the changes of the same remedy are
+// such a whole: once an alternative is applied, the changes it replaces are
+// judged again like any other, and so is an alternative once a change of the
+// findings' own remedy is. A change another item still to review already
+// proposes is not proposed twice.
 func replan(todo []Item, n int, applied Item, checks []string, found []finding.Finding) (out []Item, revised []Revision) {
 	sibling := map[string]bool{}
 	for _, f := range applied.Findings {
@@ -79,12 +91,23 @@ func replan(todo []Item, n int, applied Item, checks []string, found []finding.F
 		now[findingKey(f)] = f
 	}
 	fresh := Items(found, nil)
-	proposes := map[string]int{} // finding key -> index in fresh
+	// proposes: the first item of fresh of each finding and remedy (0 its
+	// own, n its n-th alternative), by finding key and remedy; still: every
+	// change fresh proposes for them.
+	type proposal struct {
+		finding     string
+		alternative int
+	}
+	proposes := map[proposal]int{}
+	still := map[proposal]map[string]bool{}
 	for i, it := range fresh {
 		for _, f := range it.Findings {
-			if _, ok := proposes[findingKey(f)]; !ok {
-				proposes[findingKey(f)] = i
+			k := proposal{findingKey(f), it.Alternative}
+			if _, ok := proposes[k]; !ok {
+				proposes[k] = i
+				still[k] = map[string]bool{}
 			}
+			still[k][it.Change.Key()] = true
 		}
 	}
 	seen := map[string]bool{}
@@ -101,7 +124,7 @@ func replan(todo []Item, n int, applied Item, checks []string, found []finding.F
 				kept = append(kept, cur)
 			}
 		}
-		if !touched || slices.ContainsFunc(it.Findings, func(f finding.Finding) bool { return sibling[findingKey(f)] }) {
+		if !touched || it.Alternative == applied.Alternative && slices.ContainsFunc(it.Findings, func(f finding.Finding) bool { return sibling[findingKey(f)] }) {
 			seen[it.Change.Key()] = true
 			out = append(out, it)
 			continue
@@ -113,9 +136,12 @@ func replan(todo []Item, n int, applied Item, checks []string, found []finding.F
 			out = append(out, Item{}) // a hole keeps the numbering; Run skips it
 			continue
 		}
-		// The change now proposed for the first finding still reported.
-		if i, ok := proposes[findingKey(kept[0])]; ok && fresh[i].Change.Key() != it.Change.Key() {
-			rev.Change = fresh[i].Change
+		// A change the first finding still reported no longer proposes gives
+		// way to the first it now proposes, by the same remedy; one it still
+		// proposes stays (the second change of a remedy of two is not the first).
+		k := proposal{findingKey(kept[0]), it.Alternative}
+		if i, ok := proposes[k]; ok && !still[k][it.Change.Key()] {
+			rev.Change, rev.Summary = fresh[i].Change, fresh[i].Summary
 		}
 		if seen[rev.Change.Key()] {
 			revised = append(revised, Revision{Index: j, Item: it, Dropped: true})

@@ -1,6 +1,9 @@
 package apply
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
@@ -91,6 +94,24 @@ func TestReplan(t *testing.T) {
 			t.Errorf("got %+v, revised %+v", got, revised)
 		}
 	})
+	t.Run("another finding's remedy of two keeps its second change", func(t *testing.T) {
+		policy := func(ns, name string) remedy.Change {
+			return remedy.NewApply(name, map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+				"metadata": map[string]any{"name": name, "namespace": ns}})
+		}
+		of := func(ns string) finding.Finding {
+			f := netpol
+			f.Message, f.Resource.Name = ns, ns
+			f.Remediation = &remedy.Remediation{Changes: []remedy.Change{policy(ns, "allow-dns-egress"), policy(ns, "default-deny")}}
+			return f
+		}
+		items := Items([]finding.Finding{of("a"), of("b")}, nil)
+		// a's DNS allow applied: a's finding is gone, b's two changes are both still due.
+		got, revised := replan(items[1:], 1, items[0], []string{"netpol/namespace-without-policy"}, []finding.Finding{of("b")})
+		if len(got) != 3 || got[0].dropped() || got[1].dropped() || got[2].dropped() || got[2].Change.Key() != items[3].Change.Key() || len(revised) != 0 {
+			t.Errorf("got %+v, revised %+v", got, revised)
+		}
+	})
 	t.Run("a change already proposed later is not proposed twice", func(t *testing.T) {
 		now := escalation
 		now.Remediation = &remedy.Remediation{Changes: []remedy.Change{deny}}
@@ -98,6 +119,75 @@ func TestReplan(t *testing.T) {
 		got, revised := replan(netpolFirst, 1, applied, checks, []finding.Finding{now})
 		if got[0].dropped() || !got[1].dropped() || len(revised) != 1 || !revised[0].Dropped {
 			t.Errorf("got %+v, revised %+v", got, revised)
+		}
+	})
+}
+
+// An alternative is reviewed once, before the changes it replaces, and
+// applying it drops them when the checks find their findings fixed; applying
+// one of those instead leaves the alternative to be judged again.
+func TestAlternatives(t *testing.T) {
+	np := func(ns, name string) remedy.Change {
+		return remedy.NewApply(name+" in "+ns, map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+			"metadata": map[string]any{"name": name, "namespace": ns}})
+	}
+	baseline := remedy.NewApply("baseline deny", map[string]any{"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
+		"metadata": map[string]any{"name": "baseline-default-deny"}})
+	const check = "netpol/namespace-without-policy"
+	f := func(ns string, alternative bool) finding.Finding {
+		r := &remedy.Remediation{Summary: "NetworkPolicies", Changes: []remedy.Change{np(ns, "allow-dns-egress"), np(ns, "default-deny")}}
+		if alternative {
+			r.Alternatives = []remedy.Remediation{{Summary: "one Baseline policy", Changes: []remedy.Change{baseline}}}
+		}
+		return finding.Finding{Check: check, Severity: finding.Medium, Title: check, Message: ns,
+			Resource: finding.Resource{APIVersion: "v1", Kind: "Namespace", Name: ns}, Remediation: r}
+	}
+	legacy, guest, shop := f("legacy", false), f("guest", true), f("shop", true)
+	items := Items([]finding.Finding{legacy, guest, shop}, nil)
+	var got []string
+	for _, it := range items {
+		got = append(got, fmt.Sprintf("%d %s %d", it.Alternative, it.Change.Description, len(it.Findings)))
+	}
+	want := []string{
+		"0 allow-dns-egress in legacy 1", "0 default-deny in legacy 1",
+		"1 baseline deny 2",
+		"0 allow-dns-egress in guest 1", "0 default-deny in guest 1",
+		"0 allow-dns-egress in shop 1", "0 default-deny in shop 1",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("items\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if items[2].Summary != "one Baseline policy" || items[0].Summary != "" {
+		t.Errorf("summaries %q %q", items[2].Summary, items[0].Summary)
+	}
+	if plan := finding.GroupChanges([]finding.Finding{legacy, guest, shop}); len(plan) != 6 {
+		t.Errorf("the plan has %d changes, want the 6 NetworkPolicies without the alternative", len(plan))
+	}
+
+	t.Run("the alternative applied: what it replaces is dropped", func(t *testing.T) {
+		got, revised := replan(items[3:], 3, items[2], []string{check}, []finding.Finding{legacy})
+		for i, it := range got {
+			if !it.dropped() {
+				t.Errorf("item %d kept: %+v", i, it.Change.Description)
+			}
+		}
+		if len(revised) != 4 {
+			t.Errorf("revised %+v", revised)
+		}
+	})
+	t.Run("a change of the findings' own applied: the alternative is judged again", func(t *testing.T) {
+		// guest's DNS allow went first (its finding is gone: guest has a policy now);
+		// the alternative is left for shop alone, and guest's deny is still due.
+		todo := []Item{items[4], items[2], items[5], items[6]}
+		got, revised := replan(todo, 4, items[3], []string{check}, []finding.Finding{legacy, shop})
+		if got[0].dropped() || got[0].Change.Key() != items[4].Change.Key() {
+			t.Errorf("guest's deny: %+v", got[0])
+		}
+		if got[1].dropped() || got[1].Alternative != 1 || len(got[1].Findings) != 1 || got[1].Findings[0].Message != "shop" || got[1].Summary != "one Baseline policy" {
+			t.Errorf("the alternative: %+v", got[1])
+		}
+		if len(revised) != 1 || revised[0].Index != 1 {
+			t.Errorf("revised %+v", revised)
 		}
 	})
 }

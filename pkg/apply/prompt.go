@@ -21,13 +21,21 @@ const (
 	moveRejected
 	// moveRiskyLeft: --yes, and the change is risky without --include-risky: it is skipped.
 	moveRiskyLeft
+	// moveAlternativeLeft: --yes, and the change is an alternative: a script
+	// makes the findings' own changes, so it is skipped.
+	moveAlternativeLeft
 )
 
 // unasked decides whether a step is settled without a question. all is
-// [a]ll given earlier for the item's check.
-func unasked(rejected, yes, all, risky, includeRisky bool) move {
+// [a]ll given earlier for the item's check. An alternative is a choice
+// between remedies that only a person makes: never applied unasked.
+func unasked(rejected, yes, all, risky, includeRisky, alternative bool) move {
 	allowed := !risky || includeRisky
 	switch {
+	case alternative && yes:
+		return moveAlternativeLeft
+	case alternative:
+		return moveAsk
 	case !rejected && (yes || all) && allowed:
 		return moveApply
 	case yes && rejected:

@@ -8,9 +8,9 @@ import (
 // What the session does with a step before it asks anyone.
 func TestUnasked(t *testing.T) {
 	tests := []struct {
-		name                                    string
-		rejected, yes, all, risky, includeRisky bool
-		want                                    move
+		name                                                 string
+		rejected, yes, all, risky, includeRisky, alternative bool
+		want                                                 move
 	}{
 		{name: "nothing said: ask", want: moveAsk},
 		{name: "--yes applies", yes: true, want: moveApply},
@@ -23,10 +23,16 @@ func TestUnasked(t *testing.T) {
 		{name: "--yes fails a rejected risky change", yes: true, rejected: true, risky: true, want: moveRejected},
 		{name: "[a]ll asks about a rejected change", all: true, rejected: true, want: moveAsk},
 		{name: "a rejected change is asked", rejected: true, want: moveAsk},
+		// An alternative replaces the findings' own changes: only a person chooses it.
+		{name: "an alternative is asked", alternative: true, want: moveAsk},
+		{name: "[a]ll asks about an alternative", all: true, alternative: true, want: moveAsk},
+		{name: "--yes leaves an alternative", yes: true, alternative: true, want: moveAlternativeLeft},
+		{name: "--yes --include-risky leaves an alternative", yes: true, includeRisky: true, alternative: true, want: moveAlternativeLeft},
+		{name: "--yes leaves a rejected alternative", yes: true, rejected: true, alternative: true, want: moveAlternativeLeft},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := unasked(tt.rejected, tt.yes, tt.all, tt.risky, tt.includeRisky); got != tt.want {
+			if got := unasked(tt.rejected, tt.yes, tt.all, tt.risky, tt.includeRisky, tt.alternative); got != tt.want {
 				t.Errorf("got %d, want %d", got, tt.want)
 			}
 		})

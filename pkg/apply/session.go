@@ -255,9 +255,14 @@ items:
 			continue
 		}
 		if s.DryRun != DryRunNone {
-			if st.err != nil {
+			switch {
+			case it.Alternative > 0:
+				// Shown with its dry-run verdict, but the plan is the findings' own changes.
+				sum.Skipped = append(sum.Skipped, Outcome{Number: n, Item: it, Change: it.Change, Err: st.err,
+					Reason: "an alternative: made only when chosen in a session"})
+			case st.err != nil:
 				sum.Failed = append(sum.Failed, Outcome{Number: n, Item: it, Change: it.Change, Err: st.err})
-			} else {
+			default:
 				sum.Planned = append(sum.Planned, Outcome{Number: n, Item: it, Change: it.Change})
 			}
 			continue
@@ -269,7 +274,7 @@ items:
 				continue items
 			}
 			var answer byte
-			switch unasked(st.rejected, s.Yes, auto[it.Check], st.change.Risky, s.IncludeRisky) {
+			switch unasked(st.rejected, s.Yes, auto[it.Check], st.change.Risky, s.IncludeRisky, it.Alternative > 0) {
 			case moveApply:
 				answer = 'y'
 			case moveRejected:
@@ -279,6 +284,11 @@ items:
 				continue items
 			case moveRiskyLeft:
 				reason := "risky: --yes applies it only with --include-risky"
+				sum.Skipped = append(sum.Skipped, Outcome{Number: n, Item: it, Change: st.change, Reason: reason})
+				fmt.Fprintln(s.Out, p.yellow("Not applied: "+reason+"."))
+				continue items
+			case moveAlternativeLeft:
+				reason := "an alternative: --yes makes the findings' own changes, and only a person chooses this one instead"
 				sum.Skipped = append(sum.Skipped, Outcome{Number: n, Item: it, Change: st.change, Reason: reason})
 				fmt.Fprintln(s.Out, p.yellow("Not applied: "+reason+"."))
 				continue items

@@ -32,6 +32,13 @@ func (s *Session) show(p painter, n, total int, it Item, st *step) {
 	}
 	ch := st.change
 	fmt.Fprintf(w, "%s %s %s: %s\n", p.bold("Change:"), ch.Action, ch.Target, ch.Description)
+	if it.Alternative > 0 {
+		fmt.Fprintln(w, p.yellow("ALTERNATIVE: instead of these findings' own changes, which follow; once it is applied, those it makes needless are dropped. "+
+			"Answer no to keep to them. [a]ll and --yes never choose it."))
+		if it.Summary != "" {
+			fmt.Fprintf(w, "%s %s\n", p.bold("Instead:"), it.Summary)
+		}
+	}
 	if st.unchanged {
 		return
 	}
@@ -131,8 +138,13 @@ func (s *Session) printSummary(p painter, sum Summary) {
 	w := s.Out
 	fmt.Fprintln(w)
 	if s.DryRun != DryRunNone {
-		fmt.Fprintf(w, "%s %d to apply, %d cannot be applied, %d already in place. Nothing was changed (--dry-run=%s).\n",
-			p.bold("Plan:"), len(sum.Planned), len(sum.Failed), len(sum.Unchanged), s.DryRun)
+		alternatives := ""
+		if len(sum.Skipped) > 0 {
+			// A dry run skips nothing but the alternatives, which a session offers as a choice.
+			alternatives = fmt.Sprintf(", %d %s offered instead of some of them", len(sum.Skipped), plural(len(sum.Skipped), "alternative", "alternatives"))
+		}
+		fmt.Fprintf(w, "%s %d to apply, %d cannot be applied, %d already in place%s. Nothing was changed (--dry-run=%s).\n",
+			p.bold("Plan:"), len(sum.Planned), len(sum.Failed), len(sum.Unchanged), alternatives, s.DryRun)
 	} else {
 		line := fmt.Sprintf("%d applied, %d skipped, %d failed, %d already in place", len(sum.Applied), len(sum.Skipped), len(sum.Failed), len(sum.Unchanged))
 		if len(sum.Unknown) > 0 {

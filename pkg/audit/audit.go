@@ -116,6 +116,7 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 		return nil, nil, err
 	}
 	inv.Settings.IncludeSystem = cfg.IncludeSystem
+	inv.Settings.Namespace = cfg.Namespace
 	inv.Settings.CertExpiryDays = cfg.CertExpiryDays
 	if inv.Settings.Now = cfg.Now; inv.Settings.Now.IsZero() {
 		inv.Settings.Now = time.Now()

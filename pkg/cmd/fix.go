@@ -45,6 +45,12 @@ var fixLong = templates.LongDesc(`
 	without asking, except risky ones (they change workloads, not only policy)
 	unless --include-risky.
 
+	Some findings offer an alternative to their own changes (where the cluster
+	serves ClusterNetworkPolicy, one Baseline-tier policy instead of
+	NetworkPolicies in each namespace). It is asked about before the changes it
+	replaces: a yes applies it and drops those it made needless, a no goes on
+	with them. All and --yes never choose an alternative.
+
 	Accept leaves the cluster alone and records the change's findings as
 	accepted instead: it asks for the reason, the owner and the expiry date
 	(90 days from today by default, never beyond --max-exception-days) and

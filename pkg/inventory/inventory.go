@@ -232,6 +232,9 @@ type memoTable struct {
 type Settings struct {
 	// IncludeSystem reports built-in system: roles, bindings and namespaces even at their defaults.
 	IncludeSystem bool
+	// Namespace is the namespace -n narrows the audit to, "" for all. A
+	// remedy then stays within it: no cluster-wide change is offered.
+	Namespace string
 	// Now is the time of the audit, against which certificate expiry is
 	// judged; zero when unknown (expiry is then not judged).
 	Now time.Time

@@ -325,6 +325,16 @@ func newHTMLFinding(f finding.Finding) (htmlFinding, error) {
 			}
 			hf.Changes = append(hf.Changes, htmlChange{Description: ch.Description, Action: string(ch.Action), YAML: string(b), Risky: ch.Risky, Breaks: ch.Breaks})
 		}
+		for _, alt := range rem.Alternatives {
+			for _, ch := range alt.Changes {
+				b, err := render.YAML(ch)
+				if err != nil {
+					return hf, err
+				}
+				hf.Changes = append(hf.Changes, htmlChange{Description: "alternative, instead of the changes above: " + ch.Description,
+					Action: string(ch.Action), YAML: string(b), Risky: ch.Risky, Breaks: ch.Breaks})
+			}
+		}
 	}
 	return hf, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 )
 
 func TestHTMLPage(t *testing.T) {
@@ -15,6 +16,14 @@ func TestHTMLPage(t *testing.T) {
 	r.Items = append(r.Items, sampleReport().Items...)
 	r.Items[0].Message = `<script>alert("x")</script>` // text from the cluster is escaped
 	r.Coverage = append(r.Coverage, finding.Coverage{Domain: "psa", Data: coverageTable{}})
+	// A remediation with an alternative shows both, the alternative marked as such.
+	r.Items = append(r.Items, finding.Finding{Check: "netpol/namespace-without-policy", Severity: finding.Medium, Message: "namespace guest has no NetworkPolicy",
+		Resource: finding.Resource{APIVersion: "v1", Kind: "Namespace", Name: "guest"},
+		Remediation: &remedy.Remediation{Summary: "Add a default deny.",
+			Changes: []remedy.Change{remedy.NewApply("deny all of guest", map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+				"metadata": map[string]any{"name": "default-deny", "namespace": "guest"}})},
+			Alternatives: []remedy.Remediation{{Summary: "One Baseline policy.", Changes: []remedy.Change{remedy.NewApply("deny in the Baseline tier",
+				map[string]any{"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy", "metadata": map[string]any{"name": "baseline-default-deny"}})}}}}})
 	var buf bytes.Buffer
 	if err := (HTML{Version: "v1.2.3"}).Print(r, &buf); err != nil {
 		t.Fatal(err)
@@ -31,6 +40,7 @@ func TestHTMLPage(t *testing.T) {
 		"delete the binding", "kind: ClusterRoleBinding", // remediation and its YAML
 		"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;",
 		"kubectl harden v1.2.3",
+		"apply: alternative, instead of the changes above: deny in the Baseline tier", "kind: ClusterNetworkPolicy",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page has no %q", want)

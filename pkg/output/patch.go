@@ -18,24 +18,72 @@ import (
 // cannot do is never silently dropped: deletions, and patches server-side
 // apply cannot express, become comment blocks with the exact kubectl command;
 // risky changes (they alter workloads) are printed commented out, to be
-// uncommented by a person who wants them.
+// uncommented by a person who wants them. So are the alternatives
+// (remedy.Remediation.Alternatives), after the plan: a person who prefers
+// one uncomments it and leaves out the changes it replaces.
 type Patch struct{}
 
 // Print writes the stream.
 func (Patch) Print(r *finding.Report, w io.Writer) error {
-	groups := finding.GroupChanges(r.Items)
+	var groups, alternatives []finding.ChangeGroup
+	for _, g := range finding.GroupChoices(r.Items) {
+		if g.Alternative > 0 {
+			alternatives = append(alternatives, g)
+		} else {
+			groups = append(groups, g)
+		}
+	}
 	ew := &errWriter{w: w}
-	patchHeader(ew, r, groups)
+	patchHeader(ew, r, groups, alternatives)
 	for _, g := range groups {
 		fmt.Fprintln(ew, "---")
 		if err := patchDocument(ew, g); err != nil {
 			return err
 		}
 	}
+	for _, g := range alternatives {
+		fmt.Fprintln(ew, "---")
+		if err := patchAlternative(ew, g); err != nil {
+			return err
+		}
+	}
 	return ew.err
 }
 
-func patchHeader(w io.Writer, r *finding.Report, groups []finding.ChangeGroup) {
+// patchAlternative writes an alternative change as a comment block: it
+// replaces changes of the plan above, so applying both is never the default.
+func patchAlternative(w io.Writer, g finding.ChangeGroup) error {
+	ch := g.Change
+	for _, f := range g.Findings {
+		fmt.Fprintf(w, "# [%s] %s: %s\n", f.Severity, f.Check, oneLine(f.Message))
+	}
+	fmt.Fprintln(w, "# ALTERNATIVE to these findings' changes above: "+oneLine(g.Summary))
+	if ch.Description != "" {
+		fmt.Fprintf(w, "# %s\n", oneLine(ch.Description))
+	}
+	for _, b := range ch.Breaks {
+		fmt.Fprintf(w, "# May break: %s\n", oneLine(b))
+	}
+	obj, ok := render.ApplyObject(ch)
+	if !ok {
+		// The checks offer alternatives as objects to apply; say so rather than print nothing.
+		fmt.Fprintf(w, "# (a %s of %s: review it with 'kubectl harden fix')\n", ch.Action, ch.Target)
+		return nil
+	}
+	b, err := yaml.Marshal(obj.Object)
+	if err != nil {
+		return fmt.Errorf("render the change to %s as YAML: %w", ch.Target, err)
+	}
+	fmt.Fprintln(w, "# To use it, leave out the changes of these findings above and remove the leading '# ' from the lines below.")
+	for _, l := range strings.SplitAfter(string(b), "\n") {
+		if l != "" {
+			fmt.Fprint(w, "# "+l)
+		}
+	}
+	return nil
+}
+
+func patchHeader(w io.Writer, r *finding.Report, groups, alternatives []finding.ChangeGroup) {
 	m := r.Metadata
 	fmt.Fprintln(w, "# kubectl-harden remediation plan")
 	var where []string
@@ -65,6 +113,11 @@ func patchHeader(w io.Writer, r *finding.Report, groups []finding.ChangeGroup) {
 # Deletions, patches that server-side apply cannot express and risky changes
 # are in comments below: run or uncomment them yourself.
 `)
+	if len(alternatives) > 0 {
+		fmt.Fprint(w, `# The alternatives at the end replace some of the changes: to use one,
+# uncomment it and leave out the changes it names.
+`)
+	}
 }
 
 // patchDocument writes one change as a YAML document, or as a comment block.

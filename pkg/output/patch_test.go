@@ -85,6 +85,9 @@ func TestPatchDocuments(t *testing.T) {
 		"# kind: Deployment\n",
 		"# May break: pod legacy/reports loses all ingress\n",
 		"# [high] netpol/namespace-without-default-deny: namespace legacy has no default-deny policy; 2 pods accept traffic from anywhere\n",
+		"# ALTERNATIVE to these findings' changes above: One Baseline-tier ClusterNetworkPolicy instead.\n",
+		"# May break: pod legacy/reports loses all ingress from pods\n",
+		"# kind: ClusterNetworkPolicy\n",
 	} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("stream lacks %q", want)

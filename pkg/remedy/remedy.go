@@ -79,6 +79,13 @@ type Remediation struct {
 	// provider's setting, a credential to reissue): Summary says exactly what
 	// to change, and there are no Changes for fix or -o patch to make.
 	Manual bool `json:"manual,omitempty"`
+	// Alternatives are other whole ways to fix the finding, each made
+	// instead of Changes, never with them (one cluster-scoped policy in place
+	// of a NetworkPolicy per namespace). They are a person's choice: the fix
+	// session offers each before the changes it replaces and never applies
+	// one without a yes (not with --yes, not with [a]ll); -o patch prints
+	// them commented out after the plan, which is Changes only.
+	Alternatives []Remediation `json:"alternatives,omitempty"`
 }
 
 // NewManual returns a remediation a person carries out: the exact flag or

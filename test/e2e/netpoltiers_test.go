@@ -53,13 +53,7 @@ func TestNetpolTiersLiveAndOfflineAgree(t *testing.T) {
 		t.Errorf("without the CRDs checks are skipped: %+v", before.Summary.Skipped)
 	}
 
-	goList := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/network-policy-api")
-	goList.Dir = root
-	out, err := goList.Output()
-	if err != nil || strings.TrimSpace(string(out)) == "" {
-		t.Fatalf("locate sigs.k8s.io/network-policy-api in the module cache: %v", err)
-	}
-	cnpCRD := filepath.Join(strings.TrimSpace(string(out)), "config", "crd", "experimental", "policy.networking.k8s.io_clusternetworkpolicies.yaml")
+	cnpCRD := clusterNetworkPolicyCRD(t, "experimental")
 	objects := testdata("netpol-tiers", "objects")
 	installCRDs(t, []string{cnpCRD, testdata("netpol-tiers", "crd")}, tierCRDs, objects)
 
@@ -138,6 +132,20 @@ func TestNetpolTiersLiveAndOfflineAgree(t *testing.T) {
 	if !slices.Equal(granted, []string{"adminnetworkpolicies", "baselineadminnetworkpolicies", "clusternetworkpolicies"}) {
 		t.Errorf("auditor role grants %v in policy.networking.k8s.io", granted)
 	}
+}
+
+// clusterNetworkPolicyCRD returns the ClusterNetworkPolicy CRD of a release
+// channel (standard or experimental) in the network-policy-api module go.mod
+// requires, from the module cache.
+func clusterNetworkPolicyCRD(t *testing.T, channel string) string {
+	t.Helper()
+	goList := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/network-policy-api")
+	goList.Dir = root
+	out, err := goList.Output()
+	if err != nil || strings.TrimSpace(string(out)) == "" {
+		t.Fatalf("locate sigs.k8s.io/network-policy-api in the module cache: %v", err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "config", "crd", channel, "policy.networking.k8s.io_clusternetworkpolicies.yaml")
 }
 
 // canReach runs can-reach -o json and returns its answers.

@@ -3,7 +3,7 @@
 // the namespaces without (default-deny) policies, policies that select nothing,
 // are open to everyone or have inert rules, and whether a given connection is
 // allowed. It also summarises coverage per namespace and proposes default-deny
-// remedies. Everything here is a pure function of the inventory.
+// remedies (see Remedies). Everything here is a pure function of the inventory.
 //
 // # Semantics
 //
@@ -181,6 +181,38 @@
 // projectcalico.org/ keys) is read as selecting every pod in the policy's
 // scope, never as selecting nothing; the note says so. Selecting too much
 // only makes more answers unknown.
+//
+// # Remedies
+//
+// A namespace without NetworkPolicy, or without a default deny, gets
+// NetworkPolicies of its own (remedy.go): default-deny (podSelector {}, no
+// rules) for the directions missing, an egress deny always with
+// allow-dns-egress (UDP and TCP 53 to kube-system pods k8s-app=kube-dns,
+// kube-system named by kubernetes.io/metadata.name), and, where a
+// namespace-wide policy admits every peer on every port, the removal of that
+// rule. Each change's Breaks names the workloads that lose traffic.
+//
+// Where the cluster serves ClusterNetworkPolicy (live: discovery serves the
+// kind; offline: the files hold the CRD clusternetworkpolicies.policy.networking.k8s.io
+// or an object of the kind), those findings also offer an alternative
+// (remedy.Remediation.Alternatives, baseline.go): one ClusterNetworkPolicy
+// baseline-default-deny, tier Baseline, priority 1000, whose subject is every
+// namespace but kube-system, kube-public and kube-node-lease (NotIn on
+// kubernetes.io/metadata.name, so namespaces created later are covered too:
+// a cluster's baseline, which namespace owners override with NetworkPolicies).
+// Ingress: Deny from every pod (namespaces {}); a ClusterNetworkPolicy
+// ingress peer names only pods, so ingress from outside the pod network is not
+// denied. Egress: Accept to the cluster DNS on UDP and TCP 53, then Deny to
+// 0.0.0.0/0 and ::/0. Priority 1000 is the last place of the tier, so every
+// other Baseline policy is evaluated first and still decides what it matches.
+// The tier decides only for pods no NetworkPolicy selects in a direction, so
+// it fixes a namespace's finding unless a NetworkPolicy there admits every peer
+// (no alternative on that finding). It is not offered when -n narrows the
+// audit, when a BaselineAdminNetworkPolicy exists (its order against
+// ClusterNetworkPolicy is undefined), when another Baseline policy holds
+// priority 1000, or when baseline-default-deny exists already (proposing it
+// again would undo a person's edit of it). Its Breaks lists the workloads of
+// every namespace it covers that nothing isolates today.
 package netpol
 
 import (
@@ -366,6 +398,9 @@ func namespaceWithoutPolicy(inv *inventory.Inventory) []finding.Finding {
 		if s.judged == 0 {
 			msg, sev = fmt.Sprintf("namespace %s has no NetworkPolicy: every pod started in it will accept and send any traffic", ns), finding.Low
 		}
+		fix := DefaultDenyRemedy(a, ns)
+		// Nothing isolates the namespace: the Baseline tier decides for all its pods.
+		offerBaseline(inv, ns, fix)
 		out = append(out, finding.Finding{
 			Severity: sev,
 			Message:  msg,
@@ -375,7 +410,7 @@ func namespaceWithoutPolicy(inv *inventory.Inventory) []finding.Finding {
 				"pods":               s.pods,
 				"gentlerRemediation": IngressDenyRemedy(a, ns),
 			},
-			Remediation: DefaultDenyRemedy(a, ns),
+			Remediation: fix,
 		})
 	}
 	return out
@@ -397,6 +432,11 @@ func noDefaultDeny(inv *inventory.Inventory, dir networkingv1.PolicyType) []find
 		fix := IngressDenyRemedy(a, ns)
 		if dir == networkingv1.PolicyTypeEgress {
 			fix = EgressDenyRemedy(a, ns)
+		}
+		if len(allowAll) == 0 {
+			// A NetworkPolicy that admits everyone decides for every pod, and
+			// the Baseline tier never sees them: only its removal fixes that.
+			offerBaseline(inv, ns, fix)
 		}
 		evidence := map[string]any{
 			"policies": len(a.NamespacePolicies(ns)), "workloads": s.judged, "pods": s.pods,
