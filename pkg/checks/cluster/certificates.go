@@ -25,7 +25,7 @@ const noClock = "the audit's time is not known: certificate expiry is not judged
 
 func apiserverCertificateCheck() checks.Check {
 	return checks.Check{
-		ID: "cluster/apiserver-certificate-expiry", Domain: Domain, Severity: finding.Medium,
+		ID: IDApiserverCertificateExpiry, Domain: Domain, Severity: finding.Medium,
 		Range:       [2]finding.Severity{finding.Medium, finding.High},
 		Title:       "API server serving certificate expires soon",
 		Description: "When the API server's serving certificate expires, every client that verifies it (kubelets, controllers, kubectl) stops trusting the API server. The certificate is read from the TLS handshake of the audit's own request; it is reported within --cert-expiry-days of its expiry.",
@@ -64,7 +64,7 @@ func apiserverCertificateCheck() checks.Check {
 
 func clientCertificateCheck() checks.Check {
 	return checks.Check{
-		ID: "cluster/client-certificate-expiry", Domain: Domain, Severity: finding.Medium,
+		ID: IDClientCertificateExpiry, Domain: Domain, Severity: finding.Medium,
 		Range:       [2]finding.Severity{finding.Medium, finding.High},
 		Title:       "The kubeconfig's client certificate expires soon",
 		Description: "A client certificate is a credential that cannot be revoked and is valid until it expires; the one the audit authenticates with is reported within --cert-expiry-days of its expiry, so it is renewed before the automation that uses it breaks. A kubeconfig without a client certificate (a token, an exec plugin) has nothing to judge here.",
@@ -142,7 +142,7 @@ func days(d time.Duration) string {
 
 func certManagerCheck() checks.Check {
 	return checks.Check{
-		ID: "cluster/cert-manager-certificate", Domain: Domain, Severity: finding.Medium,
+		ID: IDCertManagerCertificate, Domain: Domain, Severity: finding.Medium,
 		Range:       [2]finding.Severity{finding.Low, finding.High},
 		Title:       "cert-manager Certificate not Ready or expiring",
 		Description: "A cert-manager Certificate that is not Ready failed to be issued or renewed; one that expires within --cert-expiry-days without a renewal due will lapse and break the TLS it serves. Read only where cert-manager's CRD is served.",

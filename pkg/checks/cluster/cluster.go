@@ -26,18 +26,36 @@ import (
 const Domain = "cluster"
 
 // Checks returns the cluster checks.
+
+// The IDs of the cluster checks.
+const (
+	IDAnonymousAccess            = "cluster/anonymous-access"
+	IDApiserverCertificateExpiry = "cluster/apiserver-certificate-expiry"
+	IDApiserverFlags             = "cluster/apiserver-flags"
+	IDCertManagerCertificate     = "cluster/cert-manager-certificate"
+	IDClientCertificateExpiry    = "cluster/client-certificate-expiry"
+	IDControlPlaneNotVisible     = "cluster/control-plane-not-visible"
+	IDControllerManagerFlags     = "cluster/controller-manager-flags"
+	IDEncryptionAtRest           = "cluster/encryption-at-rest"
+	IDEtcdFlags                  = "cluster/etcd-flags"
+	IDImageSigningNotEnforced    = "cluster/image-signing-not-enforced"
+	IDLegacyTokenSecret          = "cluster/legacy-token-secret"
+	IDSchedulerFlags             = "cluster/scheduler-flags"
+	IDWebhookFailsOpen           = "cluster/webhook-fails-open"
+)
+
 func Checks() []checks.Check {
 	return []checks.Check{
-		flagsCheck("cluster/apiserver-flags", "kube-apiserver",
+		flagsCheck(IDApiserverFlags, "kube-apiserver",
 			"The API server's flags decide whether anonymous requests are served, whether requests are authorized and audited, and whether Secrets are encrypted at rest.",
 			"/etc/kubernetes/manifests/kube-apiserver.yaml", apiserverRules()),
-		flagsCheck("cluster/etcd-flags", "etcd",
+		flagsCheck(IDEtcdFlags, "etcd",
 			"etcd holds every object of the cluster, Secrets included; clients and peers must use TLS and authenticate with certificates.",
 			"/etc/kubernetes/manifests/etcd.yaml", etcdRules()),
-		flagsCheck("cluster/controller-manager-flags", "kube-controller-manager",
+		flagsCheck(IDControllerManagerFlags, "kube-controller-manager",
 			"The controller manager signs service account tokens and runs every controller; its flags decide whether each controller has credentials of its own and what it exposes.",
 			"/etc/kubernetes/manifests/kube-controller-manager.yaml", controllerManagerRules()),
-		flagsCheck("cluster/scheduler-flags", "kube-scheduler",
+		flagsCheck(IDSchedulerFlags, "kube-scheduler",
 			"The scheduler's flags decide whether its profiling and metrics endpoints are exposed.",
 			"/etc/kubernetes/manifests/kube-scheduler.yaml", schedulerRules()),
 		encryptionAtRestCheck(),
@@ -45,7 +63,7 @@ func Checks() []checks.Check {
 		clientCertificateCheck(),
 		certManagerCheck(),
 		{
-			ID: "cluster/control-plane-not-visible", Domain: Domain, Severity: finding.Info,
+			ID: IDControlPlaneNotVisible, Domain: Domain, Severity: finding.Info,
 			Title:       "Control-plane settings cannot be seen through the API",
 			Description: "No kube-apiserver pod is visible in kube-system (a managed or externally run control plane): its flags are unknown, not passing. Check them with the provider.",
 			Remediation: "Review the provider's control-plane settings (anonymous auth, authorization mode, audit logging, encryption at rest).",
@@ -54,7 +72,7 @@ func Checks() []checks.Check {
 			Run:         controlPlaneNotVisible,
 		},
 		{
-			ID: "cluster/anonymous-access", Domain: Domain, Severity: finding.Critical,
+			ID: IDAnonymousAccess, Domain: Domain, Severity: finding.Critical,
 			Range:       [2]finding.Severity{finding.Low, finding.Critical},
 			Title:       "API server answers requests without credentials",
 			Description: "With anonymous auth on, a request without credentials is served as system:anonymous; whatever RBAC grants that user or system:unauthenticated is open to anyone who can reach the API server.",
@@ -64,7 +82,7 @@ func Checks() []checks.Check {
 			Run:         anonymousAccess,
 		},
 		{
-			ID: "cluster/webhook-fails-open", Domain: Domain, Severity: finding.Low,
+			ID: IDWebhookFailsOpen, Domain: Domain, Severity: finding.Low,
 			Title:       "Admission webhook fails open",
 			Description: "A webhook with failurePolicy Ignore admits every request while it is down or slow: a policy it enforces can be bypassed by making it unavailable.",
 			Remediation: "Set failurePolicy: Fail on webhooks that enforce security policy, with enough replicas and a PodDisruptionBudget.",
@@ -72,7 +90,7 @@ func Checks() []checks.Check {
 			Run:         webhooksFailOpen,
 		},
 		{
-			ID: "cluster/legacy-token-secret", Domain: Domain, Severity: finding.Medium,
+			ID: IDLegacyTokenSecret, Domain: Domain, Severity: finding.Medium,
 			Title:       "Long-lived service account token Secret",
 			Description: "A kubernetes.io/service-account-token Secret holds a token that never expires; anyone who reads it once holds the service account until the Secret is deleted.",
 			Remediation: "Delete the Secret and use short-lived tokens (projected volumes, or kubectl create token).",
@@ -80,7 +98,7 @@ func Checks() []checks.Check {
 			Run:         legacyTokens,
 		},
 		{
-			ID: "cluster/image-signing-not-enforced", Domain: Domain, Severity: finding.Medium,
+			ID: IDImageSigningNotEnforced, Domain: Domain, Severity: finding.Medium,
 			Range:       [2]finding.Severity{finding.Info, finding.Medium},
 			Title:       "Image signatures are not verified at admission",
 			Description: "Without admission control that verifies image signatures (sigstore policy-controller, Kyverno verifyImages or ImageValidatingPolicy, the ImagePolicyWebhook plugin), a tampered or untrusted image runs as readily as a signed one. Tools this audit cannot see are unknown, not passing.",

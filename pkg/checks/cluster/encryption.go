@@ -20,7 +20,7 @@ const (
 
 func encryptionAtRestCheck() checks.Check {
 	return checks.Check{
-		ID: "cluster/encryption-at-rest", Domain: Domain, Severity: finding.Medium,
+		ID: IDEncryptionAtRest, Domain: Domain, Severity: finding.Medium,
 		Range:       [2]finding.Severity{finding.Low, finding.Medium},
 		Title:       "Secrets are not encrypted at rest, or their KMS provider fails",
 		Description: "Without an encryption provider configuration, Secrets are stored in etcd in plain text: whoever reads etcd or its backups reads every Secret. A KMS provider shows in the API server's health checks (/readyz and /healthz list kms-providers or kms-provider-N), which managed control planes expose too; other providers (aescbc, aesgcm, secretbox) show only in the kube-apiserver flags of a visible control-plane pod. When neither is visible the check is unknown, never passing.",

@@ -31,43 +31,43 @@ type violationKind struct {
 // a check the library adds later is reported under psa/unsafe-options.
 func violationKinds() []violationKind {
 	return []violationKind{
-		{id: "psa/privileged", severity: finding.High, facets: []string{"privileged", "windows-host-process"}, upstream: []string{"privileged", "windowsHostProcess"},
+		{id: IDPrivileged, severity: finding.High, facets: []string{"privileged", "windows-host-process"}, upstream: []string{"privileged", "windowsHostProcess"},
 			title:       "Privileged container",
 			description: "A privileged (or Windows HostProcess) container has every capability and the host's devices: whoever runs code in it controls the node.",
 			remediation: "Remove securityContext.privileged (and windowsOptions.hostProcess); grant only the capability the workload needs."},
-		{id: "psa/host-namespaces", severity: finding.High, facets: []string{"host-pid", "host-ipc", "host-network"}, upstream: []string{"hostNamespaces"},
+		{id: IDHostNamespaces, severity: finding.High, facets: []string{"host-pid", "host-ipc", "host-network"}, upstream: []string{"hostNamespaces"},
 			title:       "Pod shares the host's network, PID or IPC namespace",
 			description: "hostNetwork, hostPID or hostIPC lets the pod see and reach the node's processes, traffic or shared memory.",
 			remediation: "Remove hostNetwork, hostPID and hostIPC from the pod spec."},
-		{id: "psa/host-path", severity: finding.High, upstream: []string{"hostPathVolumes"},
+		{id: IDHostPath, severity: finding.High, upstream: []string{"hostPathVolumes"},
 			title:       "Pod mounts a hostPath volume",
 			description: "A hostPath volume exposes the node's filesystem; writable, it is a path to the node.",
 			remediation: "Use a PersistentVolumeClaim, emptyDir, ConfigMap or Secret volume instead of hostPath."},
-		{id: "psa/host-ports", severity: finding.Medium, upstream: []string{"hostPorts"},
+		{id: IDHostPorts, severity: finding.Medium, upstream: []string{"hostPorts"},
 			title:       "Container binds a host port",
 			description: "A hostPort opens the port on the node's address, outside Service and NetworkPolicy control.",
 			remediation: "Remove ports[].hostPort and expose the container through a Service."},
-		{id: "psa/capabilities", severity: finding.Low, facets: []string{"added"}, severities: [2]finding.Severity{finding.Low, finding.High}, upstream: []string{"capabilities_baseline", "capabilities_restricted"},
+		{id: IDCapabilities, severity: finding.Low, facets: []string{"added"}, severities: [2]finding.Severity{finding.Low, finding.High}, upstream: []string{"capabilities_baseline", "capabilities_restricted"},
 			title:       "Container keeps or adds Linux capabilities",
 			description: "Capabilities beyond the default set (SYS_ADMIN, NET_ADMIN, ...) break container isolation; the restricted level also wants ALL dropped.",
 			remediation: "Set securityContext.capabilities.drop: [ALL] and add back only NET_BIND_SERVICE if needed."},
-		{id: "psa/seccomp", severity: finding.Low, upstream: []string{"seccompProfile_baseline", "seccompProfile_restricted"},
+		{id: IDSeccomp, severity: finding.Low, upstream: []string{"seccompProfile_baseline", "seccompProfile_restricted"},
 			title:       "Container runs without a seccomp profile",
 			description: "Without seccomp (Unconfined, or unset at the restricted level) every system call reaches the kernel.",
 			remediation: "Set securityContext.seccompProfile.type: RuntimeDefault on the pod."},
-		{id: "psa/run-as-root", severity: finding.Medium, upstream: []string{"runAsNonRoot", "runAsUser"},
+		{id: IDRunAsRoot, severity: finding.Medium, upstream: []string{"runAsNonRoot", "runAsUser"},
 			title:       "Container may run as root",
 			description: "Without runAsNonRoot=true (or with runAsUser=0) the container's processes can run as UID 0.",
 			remediation: "Set securityContext.runAsNonRoot: true and a non-zero runAsUser, with an image that runs as that user."},
-		{id: "psa/privilege-escalation", severity: finding.Medium, upstream: []string{"allowPrivilegeEscalation"},
+		{id: IDPrivilegeEscalation, severity: finding.Medium, upstream: []string{"allowPrivilegeEscalation"},
 			title:       "Container allows privilege escalation",
 			description: "Unless allowPrivilegeEscalation is false, setuid binaries and file capabilities can raise a process's privileges.",
 			remediation: "Set securityContext.allowPrivilegeEscalation: false on every container."},
-		{id: "psa/restricted-volumes", severity: finding.Low, upstream: []string{"restrictedVolumes"},
+		{id: IDRestrictedVolumes, severity: finding.Low, upstream: []string{"restrictedVolumes"},
 			title:       "Pod uses a volume type the restricted level forbids",
 			description: "The restricted level allows only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected and secret volumes.",
 			remediation: "Replace the volume with a PersistentVolumeClaim or one of the allowed types."},
-		{id: "psa/unsafe-options", severity: finding.Medium, upstream: []string{"appArmorProfile", "procMount", "procMount_restricted", "seLinuxOptions", "sysctls", "hostProbesAndHostLifecycle"},
+		{id: IDUnsafeOptions, severity: finding.Medium, upstream: []string{"appArmorProfile", "procMount", "procMount_restricted", "seLinuxOptions", "sysctls", "hostProbesAndHostLifecycle"},
 			title:       "Pod sets an unsafe AppArmor, SELinux, procMount, sysctl or probe host option",
 			description: "Unconfined AppArmor, custom SELinux users or types, unmasked /proc, unsafe sysctls and probes aimed at other hosts weaken isolation.",
 			remediation: "Remove the option the finding names or set it to the runtime default."},
@@ -248,7 +248,7 @@ func (a *Analysis) namespaceFindings(st *nsState, emit func(string, finding.Find
 			f.Severity = finding.High
 			f.Message += "; the namespace looks like production"
 		}
-		add("psa/enforce-missing", f)
+		add(IDEnforceMissing, f)
 	}
 	if len(sum.Invalid) > 0 {
 		f := finding.Finding{
@@ -263,10 +263,10 @@ func (a *Analysis) namespaceFindings(st *nsState, emit func(string, finding.Find
 			f.Severity = finding.Low
 			f.Message += " (audit and warn fail open: nothing is reported)"
 		}
-		add("psa/invalid-label", f)
+		add(IDInvalidLabel, f)
 	}
 	if curOK && cur == api.LevelPrivileged && sum.Production {
-		add("psa/privileged-production", finding.Finding{
+		add(IDPrivilegedProduction, finding.Finding{
 			Resource:    res,
 			Message:     fmt.Sprintf("Namespace %s looks like production but enforces privileged: privileged containers and host access are admitted", sum.Name),
 			Evidence:    evidence,
@@ -282,7 +282,7 @@ func (a *Analysis) namespaceFindings(st *nsState, emit func(string, finding.Find
 			weak = append(weak, "warn="+string(st.policy.Warn.Level))
 		}
 		if len(weak) > 0 {
-			add("psa/audit-warn-weaker", finding.Finding{
+			add(IDAuditWarnWeaker, finding.Finding{
 				Resource:    res,
 				Message:     fmt.Sprintf("Namespace %s enforces %s but %s: nothing is reported that enforce does not already reject", sum.Name, cur, strings.Join(weak, " and ")),
 				Evidence:    evidence,
@@ -292,7 +292,7 @@ func (a *Analysis) namespaceFindings(st *nsState, emit func(string, finding.Find
 	}
 	if curOK && a.complete {
 		if safe := a.strictest(st, a.pin); api.CompareLevels(safe, cur) > 0 {
-			add("psa/free-win", finding.Finding{
+			add(IDFreeWin, finding.Finding{
 				Resource:    res,
 				Message:     fmt.Sprintf("Namespace %s enforces %s, but %s at %s", sum.Name, cur, satisfied(sum.Counts.Workloads, safe), a.pin),
 				Evidence:    evidence,
@@ -321,7 +321,7 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 				if enforce.Level == api.LevelRestricted {
 					f.Remediation = a.restrictedRemediation(w, a.resolve(enforce.Version), j.violations)
 				}
-				add("psa/rollout-rejected", f)
+				add(IDRolloutRejected, f)
 			}
 		}
 
@@ -364,9 +364,9 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 				// enforce) is there to show exactly these: what it found, not a fault.
 				f.Severity = finding.Low
 				f.Message += fmt.Sprintf("; expected while the namespace is staged (warn and audit above enforce=%s, the first stage of the Pod Security label remedy of psa/enforce-missing): change these before enforcing the stricter level", a.resolvedString(enforce))
-				f.Evidence["stage"] = map[string]any{"enforce": a.resolvedString(enforce), "remedy": "psa/enforce-missing"}
+				f.Evidence["stage"] = map[string]any{"enforce": a.resolvedString(enforce), "remedy": IDEnforceMissing}
 			}
-			add("psa/audit-warn-violation", f)
+			add(IDAuditWarnViolation, f)
 		}
 
 		// What keeps the namespace from restricted, with the patch that would
@@ -374,7 +374,7 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 		if a.workloadLevel(w, st.version) != api.LevelRestricted && !(rejected && enforce.Level == api.LevelRestricted) {
 			bs := a.failing(w, api.LevelVersion{Level: api.LevelRestricted, Version: st.version})
 			vs := blockerViolations(bs)
-			add("psa/restricted-blocker", finding.Finding{
+			add(IDRestrictedBlocker, finding.Finding{
 				Resource:    top.Resource(),
 				Message:     fmt.Sprintf("%s does not pass restricted:%s: %s", top.Object, st.version, describeBlockers(bs, top)),
 				Evidence:    map[string]any{"violations": compactBlockers(bs, top, w.pods), "pods": w.pods},
@@ -539,7 +539,7 @@ func (a *Analysis) groups(w *workload, v api.Version, kinds []violationKind) []*
 	// hostPath volumes are reported by psa/host-path; restricted-volumes keeps the other types.
 	hostPath := map[string]bool{}
 	for _, g := range order {
-		if g.kind.id == "psa/host-path" {
+		if g.kind.id == IDHostPath {
 			for _, f := range fieldsOf(g.violations) {
 				hostPath[g.object.String()+"\x00"+f] = true
 			}
@@ -548,7 +548,7 @@ func (a *Analysis) groups(w *workload, v api.Version, kinds []violationKind) []*
 	var out []*group
 	for _, g := range order {
 		g.fields = fieldsOf(g.violations)
-		if g.kind.id == "psa/restricted-volumes" {
+		if g.kind.id == IDRestrictedVolumes {
 			var rest []string
 			for _, f := range g.fields {
 				if !hostPath[g.object.String()+"\x00"+f] {
@@ -586,26 +586,26 @@ func (a *Analysis) refine(g *group) {
 		return false
 	}
 	switch g.kind.id {
-	case "psa/privileged":
+	case IDPrivileged:
 		if has("privileged") {
 			g.facets = append(g.facets, "privileged")
 		}
 		if has("windowsHostProcess") {
 			g.facets = append(g.facets, "windows-host-process")
 		}
-	case "psa/host-namespaces":
+	case IDHostNamespaces:
 		for _, h := range []struct{ field, facet string }{{".hostPID", "host-pid"}, {".hostIPC", "host-ipc"}, {".hostNetwork", "host-network"}} {
 			if hasField(h.field) {
 				g.facets = append(g.facets, h.facet)
 			}
 		}
-	case "psa/capabilities":
+	case IDCapabilities:
 		// Adding capabilities beyond the default set breaks baseline: much worse than not dropping ALL.
 		if has("capabilities_baseline") {
 			g.severity = finding.High
 			g.facets = append(g.facets, "added")
 		}
-	case "psa/seccomp":
+	case IDSeccomp:
 		if has("seccompProfile_baseline") {
 			g.severity = finding.Medium
 		}

@@ -25,75 +25,98 @@ import (
 const Domain = "psa"
 
 // Checks returns the psa checks.
+
+// The IDs of the psa checks.
+const (
+	IDAuditWarnViolation   = "psa/audit-warn-violation"
+	IDAuditWarnWeaker      = "psa/audit-warn-weaker"
+	IDCapabilities         = "psa/capabilities"
+	IDEnforceMissing       = "psa/enforce-missing"
+	IDFreeWin              = "psa/free-win"
+	IDHostNamespaces       = "psa/host-namespaces"
+	IDHostPath             = "psa/host-path"
+	IDHostPorts            = "psa/host-ports"
+	IDInvalidLabel         = "psa/invalid-label"
+	IDPrivilegeEscalation  = "psa/privilege-escalation"
+	IDPrivileged           = "psa/privileged"
+	IDPrivilegedProduction = "psa/privileged-production"
+	IDRestrictedBlocker    = "psa/restricted-blocker"
+	IDRestrictedVolumes    = "psa/restricted-volumes"
+	IDRolloutRejected      = "psa/rollout-rejected"
+	IDRunAsRoot            = "psa/run-as-root"
+	IDSeccomp              = "psa/seccomp"
+	IDUnsafeOptions        = "psa/unsafe-options"
+)
+
 func Checks() []checks.Check {
 	labels := []inventory.Kind{inventory.Namespaces}
 	all := Needs()
 	cs := []checks.Check{
 		{
-			ID: "psa/enforce-missing", Domain: Domain, Severity: finding.Medium,
+			ID: IDEnforceMissing, Domain: Domain, Severity: finding.Medium,
 			Range:       [2]finding.Severity{finding.Medium, finding.High},
 			Title:       "Namespace has no Pod Security enforce label",
 			Description: "Without pod-security.kubernetes.io/enforce the namespace falls back to the cluster default, privileged unless the admission configuration says otherwise: any pod, privileged or with host access, is admitted.",
 			Remediation: "Label the namespace in stages: warn and audit at restricted first, then enforce the strictest level its workloads already satisfy, versions pinned to the server's minor.",
 			Needs:       labels,
-			Run:         run("psa/enforce-missing"),
+			Run:         run(IDEnforceMissing),
 		},
 		{
-			ID: "psa/invalid-label", Domain: Domain, Severity: finding.Medium,
+			ID: IDInvalidLabel, Domain: Domain, Severity: finding.Medium,
 			Title:       "Namespace has an invalid Pod Security label",
 			Description: "An invalid enforce level or version fails closed (pods are judged restricted:latest) and an invalid audit or warn level fails open (nothing is audited or warned).",
 			Remediation: "Set each pod-security.kubernetes.io label to privileged, baseline or restricted, and each -version label to v1.N or latest.",
 			Needs:       labels,
-			Run:         run("psa/invalid-label"),
+			Run:         run(IDInvalidLabel),
 		},
 		{
-			ID: "psa/privileged-production", Domain: Domain, Severity: finding.High,
+			ID: IDPrivilegedProduction, Domain: Domain, Severity: finding.High,
 			Title:       "Production namespace enforces the privileged level",
 			Description: "enforce=privileged admits privileged containers, host namespaces and hostPath volumes in a namespace that looks like production by its name or environment label.",
 			Remediation: "Enforce baseline or restricted; exempt the few workloads that need host access by moving them to a namespace of their own.",
 			Needs:       labels,
-			Run:         run("psa/privileged-production"),
+			Run:         run(IDPrivilegedProduction),
 		},
 		{
-			ID: "psa/audit-warn-weaker", Domain: Domain, Severity: finding.Low,
+			ID: IDAuditWarnWeaker, Domain: Domain, Severity: finding.Low,
 			Title:       "Audit or warn level is weaker than enforce",
 			Description: "An audit or warn level below enforce reports nothing enforce does not already reject, so it cannot show what the next level would break.",
 			Remediation: "Set audit and warn to restricted (at least the enforce level), pinned to the server's minor version.",
 			Needs:       labels,
-			Run:         run("psa/audit-warn-weaker"),
+			Run:         run(IDAuditWarnWeaker),
 		},
 		{
-			ID: "psa/free-win", Domain: Domain, Severity: finding.Medium,
+			ID: IDFreeWin, Domain: Domain, Severity: finding.Medium,
 			Title:       "Enforce level is weaker than what every workload already satisfies",
 			Description: "Every pod and template in the namespace already passes a stricter level than the one enforced: raising enforce costs nothing today and stops weaker pods from being admitted later.",
 			Remediation: "Raise enforce to the strictest level already satisfied, pinned to the server's minor version.",
 			Needs:       all,
-			Run:         run("psa/free-win"),
+			Run:         run(IDFreeWin),
 		},
 		{
-			ID: "psa/audit-warn-violation", Domain: Domain, Severity: finding.Medium,
+			ID: IDAuditWarnViolation, Domain: Domain, Severity: finding.Medium,
 			Range:       [2]finding.Severity{finding.Low, finding.Medium},
 			Title:       "Workload violates the namespace's own audit or warn level",
 			Description: "The namespace asks to be warned about or to audit pods below a level, and this workload is below it. Low when the namespace is staged (warn and audit above a level the workload passes enforcing, as the Pod Security label remedy's first stage leaves it): then the finding is what the stage is for, the list of what to change before enforcing more.",
 			Remediation: "Change the fields the finding names so the workload passes the level, or lower the label if the workload really needs it.",
 			Needs:       all,
-			Run:         run("psa/audit-warn-violation"),
+			Run:         run(IDAuditWarnViolation),
 		},
 		{
-			ID: "psa/rollout-rejected", Domain: Domain, Severity: finding.High,
+			ID: IDRolloutRejected, Domain: Domain, Severity: finding.High,
 			Title:       "Workload template would be rejected by the enforce level",
 			Description: "Enforce leaves running pods alone but rejects new ones: the next rollout, scale-up, node drain or job run of this workload creates no pods.",
 			Remediation: "Change the template's fields the finding names before the next rollout, or move the workload to a namespace whose level it satisfies.",
 			Needs:       all,
-			Run:         run("psa/rollout-rejected"),
+			Run:         run(IDRolloutRejected),
 		},
 		{
-			ID: "psa/restricted-blocker", Domain: Domain, Severity: finding.Low,
+			ID: IDRestrictedBlocker, Domain: Domain, Severity: finding.Low,
 			Title:       "Workload keeps its namespace from the restricted level",
 			Description: "The workload does not pass the restricted Pod Security level, so its namespace cannot enforce restricted.",
 			Remediation: "Set runAsNonRoot, seccompProfile RuntimeDefault, allowPrivilegeEscalation=false and drop ALL capabilities, after checking the image runs that way.",
 			Needs:       all,
-			Run:         run("psa/restricted-blocker"),
+			Run:         run(IDRestrictedBlocker),
 		},
 	}
 	return append(cs, violationChecks(all)...)

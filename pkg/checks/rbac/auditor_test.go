@@ -70,7 +70,7 @@ func TestAuditorRole(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.check+": "+tt.msg, func(t *testing.T) {
-			f := byMessage(t, run(t, inv, tt.check, Options{}), tt.msg)
+			f := byMessage(t, run(t, inv, tt.check, options{}), tt.msg)
 			if f.Severity != tt.severity {
 				t.Errorf("severity %v, want %v", f.Severity, tt.severity)
 			}

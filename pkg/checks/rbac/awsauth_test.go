@@ -31,7 +31,7 @@ func TestAWSAuthWrite(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			inv := load(t, "aws-auth/cluster.yaml")
 			inv.ServerVersion = tt.version
-			fs := run(t, inv, "rbac/aws-auth-write", Options{})
+			fs := run(t, inv, "rbac/aws-auth-write", options{})
 			if got := messages(fs); !slices.Equal(got, want) {
 				t.Fatalf("findings:\n got %q\nwant %q", got, want)
 			}

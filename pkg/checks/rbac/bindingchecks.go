@@ -35,7 +35,7 @@ func broadGroup(s finding.Subject) (who string, sev finding.Severity, ok bool) {
 // all service accounts beyond the built-in ones (which give discovery and
 // public info only). A built-in binding counts when it gained a subject, and a
 // built-in role when it gained a rule.
-func broadGroupGrants(inv *inventory.Inventory, opts Options) []finding.Finding {
+func broadGroupGrants(inv *inventory.Inventory, opts options) []finding.Finding {
 	a := Analyze(inv)
 	var out []finding.Finding
 	for _, g := range a.Grants {
@@ -110,7 +110,7 @@ func toAny(ss []string) []any {
 
 // missingRoles reports bindings whose role does not exist: harmless today,
 // but whoever creates a role of that name decides what the subjects get.
-func missingRoles(inv *inventory.Inventory, opts Options) []finding.Finding {
+func missingRoles(inv *inventory.Inventory, opts options) []finding.Finding {
 	a := Analyze(inv)
 	var out []finding.Finding
 	for _, b := range a.Bindings {
@@ -144,7 +144,7 @@ func missingRoles(inv *inventory.Inventory, opts Options) []finding.Finding {
 // missingServiceAccounts reports bindings to ServiceAccounts that do not
 // exist: anyone who can create a ServiceAccount of that name inherits the grant.
 // A namespace whose ServiceAccounts were not listed (no "default" seen) is skipped as unknown.
-func missingServiceAccounts(inv *inventory.Inventory, opts Options) []finding.Finding {
+func missingServiceAccounts(inv *inventory.Inventory, opts options) []finding.Finding {
 	a := Analyze(inv)
 	nsKnown := inv.Has(inventory.Namespaces) && len(inv.Namespaces) > 0
 	nsExists := map[string]bool{}
@@ -179,7 +179,7 @@ func missingServiceAccounts(inv *inventory.Inventory, opts Options) []finding.Fi
 
 // wildcardRules reports roles with * in verbs, resources or apiGroups (CIS
 // 5.1.3). Aggregated rules are reported on the role they come from.
-func wildcardRules(inv *inventory.Inventory, opts Options) []finding.Finding {
+func wildcardRules(inv *inventory.Inventory, opts options) []finding.Finding {
 	a := Analyze(inv)
 	bound := map[*Role][]string{}
 	for _, g := range a.Grants {

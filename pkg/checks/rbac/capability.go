@@ -71,13 +71,6 @@ type capability struct {
 	eksOnly bool
 }
 
-// Check IDs the package refers to outside the catalog.
-const (
-	checkClusterAdminEquivalent = "rbac/cluster-admin-equivalent"
-	checkSecretsRead            = "rbac/secrets-read"
-	checkSecretsWrite           = "rbac/secrets-write"
-)
-
 func verbs(v ...string) []string { return v }
 
 var (
@@ -95,55 +88,55 @@ func capabilities() []capability {
 		return action{verbs: v, group: g, resource: r, scope: clusterScoped}
 	}
 	return []capability{
-		{check: checkClusterAdminEquivalent, clusterSeverity: finding.Critical, namespaceSeverity: finding.High, anyNameOnly: true,
+		{check: IDClusterAdminEquivalent, clusterSeverity: finding.Critical, namespaceSeverity: finding.High, anyNameOnly: true,
 			actions: []action{ns(verbs("*"), "*", "*")}},
-		{check: "rbac/escalate-bind", clusterSeverity: finding.High, namespaceSeverity: finding.High,
+		{check: IDEscalateBind, clusterSeverity: finding.High, namespaceSeverity: finding.High,
 			actions: []action{ns(verbs("escalate", "bind"), rbac, "roles"), ns(verbs("escalate", "bind"), rbac, "clusterroles")}},
-		{check: "rbac/impersonate", clusterSeverity: finding.Critical, namespaceSeverity: finding.High, becomes: becomesGroup,
+		{check: IDImpersonate, clusterSeverity: finding.Critical, namespaceSeverity: finding.High, becomes: becomesGroup,
 			actions: []action{cl(verbs("impersonate"), core, "groups")}},
-		{check: "rbac/impersonate", clusterSeverity: finding.High, namespaceSeverity: finding.High, becomes: becomesUser,
+		{check: IDImpersonate, clusterSeverity: finding.High, namespaceSeverity: finding.High, becomes: becomesUser,
 			actions: []action{cl(verbs("impersonate"), core, "users")}},
-		{check: "rbac/impersonate", clusterSeverity: finding.High, namespaceSeverity: finding.High, becomes: becomesNamedSA,
+		{check: IDImpersonate, clusterSeverity: finding.High, namespaceSeverity: finding.High, becomes: becomesNamedSA,
 			actions: []action{ns(verbs("impersonate"), core, "serviceaccounts")}},
-		{check: "rbac/impersonate", clusterSeverity: finding.Medium, namespaceSeverity: finding.Medium,
+		{check: IDImpersonate, clusterSeverity: finding.Medium, namespaceSeverity: finding.Medium,
 			actions: []action{cl(verbs("impersonate"), authn, "uids"), cl(verbs("impersonate"), authn, "userextras/*")}},
-		{check: "rbac/csr-approval", clusterSeverity: finding.High, namespaceSeverity: finding.High, requiresAll: true,
+		{check: IDCsrApproval, clusterSeverity: finding.High, namespaceSeverity: finding.High, requiresAll: true,
 			actions: []action{cl(verbs("update", "patch"), certs, "certificatesigningrequests/approval"), cl(verbs("approve"), certs, "signers")}},
-		{check: "rbac/admission-write", clusterSeverity: finding.High, namespaceSeverity: finding.High,
+		{check: IDAdmissionWrite, clusterSeverity: finding.High, namespaceSeverity: finding.High,
 			actions: []action{
 				cl(writeVerbs, adm, "validatingwebhookconfigurations"), cl(writeVerbs, adm, "mutatingwebhookconfigurations"),
 				cl(writeVerbs, adm, "validatingadmissionpolicies"), cl(writeVerbs, adm, "validatingadmissionpolicybindings"),
 				cl(writeVerbs, adm, "mutatingadmissionpolicies"), cl(writeVerbs, adm, "mutatingadmissionpolicybindings"),
 			}},
-		{check: "rbac/serviceaccount-token", clusterSeverity: finding.High, namespaceSeverity: finding.High, becomes: becomesNamedSA,
+		{check: IDServiceaccountToken, clusterSeverity: finding.High, namespaceSeverity: finding.High, becomes: becomesNamedSA,
 			actions: []action{ns(verbs("create"), core, "serviceaccounts/token")}},
-		{check: "rbac/pod-create", clusterSeverity: finding.High, namespaceSeverity: finding.Medium, becomes: becomesAnySA,
+		{check: IDPodCreate, clusterSeverity: finding.High, namespaceSeverity: finding.Medium, becomes: becomesAnySA,
 			actions: []action{
 				ns(verbs("create"), core, "pods"),
 				ns(createWrite, apps, "deployments"), ns(createWrite, apps, "daemonsets"), ns(createWrite, apps, "statefulsets"),
 				ns(createWrite, apps, "replicasets"), ns(createWrite, batch, "jobs"), ns(createWrite, batch, "cronjobs"),
 				ns(createWrite, core, "replicationcontrollers"),
 			}},
-		{check: "rbac/pod-create", clusterSeverity: finding.High, namespaceSeverity: finding.Medium, becomes: becomesPodSA,
+		{check: IDPodCreate, clusterSeverity: finding.High, namespaceSeverity: finding.Medium, becomes: becomesPodSA,
 			actions: []action{ns(verbs("update", "patch"), core, "pods")}},
-		{check: checkSecretsRead, clusterSeverity: finding.High, namespaceSeverity: finding.Medium, becomes: becomesTokenSecretSA, namedIsNarrow: true,
+		{check: IDSecretsRead, clusterSeverity: finding.High, namespaceSeverity: finding.Medium, becomes: becomesTokenSecretSA, namedIsNarrow: true,
 			actions: []action{ns(verbs("get", "list", "watch"), core, "secrets")}},
-		{check: checkSecretsWrite, clusterSeverity: finding.Medium, namespaceSeverity: finding.Low,
+		{check: IDSecretsWrite, clusterSeverity: finding.Medium, namespaceSeverity: finding.Low,
 			actions: []action{ns(verbs("create", "update", "patch"), core, "secrets")}},
-		{check: "rbac/nodes-proxy", clusterSeverity: finding.High, namespaceSeverity: finding.High,
+		{check: IDNodesProxy, clusterSeverity: finding.High, namespaceSeverity: finding.High,
 			actions: []action{cl(verbs("get", "create"), core, "nodes/proxy")}},
-		{check: "rbac/persistentvolume-create", clusterSeverity: finding.High, namespaceSeverity: finding.High,
+		{check: IDPersistentvolumeCreate, clusterSeverity: finding.High, namespaceSeverity: finding.High,
 			actions: []action{cl(verbs("create"), core, "persistentvolumes")}},
 		// EKS maps IAM identities to users and groups from this ConfigMap: whoever
 		// writes it can map an IAM role it holds to system:masters.
-		{check: "rbac/aws-auth-write", clusterSeverity: finding.High, namespaceSeverity: finding.High, eksOnly: true,
+		{check: IDAwsAuthWrite, clusterSeverity: finding.High, namespaceSeverity: finding.High, eksOnly: true,
 			actions: []action{{verbs: verbs("update", "patch"), group: core, resource: "configmaps", scope: namespaced, namespace: "kube-system", name: "aws-auth"}}},
-		{check: "rbac/pod-exec", clusterSeverity: finding.Medium, namespaceSeverity: finding.Medium, becomes: becomesPodSA,
+		{check: IDPodExec, clusterSeverity: finding.Medium, namespaceSeverity: finding.Medium, becomes: becomesPodSA,
 			actions: []action{
 				ns(verbs("create"), core, "pods/exec"), ns(verbs("create"), core, "pods/attach"),
 				ns(verbs("create"), core, "pods/portforward"), ns(verbs("update", "patch"), core, "pods/ephemeralcontainers"),
 			}},
-		{check: "rbac/namespace-write", clusterSeverity: finding.Medium, namespaceSeverity: finding.Medium,
+		{check: IDNamespaceWrite, clusterSeverity: finding.Medium, namespaceSeverity: finding.Medium,
 			actions: []action{{verbs: verbs("update", "patch"), group: core, resource: "namespaces", scope: ownNamespace}}},
 	}
 }

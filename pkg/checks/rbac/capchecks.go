@@ -21,10 +21,10 @@ type grantHit struct {
 }
 
 // hitsFor returns, for each grant, the capabilities of check id it gives.
-func (a *Analysis) hitsFor(id string, opts Options) []grantHit {
+func (a *Analysis) hitsFor(id string, opts options) []grantHit {
 	var out []grantHit
 	for _, g := range a.Grants {
-		if id == checkClusterAdminEquivalent {
+		if id == IDClusterAdminEquivalent {
 			if g.Subject == mastersSubject() || (g.Binding.RoleRef.Kind == kindClusterRole && g.Binding.RoleRef.Name == clusterAdmin) {
 				// Reported by rbac/system-masters and rbac/cluster-admin-binding.
 				continue
@@ -64,7 +64,7 @@ func (a *Analysis) hitsFor(id string, opts Options) []grantHit {
 // cluster-admin checks rather than once per capability.
 func (a *Analysis) leftToOtherChecks(g *Grant) bool {
 	return g.Subject == mastersSubject() ||
-		slices.ContainsFunc(a.caps.heldBy(g), func(rc roleCapability) bool { return rc.cap.check == checkClusterAdminEquivalent })
+		slices.ContainsFunc(a.caps.heldBy(g), func(rc roleCapability) bool { return rc.cap.check == IDClusterAdminEquivalent })
 }
 
 func allSystem(g *Grant, rules []int) bool {
@@ -94,7 +94,7 @@ func capSeverity(c *capability, g *Grant, hs []held) finding.Severity {
 }
 
 // capabilityFindings reports every subject that a binding gives a capability of check id.
-func capabilityFindings(inv *inventory.Inventory, opts Options, id string) []finding.Finding {
+func capabilityFindings(inv *inventory.Inventory, opts options, id string) []finding.Finding {
 	a := Analyze(inv)
 	hits := a.hitsFor(id, opts)
 	flagged := map[*Binding][]int{}

@@ -112,7 +112,7 @@ func TestChecks(t *testing.T) {
 			if !ok {
 				t.Fatalf("no expectation for %s", c.ID)
 			}
-			fs := run(t, bad, c.ID, Options{})
+			fs := run(t, bad, c.ID, options{})
 			if got := messages(fs); !slices.Equal(got, w) {
 				t.Errorf("findings:\n got %q\nwant %q", got, w)
 			}
@@ -121,7 +121,7 @@ func TestChecks(t *testing.T) {
 					t.Errorf("incomplete finding %+v", f)
 				}
 			}
-			if fs := run(t, good, c.ID, Options{}); len(fs) != 0 {
+			if fs := run(t, good, c.ID, options{}); len(fs) != 0 {
 				t.Errorf("clean cluster: want no findings, got %q", messages(fs))
 			}
 		})
@@ -148,8 +148,8 @@ func TestBuiltinPolicyIsQuiet(t *testing.T) {
 		t.Errorf("the note names bindings %v, want the built-in cluster-admin one", b)
 	}
 	inv2, _ := inventory.FromFiles([]string{"-"}, bytes.NewReader(bootstrapPolicy))
-	inv2.Offline = false
-	res = checks.Run(inv2, NewChecks(Options{IncludeSystem: true}))
+	inv2.Offline, inv2.Settings.IncludeSystem = false, true
+	res = checks.Run(inv2, Checks())
 	got := messages(res.Findings)
 	for _, w := range []string{
 		"ServiceAccount kube-system/clusterrole-aggregation-controller can escalate clusterroles.rbac.authorization.k8s.io cluster-wide (ClusterRoleBinding system:controller:clusterrole-aggregation-controller -> ClusterRole system:controller:clusterrole-aggregation-controller)",
@@ -165,7 +165,7 @@ func TestBuiltinPolicyIsQuiet(t *testing.T) {
 // TestChangedBuiltinIsReported: a rule added to a built-in role bound to all
 // authenticated users, or a subject added to a built-in binding, is reported.
 func TestChangedBuiltinIsReported(t *testing.T) {
-	fs := run(t, load(t, "checks/changed-builtin.yaml"), "rbac/broad-group-grant", Options{})
+	fs := run(t, load(t, "checks/changed-builtin.yaml"), "rbac/broad-group-grant", options{})
 	want := []string{
 		"Group system:authenticated (every authenticated user and service account) is granted rules added to the built-in ClusterRole system:discovery by ClusterRoleBinding system:discovery",
 		"Group system:unauthenticated (every unauthenticated request) is granted ClusterRole system:basic-user cluster-wide by ClusterRoleBinding system:basic-user",
@@ -192,7 +192,7 @@ func TestChangedBuiltinIsReported(t *testing.T) {
 func TestRemedies(t *testing.T) {
 	inv := load(t, "checks/cluster.yaml")
 	t.Run("cluster-wide binding of namespaced powers becomes a RoleBinding", func(t *testing.T) {
-		fs := run(t, inv, "rbac/secrets-read", Options{})
+		fs := run(t, inv, "rbac/secrets-read", options{})
 		f := byMessage(t, fs, "ServiceAccount ci/builder can get, list secrets cluster-wide (ClusterRoleBinding builder-powers -> ClusterRole ns-powers)")
 		cs := f.Remediation.Changes
 		if len(cs) != 2 || cs[0].Action != remedy.Apply || cs[1].Action != remedy.Delete {
@@ -213,7 +213,7 @@ func TestRemedies(t *testing.T) {
 		}
 	})
 	t.Run("automount off on the ServiceAccount", func(t *testing.T) {
-		fs := run(t, inv, "rbac/automount-token", Options{})
+		fs := run(t, inv, "rbac/automount-token", options{})
 		f := byMessage(t, fs, "ServiceAccount ci/deployer holds cluster-admin and its token is mounted in 1 pod(s): deploy-job")
 		c := f.Remediation.Changes[0]
 		if c.Action != remedy.Apply || c.Object.GetKind() != "ServiceAccount" || c.Object.GetNamespace() != "ci" || c.Object.GetName() != "deployer" || !c.Risky {
@@ -224,7 +224,7 @@ func TestRemedies(t *testing.T) {
 		}
 	})
 	t.Run("escalation evidence has the path", func(t *testing.T) {
-		fs := run(t, inv, "rbac/escalation-path", Options{})
+		fs := run(t, inv, "rbac/escalation-path", options{})
 		f := byMessage(t, fs, "User dev -> create pods in namespace ci -> ServiceAccount ci/deployer -> cluster-admin")
 		hops, _ := f.Evidence["hops"].([]map[string]any)
 		if len(hops) != 1 || hops[0]["binding"] != "RoleBinding ci/dev-pods" || hops[0]["becomes"] != "ServiceAccount ci/deployer" {
@@ -238,7 +238,7 @@ func TestRemedies(t *testing.T) {
 		}
 	})
 	t.Run("missing role binding is deleted", func(t *testing.T) {
-		fs := run(t, inv, "rbac/binding-missing-role", Options{})
+		fs := run(t, inv, "rbac/binding-missing-role", options{})
 		if c := fs[0].Remediation.Changes[0]; c.Action != remedy.Delete || c.Target.Name != "latent" || c.ResourceVersion != "108" {
 			t.Errorf("change %+v", c)
 		}

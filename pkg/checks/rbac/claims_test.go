@@ -23,7 +23,8 @@ func TestClaimsAreAllowed(t *testing.T) {
 					t.Errorf("%s: %s may not %s, which the finding claims: %s", f.Check, s, r, f.Message)
 				}
 			}
-			for _, f := range checks.Run(inv, NewChecks(Options{IncludeSystem: true})).Findings {
+			inv.Settings.IncludeSystem = true
+			for _, f := range checks.Run(inv, Checks()).Findings {
 				if reqs, ok := f.Evidence["requests"].([]Request); ok {
 					for _, r := range reqs {
 						check(f, *f.Subject, r)
@@ -65,7 +66,7 @@ func TestMixedNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.check, func(t *testing.T) {
-			fs := run(t, inv, tt.check, Options{})
+			fs := run(t, inv, tt.check, options{})
 			if len(fs) != 1 {
 				t.Errorf("findings %q, want only %q", messages(fs), tt.msg)
 			}

@@ -26,7 +26,7 @@ func mastersSubject() finding.Subject {
 // be named cluster-admin is an ordinary Role. system:masters is left out (it
 // is the designed holder of cluster-admin and bypasses RBAC anyway), and so
 // are the subjects of unchanged built-in bindings unless opts says otherwise.
-func clusterAdminBindings(inv *inventory.Inventory, opts Options) []finding.Finding {
+func clusterAdminBindings(inv *inventory.Inventory, opts options) []finding.Finding {
 	a := Analyze(inv)
 	var hits []*Grant
 	flagged := map[*Binding][]int{}
@@ -87,7 +87,7 @@ func clusterAdminBindings(inv *inventory.Inventory, opts Options) []finding.Find
 // members nothing, yet read as if the binding were what grants them, and as if
 // deleting it took their access away. The note is made for a live cluster,
 // where the group always exists, and for files that name the group.
-func systemMasters(inv *inventory.Inventory, opts Options) []finding.Finding {
+func systemMasters(inv *inventory.Inventory, opts options) []finding.Finding {
 	a := Analyze(inv)
 	grants := a.bySubject[mastersSubject()]
 	if a.Offline && len(grants) == 0 {

@@ -11,7 +11,7 @@ import (
 
 func TestClusterAdminBinding(t *testing.T) {
 	inv := load(t, "cluster-admin/bindings.yaml")
-	fs := run(t, inv, "rbac/cluster-admin-binding", Options{})
+	fs := run(t, inv, "rbac/cluster-admin-binding", options{})
 
 	want := []string{
 		"Group ops is bound to cluster-admin by ClusterRoleBinding ops-admins",
@@ -87,7 +87,7 @@ func TestClusterAdminBinding(t *testing.T) {
 }
 
 func TestClusterAdminBindingClean(t *testing.T) {
-	if fs := run(t, load(t, "cluster-admin/clean.yaml"), "rbac/cluster-admin-binding", Options{}); len(fs) != 0 {
+	if fs := run(t, load(t, "cluster-admin/clean.yaml"), "rbac/cluster-admin-binding", options{}); len(fs) != 0 {
 		t.Fatalf("want no findings, got %q", messages(fs))
 	}
 }

@@ -212,7 +212,7 @@ func indexes(n int) []int {
 
 // dangerLabel says what a capability is in a path's last step: "cluster-admin" or "get, list secrets cluster-wide".
 func dangerLabel(rc roleCapability, g *Grant) string {
-	if rc.cap.check == checkClusterAdminEquivalent {
+	if rc.cap.check == IDClusterAdminEquivalent {
 		if g.Binding.ClusterWide() {
 			return "cluster-admin"
 		}
@@ -420,7 +420,7 @@ func hopEvidence(st step) map[string]any {
 }
 
 // escalationFindings reports subjects that can become a more dangerous identity, with the path.
-func escalationFindings(a *Analysis, opts Options) []finding.Finding {
+func escalationFindings(a *Analysis, opts options) []finding.Finding {
 	g := a.escalation
 	var out []finding.Finding
 	for s, n := range g.byName {

@@ -10,7 +10,7 @@ import (
 )
 
 func TestEscalationPaths(t *testing.T) {
-	fs := run(t, load(t, "escalation/cluster.yaml"), "rbac/escalation-path", Options{})
+	fs := run(t, load(t, "escalation/cluster.yaml"), "rbac/escalation-path", options{})
 	want := []string{
 		"Group system:serviceaccounts:web -> create pods in namespace ops -> ServiceAccount ops/admin-bot -> cluster-admin",
 		"ServiceAccount apps/api -> create serviceaccounts/token in namespace ops -> ServiceAccount ops/admin-bot -> cluster-admin",
@@ -26,7 +26,7 @@ func TestEscalationPaths(t *testing.T) {
 		t.Fatalf("paths:\n got %q\nwant %q", got, want)
 	}
 	// imp-masters can impersonate system:masters: already critical by rbac/impersonate, so not an escalation.
-	if fs := run(t, load(t, "escalation/cluster.yaml"), "rbac/impersonate", Options{}); !slices.Contains(messages(fs),
+	if fs := run(t, load(t, "escalation/cluster.yaml"), "rbac/impersonate", options{}); !slices.Contains(messages(fs),
 		"User imp-masters can impersonate groups [system:masters] cluster-wide (ClusterRoleBinding imp-masters -> ClusterRole impersonate-masters)") {
 		t.Errorf("impersonating system:masters not reported: %q", messages(fs))
 	} else if f := byMessage(t, fs, "User imp-masters can impersonate groups [system:masters] cluster-wide (ClusterRoleBinding imp-masters -> ClusterRole impersonate-masters)"); f.Severity != finding.Critical {

@@ -17,12 +17,13 @@ func load(t *testing.T, files ...string) *inventory.Inventory {
 }
 
 // run runs one check through the registry, so findings are filled as in a real run.
-func run(t *testing.T, inv *inventory.Inventory, id string, opts Options) []finding.Finding {
+func run(t *testing.T, inv *inventory.Inventory, id string, opts options) []finding.Finding {
 	t.Helper()
-	if _, err := checks.NewRegistry(NewChecks(opts)); err != nil {
+	if _, err := checks.NewRegistry(Checks()); err != nil {
 		t.Fatalf("registry: %v", err)
 	}
-	fs := checktest.Run(t, inv, NewChecks(opts), id)
+	inv.Settings.IncludeSystem = opts.IncludeSystem
+	fs := checktest.Run(t, inv, Checks(), id)
 	finding.Sort(fs)
 	return fs
 }

@@ -20,7 +20,7 @@ func TestSystemMasters(t *testing.T) {
 		name    string
 		fixture string
 		live    bool
-		opts    Options
+		opts    options
 		want    []string
 	}{
 		{
@@ -28,7 +28,7 @@ func TestSystemMasters(t *testing.T) {
 			want: []string{redundant("ClusterRoleBinding break-glass", "ClusterRole cluster-admin"), note, redundant("RoleBinding shop/masters-edit", "ClusterRole edit")},
 		},
 		{
-			name: "the built-in binding with IncludeSystem", fixture: "masters/cluster.yaml", opts: Options{IncludeSystem: true},
+			name: "the built-in binding with IncludeSystem", fixture: "masters/cluster.yaml", opts: options{IncludeSystem: true},
 			want: []string{redundant("ClusterRoleBinding break-glass", "ClusterRole cluster-admin"), redundant("ClusterRoleBinding cluster-admin", "ClusterRole cluster-admin"),
 				note, redundant("RoleBinding shop/masters-edit", "ClusterRole edit")},
 		},
@@ -55,7 +55,7 @@ func TestSystemMasters(t *testing.T) {
 		})
 	}
 
-	fs := run(t, load(t, "masters/cluster.yaml"), "rbac/system-masters", Options{})
+	fs := run(t, load(t, "masters/cluster.yaml"), "rbac/system-masters", options{})
 	n := byMessage(t, fs, note)
 	if got := n.Evidence["bindings"]; !slices.Equal(got.([]string), []string{"ClusterRoleBinding cluster-admin", "ClusterRoleBinding break-glass", "RoleBinding shop/masters-edit"}) {
 		t.Errorf("note names bindings %v", got)
@@ -74,7 +74,7 @@ func TestSystemMasters(t *testing.T) {
 
 	// Grants to system:masters are not reported as capabilities, nor as paths.
 	for _, id := range []string{"rbac/cluster-admin-binding", "rbac/pod-create", "rbac/secrets-read", "rbac/escalation-path"} {
-		for _, f := range run(t, load(t, "masters/cluster.yaml"), id, Options{}) {
+		for _, f := range run(t, load(t, "masters/cluster.yaml"), id, options{}) {
 			if f.Subject != nil && *f.Subject == mastersSubject() {
 				t.Errorf("%s reports system:masters: %s", id, f.Message)
 			}

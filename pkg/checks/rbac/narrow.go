@@ -18,7 +18,7 @@ import (
 
 // CheckNarrow is the ID of the findings `kubectl harden rbac narrow` makes:
 // a subject holds grants its requests in the audit window never used.
-const CheckNarrow = "rbac/unused-permissions"
+const CheckNarrow = IDUnusedPermissions
 
 // NarrowedFromAnnotation marks the roles and bindings narrow generates, with
 // the bindings they replace; a binding carrying it is not replaced again.

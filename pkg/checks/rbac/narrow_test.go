@@ -119,7 +119,7 @@ func TestNarrow(t *testing.T) {
 	}
 	secrets := false
 	for _, u := range app.Unused {
-		secrets = secrets || (u.Resource == "secrets" && slices.Contains(u.Dangerous, checkSecretsRead) && u.Binding == "RoleBinding shop/app-edit")
+		secrets = secrets || (u.Resource == "secrets" && slices.Contains(u.Dangerous, IDSecretsRead) && u.Binding == "RoleBinding shop/app-edit")
 	}
 	if !secrets {
 		t.Errorf("app: unused secret reads of edit not listed: %+v", app.Unused)

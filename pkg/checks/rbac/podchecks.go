@@ -39,7 +39,7 @@ func automountOff(ns, name string) map[string]any {
 // ServiceAccount with its token mounted, and grants to a default
 // ServiceAccount (CIS 5.1.5): every pod that names no ServiceAccount gets what
 // the default one holds.
-func defaultServiceAccounts(inv *inventory.Inventory, opts Options) []finding.Finding {
+func defaultServiceAccounts(inv *inventory.Inventory, opts options) []finding.Finding {
 	a := Analyze(inv)
 	pods := map[string][]string{}    // namespace -> pods running as default
 	mounted := map[string][]string{} // of those, the ones that get the token
@@ -101,7 +101,7 @@ func defaultServiceAccounts(inv *inventory.Inventory, opts Options) []finding.Fi
 // automountRiskyTokens reports ServiceAccounts whose token is mounted in pods
 // while the account holds, directly or by becoming another, a dangerous
 // permission (CIS 5.1.6): anyone who gets into such a pod holds it too.
-func automountRiskyTokens(inv *inventory.Inventory, opts Options) []finding.Finding {
+func automountRiskyTokens(inv *inventory.Inventory, opts options) []finding.Finding {
 	a := Analyze(inv)
 	g := a.escalation
 	type use struct{ pods, podForced []string }

@@ -75,9 +75,9 @@ func (ix *capabilityIndex) secretHolds(h Held) (create, read *secretHold) {
 		for i := range rc.held {
 			x := &rc.held[i]
 			switch {
-			case rc.cap.check == checkSecretsWrite && slices.Contains(x.verbs, "create"):
+			case rc.cap.check == IDSecretsWrite && slices.Contains(x.verbs, "create"):
 				create = &secretHold{Held: h, held: x, verb: "create"}
-			case rc.cap.check == checkSecretsRead && x.names == nil:
+			case rc.cap.check == IDSecretsRead && x.names == nil:
 				read = &secretHold{Held: h, held: x, verb: x.verbs[0]}
 			}
 		}
@@ -213,7 +213,7 @@ func (ts *tokenScope) without(sa finding.Subject) *tokenScope {
 // tokenSecretReaders reports subjects that can read existing legacy token
 // Secrets of other ServiceAccounts, which hold those ServiceAccounts'
 // permissions for as long as the Secrets exist. It needs Secrets listed.
-func tokenSecretReaders(inv *inventory.Inventory, opts Options) []finding.Finding {
+func tokenSecretReaders(inv *inventory.Inventory, opts options) []finding.Finding {
 	a := Analyze(inv)
 	if len(a.tokenSecrets) == 0 {
 		return nil
@@ -237,7 +237,7 @@ func tokenSecretReaders(inv *inventory.Inventory, opts Options) []finding.Findin
 			continue
 		}
 		for _, rc := range a.caps.heldBy(g) {
-			if rc.cap.check != checkSecretsRead {
+			if rc.cap.check != IDSecretsRead {
 				continue
 			}
 			for _, h := range rc.held {

@@ -13,7 +13,7 @@ import (
 // TestTokenMintPaths: a subject that can create Secrets and read them back in
 // a namespace becomes any ServiceAccount there, by a token Secret it creates.
 func TestTokenMintPaths(t *testing.T) {
-	fs := run(t, load(t, "escalation/cluster.yaml"), "rbac/escalation-path", Options{})
+	fs := run(t, load(t, "escalation/cluster.yaml"), "rbac/escalation-path", options{})
 	tests := []struct {
 		path string
 		// hop is the first step: its binding and request, and the other requests it takes.
@@ -86,7 +86,7 @@ func TestTokenMintPaths(t *testing.T) {
 // ServiceAccount is reported with the Secrets; invalidated tokens, tokens of
 // ServiceAccounts that do not exist, and other Secrets are not.
 func TestTokenSecretReaders(t *testing.T) {
-	fs := run(t, load(t, "escalation/cluster.yaml"), "rbac/token-secret-read", Options{})
+	fs := run(t, load(t, "escalation/cluster.yaml"), "rbac/token-secret-read", options{})
 	want := []string{
 		"User named-reader can get secrets [admin-bot-token] in namespace ops, so it can read the legacy token Secrets of ServiceAccount ops/admin-bot (RoleBinding ops/named-reader -> Role ops/token-reader)",
 		"User reader can get secrets in namespace ops, so it can read the legacy token Secrets of ServiceAccount ops/admin-bot (RoleBinding ops/reader -> Role ops/secret-reader)",
@@ -109,7 +109,7 @@ func TestTokenSecretReaders(t *testing.T) {
 	}
 
 	// Cluster-wide, and listing rather than getting: one request per namespace.
-	fs = run(t, load(t, "checks/cluster.yaml"), "rbac/token-secret-read", Options{})
+	fs = run(t, load(t, "checks/cluster.yaml"), "rbac/token-secret-read", options{})
 	f = byMessage(t, fs, "ServiceAccount ci/builder can get, list secrets cluster-wide, so it can read the legacy token Secrets of ServiceAccount ci/deployer (ClusterRoleBinding builder-powers -> ClusterRole ns-powers)")
 	if f.Severity != finding.High {
 		t.Errorf("cluster-wide severity %v", f.Severity)

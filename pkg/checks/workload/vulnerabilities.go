@@ -34,7 +34,7 @@ const (
 
 func imageVulnerabilitiesCheck() checks.Check {
 	return checks.Check{
-		ID: "workload/image-vulnerabilities", Domain: Domain, Severity: finding.High,
+		ID: IDImageVulnerabilities, Domain: Domain, Severity: finding.High,
 		Range:       [2]finding.Severity{finding.Low, finding.High},
 		Title:       "Image has critical or high vulnerabilities with a fix available, or no scan result",
 		Description: "A workload running an image with known critical or high vulnerabilities that already have a fixed version is exposed for no reason but a missing rebuild. Read from the scan results trivy-operator publishes in the cluster (VulnerabilityReport, aquasecurity.github.io/v1alpha1); a container with no report for its image is reported as not scanned, and where no scan result is visible at all the check is unknown, never passing.",

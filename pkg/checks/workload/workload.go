@@ -29,10 +29,22 @@ var workloadKinds = []inventory.Kind{
 }
 
 // Checks returns the workload checks.
+
+// The IDs of the workload checks.
+const (
+	IDDefaultNamespace       = "workload/default-namespace"
+	IDImageNotPinned         = "workload/image-not-pinned"
+	IDImageVulnerabilities   = "workload/image-vulnerabilities"
+	IDNoResourceLimits       = "workload/no-resource-limits"
+	IDSecretInEnv            = "workload/secret-in-env"
+	IDSharedProcessNamespace = "workload/shared-process-namespace"
+	IDWritableRootFilesystem = "workload/writable-root-filesystem"
+)
+
 func Checks() []checks.Check {
 	return []checks.Check{
 		{
-			ID: "workload/no-resource-limits", Domain: Domain, Severity: finding.Low,
+			ID: IDNoResourceLimits, Domain: Domain, Severity: finding.Low,
 			Title:       "Container without memory limit or CPU request",
 			Description: "A container without a memory limit can exhaust its node's memory, and one without a CPU request can starve its neighbours: a denial of service within reach of one compromised workload.",
 			Remediation: "Set resources.limits.memory and resources.requests.cpu on every container, or a LimitRange default in the namespace.",
@@ -40,7 +52,7 @@ func Checks() []checks.Check {
 			Run:         func(inv *inventory.Inventory) []finding.Finding { return perContainer(inv, noLimits) },
 		},
 		{
-			ID: "workload/image-not-pinned", Domain: Domain, Severity: finding.Low,
+			ID: IDImageNotPinned, Domain: Domain, Severity: finding.Low,
 			Title:       "Image neither pinned by digest nor by a fixed tag",
 			Description: "An image referenced by :latest or no tag changes under the workload without review; a digest pins exactly what was scanned and approved.",
 			Remediation: "Reference images by digest (image@sha256:...) or at least by an immutable version tag.",
@@ -48,7 +60,7 @@ func Checks() []checks.Check {
 			Run:         func(inv *inventory.Inventory) []finding.Finding { return perContainer(inv, unpinnedImage) },
 		},
 		{
-			ID: "workload/writable-root-filesystem", Domain: Domain, Severity: finding.Low,
+			ID: IDWritableRootFilesystem, Domain: Domain, Severity: finding.Low,
 			Title:       "Container root filesystem is writable",
 			Description: "An attacker in a container with a writable root filesystem can drop tools and modify binaries; the NSA/CISA guide recommends immutable container filesystems.",
 			Remediation: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the application must write.",
@@ -56,7 +68,7 @@ func Checks() []checks.Check {
 			Run:         func(inv *inventory.Inventory) []finding.Finding { return perContainer(inv, writableRoot) },
 		},
 		{
-			ID: "workload/secret-in-env", Domain: Domain, Severity: finding.Medium,
+			ID: IDSecretInEnv, Domain: Domain, Severity: finding.Medium,
 			Title:       "Secret exposed through environment variables",
 			Description: "Environment variables are printed by crash handlers, inherited by child processes and shown by debugging tools; Secrets mounted as files are not.",
 			Remediation: "Mount the Secret as a volume and read it from a file.",
@@ -64,7 +76,7 @@ func Checks() []checks.Check {
 			Run:         func(inv *inventory.Inventory) []finding.Finding { return perContainer(inv, secretInEnv) },
 		},
 		{
-			ID: "workload/default-namespace", Domain: Domain, Severity: finding.Low,
+			ID: IDDefaultNamespace, Domain: Domain, Severity: finding.Low,
 			Title:       "Workload in the default namespace",
 			Description: "The default namespace is where everything lands without a decision: policies, quotas and RBAC are rarely scoped to it, so workloads there share a boundary with whatever else ends up there.",
 			Remediation: "Move the workload to a namespace of its own, with its own RBAC, NetworkPolicy and Pod Security labels.",
@@ -72,7 +84,7 @@ func Checks() []checks.Check {
 			Run:         defaultNamespace,
 		},
 		{
-			ID: "workload/shared-process-namespace", Domain: Domain, Severity: finding.Medium,
+			ID: IDSharedProcessNamespace, Domain: Domain, Severity: finding.Medium,
 			Title:       "Pod shares one process namespace between its containers",
 			Description: "With shareProcessNamespace every container sees the others' processes and, through /proc, their files and environment: a compromised sidecar reaches the main container's secrets.",
 			Remediation: "Remove spec.shareProcessNamespace unless the pod's design needs it, and then keep secrets out of the other containers' reach.",
