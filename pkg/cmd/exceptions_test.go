@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -166,5 +167,46 @@ func TestFindingsAboutExceptionsAreRegistered(t *testing.T) {
 	os.WriteFile(accepting, []byte(strings.Replace(acceptDebugger, "check: psa/", "check: exceptions/stale", 1)), 0o644)
 	if code, _, errOut := run(t, "", "-f", demo, "--exceptions", accepting); code != 1 || !strings.Contains(errOut, `unknown check "exceptions/stale"`) {
 		t.Errorf("an entry accepting exceptions/stale: exit %d %q", code, errOut)
+	}
+}
+
+// SARIF rules carry the controls of the benchmark the audit applied, as its
+// findings do: psa/host-path is CIS 5.2.12 before v1.12 and 5.2.11 since.
+func TestSARIFRulesUseTheAppliedBenchmark(t *testing.T) {
+	for benchmark, want := range map[string]string{"cis-1.9": "5.2.12", "cis-2.0": "5.2.11"} {
+		code, out, errOut := run(t, "", "-f", demo, "--benchmark", benchmark, "-o", "sarif")
+		if code != 0 {
+			t.Fatalf("%s: exit %d %s", benchmark, code, errOut)
+		}
+		var log struct {
+			Runs []struct {
+				Tool struct {
+					Driver struct {
+						Rules []struct {
+							ID            string `json:"id"`
+							Relationships []struct {
+								Target struct {
+									ID string `json:"id"`
+								} `json:"target"`
+							} `json:"relationships"`
+						} `json:"rules"`
+					} `json:"driver"`
+				} `json:"tool"`
+			} `json:"runs"`
+		}
+		if err := json.Unmarshal([]byte(out), &log); err != nil || len(log.Runs) != 1 {
+			t.Fatalf("%s: %v", benchmark, err)
+		}
+		var got []string
+		for _, r := range log.Runs[0].Tool.Driver.Rules {
+			if r.ID == "psa/host-path" {
+				for _, rel := range r.Relationships {
+					got = append(got, rel.Target.ID)
+				}
+			}
+		}
+		if !slices.Contains(got, want) {
+			t.Errorf("%s: psa/host-path rule relates to %v, want %s", benchmark, got, want)
+		}
 	}
 }

@@ -22,7 +22,7 @@ func acceptedReport() *finding.Report {
 }
 
 func TestSARIFSuppressionsAndBaselineValidate(t *testing.T) {
-	p := &SARIF{Version: "v0.1.0", Rules: func() ([]Rule, error) { return testRules(), nil }}
+	p := &SARIF{Version: "v0.1.0", Rules: func(*finding.Report) ([]Rule, error) { return testRules(), nil }}
 	var out bytes.Buffer
 	if err := p.Print(acceptedReport(), &out); err != nil {
 		t.Fatal(err)

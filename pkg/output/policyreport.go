@@ -35,7 +35,7 @@ type PolicyReport struct {
 	Name string
 	// Rules describes the checks, for the severity and category of the
 	// skipped and passed checks; nil leaves those fields empty.
-	Rules func() ([]Rule, error)
+	Rules func(r *finding.Report) ([]Rule, error)
 }
 
 // policyReport is a PolicyReport or ClusterPolicyReport object.
@@ -124,7 +124,7 @@ func (p PolicyReport) Print(r *finding.Report, w io.Writer) error {
 func (p PolicyReport) Objects(r *finding.Report) ([]any, error) {
 	rules := map[string]Rule{}
 	if p.Rules != nil {
-		list, err := p.Rules()
+		list, err := p.Rules(r)
 		if err != nil {
 			return nil, fmt.Errorf("describe checks for policy reports: %w", err)
 		}

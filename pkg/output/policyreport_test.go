@@ -13,7 +13,7 @@ import (
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 )
 
-func sampleRules() ([]Rule, error) {
+func sampleRules(*finding.Report) ([]Rule, error) {
 	return []Rule{
 		{ID: "psa/namespace-no-enforce", Domain: "psa", Severity: finding.Medium, Title: "Namespace enforces no Pod Security level", Controls: []finding.Control{"NSA-CISA-Pod-Security"}},
 		{ID: "psa/pods", Domain: "psa", Severity: finding.High, Title: "Pods break the namespace's level"},

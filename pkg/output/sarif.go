@@ -44,14 +44,15 @@ type Rule struct {
 type SARIF struct {
 	// Version is the plugin's version, written as the tool driver's version.
 	Version string
-	// Rules returns every check. It is called when printing, so a broken
-	// registry is reported as a print error rather than at start-up.
-	Rules func() ([]Rule, error)
+	// Rules returns every check, its controls at the benchmark the report
+	// applied. It is called when printing, so a broken registry is reported
+	// as a print error rather than at start-up.
+	Rules func(r *finding.Report) ([]Rule, error)
 }
 
 // Print writes the SARIF log.
 func (s *SARIF) Print(r *finding.Report, w io.Writer) error {
-	rules, err := s.Rules()
+	rules, err := s.Rules(r)
 	if err != nil {
 		return fmt.Errorf("describe checks for SARIF: %w", err)
 	}

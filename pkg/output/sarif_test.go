@@ -122,7 +122,7 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := &SARIF{Version: tt.version, Rules: func() ([]Rule, error) { return testRules(), nil }}
+			p := &SARIF{Version: tt.version, Rules: func(*finding.Report) ([]Rule, error) { return testRules(), nil }}
 			var out bytes.Buffer
 			if err := p.Print(tt.report, &out); err != nil {
 				t.Fatal(err)
@@ -137,7 +137,7 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 // The validator must be able to fail, or the test above proves nothing.
 func TestSARIFSchemaRejectsInvalidLogs(t *testing.T) {
 	sch := sarifSchema(t)
-	p := &SARIF{Version: "v0.1.0", Rules: func() ([]Rule, error) { return testRules(), nil }}
+	p := &SARIF{Version: "v0.1.0", Rules: func(*finding.Report) ([]Rule, error) { return testRules(), nil }}
 	var out bytes.Buffer
 	if err := p.Print(testReport([]finding.Finding{liveAdmin, filePrivileged}, nil), &out); err != nil {
 		t.Fatal(err)
@@ -255,7 +255,7 @@ type sarifLog struct {
 
 func printSARIF(t *testing.T, r *finding.Report) sarifLog {
 	t.Helper()
-	p := &SARIF{Version: "v0.1.0", Rules: func() ([]Rule, error) { return testRules(), nil }}
+	p := &SARIF{Version: "v0.1.0", Rules: func(*finding.Report) ([]Rule, error) { return testRules(), nil }}
 	var out bytes.Buffer
 	if err := p.Print(r, &out); err != nil {
 		t.Fatal(err)
@@ -487,7 +487,7 @@ func TestSARIFSkippedChecksAreNotifications(t *testing.T) {
 }
 
 func TestSARIFRulesError(t *testing.T) {
-	p := &SARIF{Rules: func() ([]Rule, error) { return nil, errors.New("duplicate check") }}
+	p := &SARIF{Rules: func(*finding.Report) ([]Rule, error) { return nil, errors.New("duplicate check") }}
 	err := p.Print(testReport(nil, nil), &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "duplicate check") {
 		t.Fatalf("err = %v", err)
@@ -516,7 +516,7 @@ func TestFileURI(t *testing.T) {
 }
 
 func TestSARIFLeavesOutDefaultsButKeepsEmptyResults(t *testing.T) {
-	p := &SARIF{Version: "v0.1.0", Rules: func() ([]Rule, error) { return testRules(), nil }}
+	p := &SARIF{Version: "v0.1.0", Rules: func(*finding.Report) ([]Rule, error) { return testRules(), nil }}
 	for _, r := range []*finding.Report{sampleReport(), finding.NewReport(finding.Metadata{}, nil, nil, nil)} {
 		var buf bytes.Buffer
 		if err := p.Print(r, &buf); err != nil {
