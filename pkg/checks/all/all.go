@@ -68,6 +68,7 @@ func coverages() []coverage {
 	return []coverage{
 		{domain: "netpol", needs: netpol.CoverageNeeds(), compute: func(inv *inventory.Inventory) any { return netpol.ComputeCoverage(inv) }},
 		{domain: "psa", needs: psa.Needs(), compute: psa.Coverage},
+		{domain: cluster.Domain, needs: cluster.KubeletCoverageNeeds(), compute: cluster.KubeletCoverage},
 	}
 }
 
