@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -95,6 +96,21 @@ type Config struct {
 	// Framework, when set (--framework cis|nsa|nist-800-53|...), adds the
 	// scorecard of its controls to the report.
 	Framework string
+	// Kubelet asks for each node's kubelet configuration (--kubelet; the
+	// opt-in kind inventory.KubeletConfigs). Without it the checks that
+	// judge the kubelets are unknown.
+	Kubelet bool
+}
+
+// optedIn reports whether the audit was asked to read the opt-in kind k.
+func (cfg Config) optedIn(k inventory.Kind) bool {
+	switch k.OptIn() {
+	case "":
+		return true
+	case inventory.KubeletConfigs.OptIn():
+		return cfg.Kubelet
+	}
+	return false
 }
 
 // Run audits what the loader reads and returns the report and the inventory it was made from.
@@ -111,9 +127,21 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 		// The namespace is read even when no check needs it: an audit of a namespace that does not exist is an error.
 		kinds = append(kinds, inventory.Namespaces)
 	}
+	// An opt-in kind is read only when asked for: its checks are unknown otherwise.
+	var optedOut []inventory.Kind
+	kinds = slices.DeleteFunc(kinds, func(k inventory.Kind) bool {
+		if cfg.optedIn(k) {
+			return false
+		}
+		optedOut = append(optedOut, k)
+		return true
+	})
 	inv, err := load.Load(ctx, kinds)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, k := range optedOut {
+		inv.OptedOut[k] = true
 	}
 	inv.Settings.IncludeSystem = cfg.IncludeSystem
 	inv.Settings.Namespace = cfg.Namespace

@@ -203,6 +203,10 @@ func Run(inv *inventory.Inventory, cs []Check) Result {
 			results[i] = out{skipped: NotACluster, notApplicable: true}
 			continue
 		}
+		if reason := OptedOutReason(inv, c.Needs); reason != "" {
+			results[i] = out{skipped: reason, unknown: true}
+			continue
+		}
 		if reason := MissingReason(inv, c.Needs); reason != "" {
 			results[i].skipped = reason
 			continue
@@ -246,6 +250,19 @@ func Run(inv *inventory.Inventory, cs []Check) Result {
 		res.Findings = append(res.Findings, results[i].findings...)
 	}
 	return res
+}
+
+// OptedOutReason says why a check cannot see what it judges when a kind it
+// needs is read only on request (inventory.Kind.OptIn) and the audit was not
+// asked to read it, or "" when none is: the check is unknown then, neither
+// skipped (the user chose not to read it) nor passed.
+func OptedOutReason(inv *inventory.Inventory, needs []inventory.Kind) string {
+	for _, k := range needs {
+		if inv.OptedOut[k] {
+			return inventory.NotAskedFor(k)
+		}
+	}
+	return ""
 }
 
 // NotACluster is why a check of the cluster as a whole does not apply to files.

@@ -76,6 +76,8 @@ type AuditOptions struct {
 	Framework string
 	// WorkDir is where .kubectl-harden.yaml is looked for; "" is the current directory.
 	WorkDir string
+	// Kubelet reads each node's kubelet configuration (--kubelet, root and cluster only).
+	Kubelet bool
 
 	// Now is the clock for report timestamps; tests pin it.
 	Now func() time.Time
@@ -154,6 +156,9 @@ func (o *AuditOptions) Validate() error {
 	}
 	if (o.CompleteInput || len(o.AssumeAbsent) > 0) && len(o.Filenames) == 0 {
 		return fmt.Errorf("--complete and --assume-absent apply to -f input only; a live audit lists what it needs")
+	}
+	if o.Kubelet && len(o.Filenames) > 0 {
+		return fmt.Errorf("--kubelet reads each node's kubelet through the API server and cannot be used with -f: manifests hold no kubelet configuration")
 	}
 	if o.ServerVersion != "" && len(o.Filenames) == 0 {
 		return fmt.Errorf("--server-version applies to -f input only; a live audit reads the server's version")
@@ -356,7 +361,8 @@ func (o *AuditOptions) AuditConfig(domains []string) (audit.Config, error) {
 		return audit.Config{}, err
 	}
 	return audit.Config{Domains: domains, Select: filter, MinSeverity: filter.MinSeverity, Namespace: o.Namespace(),
-		IncludeSystem: o.IncludeSystem, CertExpiryDays: o.CertExpiryDays, Metadata: o.metadata(), Benchmark: o.Benchmark, Framework: o.Framework}, nil
+		IncludeSystem: o.IncludeSystem, CertExpiryDays: o.CertExpiryDays, Metadata: o.metadata(), Benchmark: o.Benchmark, Framework: o.Framework,
+		Kubelet: o.Kubelet}, nil
 }
 
 // Gate is --fail-on and --allow-skipped.

@@ -40,7 +40,17 @@ var auditorRoleLong = templates.LongDesc(`
 	for metadata. The checks that read Secrets (the command names them, on stderr and in
 	a comment at the top of its output) are then skipped with "cannot list secrets:
 	forbidden". --with-secrets adds get and list on secrets so that they run too: the
-	trade-off is that the role's holder can read every Secret of the cluster.`)
+	trade-off is that the role's holder can read every Secret of the cluster.
+
+	'kubectl harden --kubelet' also reads each node's kubelet configuration through the
+	API server's node proxy, which needs get on nodes/proxy. The role leaves it out, with
+	no flag to add it: get on nodes/proxy reaches the whole kubelet API as the API server
+	(exec into any pod of the node, over a websocket GET), so a role holding it is not
+	read-only, and the audit reports it (rbac/nodes-proxy) rather than recognise it. The
+	role has list on nodes, so without nodes/proxy each node's kubelet settings are
+	unknown, with the API server's refusal as the reason. Grant it apart, to the people
+	who audit kubelets, for the time they do:
+	kubectl create clusterrole kubectl-harden-kubelet --verb=get --resource=nodes/proxy`)
 
 var auditorRoleExample = templates.Examples(`
 	# The role for every check, created in the cluster (Secrets left out)

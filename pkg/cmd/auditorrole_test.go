@@ -196,3 +196,31 @@ func TestAuditorRoleIsRecognised(t *testing.T) {
 		})
 	}
 }
+
+// The role lists nodes, which the kubelet probe reads, but leaves out
+// nodes/proxy: get on it reaches the whole kubelet API, so --kubelet needs it
+// granted apart, as the help says.
+func TestAuditorRoleLeavesNodesProxyOut(t *testing.T) {
+	code, out, errOut := run(t, "", "auditor-role", "cluster")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var role rbacv1.ClusterRole
+	if err := yaml.Unmarshal([]byte(out), &role); err != nil {
+		t.Fatal(err)
+	}
+	nodes := false
+	for _, r := range role.Rules {
+		if slices.Contains(r.Resources, "nodes/proxy") {
+			t.Errorf("the role grants nodes/proxy: %v", r)
+		}
+		nodes = nodes || (slices.Equal(r.APIGroups, []string{""}) && slices.Contains(r.Resources, "nodes"))
+	}
+	if !nodes {
+		t.Errorf("the role does not list nodes, which --kubelet reads:\n%s", out)
+	}
+	_, help, _ := run(t, "", "auditor-role", "--help")
+	if !strings.Contains(help, "kubectl create clusterrole kubectl-harden-kubelet --verb=get --resource=nodes/proxy") {
+		t.Errorf("the help does not say how to grant nodes/proxy for --kubelet:\n%s", help)
+	}
+}

@@ -137,6 +137,8 @@ func TestFlagsOnlyWhereTheyMeanSomething(t *testing.T) {
 		{"checks", "--fail-on", "high"},
 		{"auditor-role", "--fail-on", "high"},
 		{"netpol", "can-reach", "a/b", "c/d", "--check", "rbac/"},
+		{"rbac", "--kubelet"},
+		{"fix", "--kubelet"},
 	} {
 		code, _, errOut := run(t, "", args...)
 		if code != 1 || !strings.Contains(errOut, "unknown") {
@@ -144,7 +146,8 @@ func TestFlagsOnlyWhereTheyMeanSomething(t *testing.T) {
 		}
 	}
 	for cmd, want := range map[string][]string{
-		"":        {"--fail-on", "--allow-skipped", "--complete", "--severity", "--context"},
+		"":        {"--fail-on", "--allow-skipped", "--complete", "--severity", "--context", "--kubelet"},
+		"cluster": {"--kubelet", "nodes/proxy"},
 		"rbac":    {"--fail-on", "--check"},
 		"fix":     {"--check", "--yes", "--context"},
 		"checks":  {"--output"},
@@ -163,5 +166,31 @@ func TestFlagsOnlyWhereTheyMeanSomething(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// --kubelet reads the nodes' kubelets through the API server: manifests have none.
+func TestKubeletRefusesFiles(t *testing.T) {
+	for _, args := range [][]string{{"--kubelet", "-f", demo}, {"cluster", "--kubelet", "-f", demo}} {
+		code, _, errOut := run(t, "", args...)
+		if code != 1 || !strings.Contains(errOut, "--kubelet reads each node's kubelet through the API server and cannot be used with -f") {
+			t.Errorf("%v: exit %d %q", args, code, errOut)
+		}
+	}
+	// Without it, offline, the kubelet check is unknown and says how to read the kubelets.
+	code, out, errOut := run(t, "", "cluster", "-f", demo, "--complete", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r finding.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, u := range r.Summary.Unknown {
+		found = found || (u.Check == "cluster/kubelet-config" && strings.HasPrefix(u.Reason, "not read without --kubelet"))
+	}
+	if !found {
+		t.Errorf("cluster/kubelet-config is not unknown offline: %+v", r.Summary.Unknown)
 	}
 }

@@ -86,6 +86,13 @@ func (o *AuditOptions) addAuditFlags(cmd *cobra.Command) {
 	o.addControlFlags(cmd)
 }
 
+// addKubeletFlag adds --kubelet, to the audits that run the cluster checks
+// (the root and cluster): it reads what only those judge.
+func (o *AuditOptions) addKubeletFlag(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&o.Kubelet, "kubelet", false,
+		"Also read each node's kubelet configuration (/configz, through the API server's node proxy) and judge it (CIS 4.2.x); needs get on nodes/proxy, which the auditor role leaves out. Without it those controls are unknown")
+}
+
 // addControlFlags adds --benchmark and --framework.
 func (o *AuditOptions) addControlFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()

@@ -60,7 +60,8 @@ var rootLong = templates.LongDesc(`
 	to fix it; 'kubectl harden fix' applies the fixes one at a time after asking.
 
 	The audit is read-only. It needs list on the kinds its checks read; a kind it may
-	not list skips the checks that need it, says so, and the run goes on.`)
+	not list skips the checks that need it, says so, and the run goes on. --kubelet also
+	reads each node's kubelet configuration, which needs get on nodes/proxy.`)
 
 var rootExample = templates.Examples(`
 	# Audit the current cluster, every check, all namespaces
@@ -108,6 +109,7 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 	})
 	o.addConnectionFlags(cmd)
 	o.addAuditFlags(cmd)
+	o.addKubeletFlag(cmd)
 	cmd.PersistentPreRunE = o.rejectFleetOutsideAudits
 	registerCompletions(cmd, o)
 	addKlogVerbosity(cmd)
@@ -120,6 +122,7 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 	clusterCmd := newCmdDomain(o, "cluster", "Audit control-plane settings visible through the API, webhooks and legacy tokens")
 	// Domain subcommands register here, one line each (e.g. rbacCmd.AddCommand(newCmdWhoCan(o))).
 	addDomainCommands(o, rbacCmd, netpolCmd, psaCmd)
+	configureCluster(o, clusterCmd)
 
 	cmd.AddCommand(rbacCmd, netpolCmd, psaCmd, workloadCmd, clusterCmd)
 	cmd.AddCommand(newCmdChecks(o), newCmdVersion(o), newCmdAuditorRole(o), newCmdKinds(o), newCmdSchedule(o), newCmdDiff(o))

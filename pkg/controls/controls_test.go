@@ -80,6 +80,14 @@ func TestControlIDsPerBenchmarkVersion(t *testing.T) {
 		{"cluster/etcd-flags", []string{"peer-client-cert-auth"}, []string{"CIS-2.5"}},
 		{"cluster/etcd-flags", []string{"peer-auto-tls"}, []string{"CIS-2.6"}},
 		{"cluster/anonymous-access", nil, []string{"CIS-1.2.1"}},
+		{"cluster/kubelet-config", []string{"anonymous-auth"}, []string{"CIS-4.2.1"}},
+		{"cluster/kubelet-config", []string{"authorization-mode"}, []string{"CIS-4.2.2"}},
+		{"cluster/kubelet-config", []string{"read-only-port"}, []string{"CIS-4.2.4"}},
+		{"cluster/kubelet-config", []string{"event-qps"}, []string{"CIS-4.2.8"}},
+		{"cluster/kubelet-config", []string{"rotate-server-certificates"}, []string{"CIS-4.2.11"}},
+		{"cluster/kubelet-config", []string{"pod-pids-limit"}, []string{"CIS-4.2.13"}},
+		{"cluster/kubelet-config", []string{"seccomp-default"}, []string{"CIS-4.2.14"}},
+		{"cluster/kubelet-config", []string{"protect-kernel-defaults"}, nil}, // 4.2.6 up to v1.6 (kube-bench cfg/cis-1.6), not since
 	}
 	v111 := []want{
 		{"psa/host-path", nil, []string{"CIS-5.2.12"}},
@@ -90,6 +98,7 @@ func TestControlIDsPerBenchmarkVersion(t *testing.T) {
 		{"psa/capabilities", []string{"added"}, []string{"CIS-5.2.8", "CIS-5.2.9", "CIS-5.2.10"}},
 		{"psa/capabilities", nil, []string{"CIS-5.2.8", "CIS-5.2.10"}},
 		{"cluster/apiserver-flags", []string{"service-account-extend-token-expiration"}, []string{"CIS-1.2.30"}},
+		{"cluster/kubelet-config", []string{"seccomp-default"}, []string{"CIS-4.2.14"}}, // 4.2.14 came with v1.11
 	}
 	v110 := []want{
 		{"psa/host-path", nil, []string{"CIS-5.2.12"}},
@@ -98,6 +107,9 @@ func TestControlIDsPerBenchmarkVersion(t *testing.T) {
 		{"workload/default-namespace", nil, []string{"CIS-5.7.4"}},
 		{"cluster/apiserver-flags", []string{"service-account-extend-token-expiration"}, nil}, // 1.2.30 came with v1.11
 		{"cluster/encryption-at-rest", nil, []string{"CIS-1.2.27"}},
+		{"cluster/kubelet-config", []string{"anonymous-auth"}, []string{"CIS-4.2.1"}},
+		{"cluster/kubelet-config", []string{"tls-cipher-suites"}, []string{"CIS-4.2.12"}},
+		{"cluster/kubelet-config", []string{"seccomp-default"}, nil},
 	}
 	for id, cases := range map[string][]want{"cis-1.12": v112, "cis-2.0": v112, "cis-1.11": v111, "cis-1.10": v110, "cis-1.9": v110} {
 		m := l.Mapping(benchmark(t, l, id))

@@ -65,6 +65,7 @@ func Read(paths []string, stdin io.Reader, opts ReadOptions) (*Inventory, error)
 	// of a dump still show what the encryption check judges.
 	inv.Loaded[APIServerHealth] = true
 	inv.Missing[TLSCertificates] = "needs a live API server to probe"
+	inv.Missing[KubeletConfigs] = "needs a live cluster: the kubelets' configurations are read from each node"
 	var sources []inputSource
 	for _, p := range paths {
 		if p == "-" {

@@ -98,7 +98,7 @@ var allKinds = []Kind{
 	ValidatingWebhookConfigurations, MutatingWebhookConfigurations,
 	ClusterImagePolicies, KyvernoClusterPolicies, KyvernoPolicies, ImageValidatingPolicies, ConstraintTemplates,
 	Certificates, VulnerabilityReports,
-	CustomWorkloads, AnonymousAccess, APIServerHealth, TLSCertificates,
+	CustomWorkloads, AnonymousAccess, APIServerHealth, TLSCertificates, KubeletConfigs,
 }
 
 // AllKinds returns every kind the inventory knows.
@@ -187,11 +187,16 @@ type Inventory struct {
 	Health *HealthProbe
 	// TLS is what the TLS handshake and the kubeconfig show of certificates (live only).
 	TLS *CertificateProbe
+	// Kubelets are the nodes' kubelet configurations (live only, with --kubelet), one per Node.
+	Kubelets []Kubelet
 
 	// Loaded says which kinds were read. A kind not loaded is unknown, not empty.
 	Loaded map[Kind]bool
 	// Missing gives the reason a needed kind could not be read (for example "forbidden").
 	Missing map[Kind]string
+	// OptedOut marks the opt-in kinds (see Kind.OptIn) the audit was not
+	// asked to read: the checks that need them are unknown, not skipped.
+	OptedOut map[Kind]bool
 	// NotInstalled marks the optional kinds (see Kind.Optional) read as none
 	// because the API server does not serve their CRD, or, offline, because
 	// the files hold none of them: loaded and empty, and said so in the report.
@@ -266,7 +271,7 @@ type memoEntry struct {
 
 // New returns an empty inventory.
 func New() *Inventory {
-	return &Inventory{Loaded: map[Kind]bool{}, Missing: map[Kind]string{}, NotInstalled: map[Kind]bool{}, NotInManifests: map[Kind]bool{}, Sources: map[Key]Source{},
+	return &Inventory{Loaded: map[Kind]bool{}, Missing: map[Kind]string{}, NotInstalled: map[Kind]bool{}, NotInManifests: map[Kind]bool{}, OptedOut: map[Kind]bool{}, Sources: map[Key]Source{},
 		positions: map[Key]int{}, memo: &memoTable{}, Unmodelled: map[string]int{}, Scopes: map[schema.GroupResource]bool{}, Verbs: map[schema.GroupResource][]string{}}
 }
 
@@ -424,7 +429,7 @@ func (k Kind) Group() string { return groups[k] }
 // IsResource reports whether the kind is read by listing an API resource
 // (and so needs list permission), rather than probed.
 func (k Kind) IsResource() bool {
-	return k != AnonymousAccess && k != APIServerHealth && k != TLSCertificates
+	return k != AnonymousAccess && k != APIServerHealth && k != TLSCertificates && k != KubeletConfigs
 }
 
 // AnonymousProbe holds the HTTP status codes the API server returned to
@@ -542,6 +547,8 @@ func (inv *Inventory) Count(k Kind) int {
 			return 1
 		}
 		return 0
+	case KubeletConfigs:
+		return len(inv.Kubelets)
 	}
 	if l := inv.customList(k); l != nil {
 		return len(*l)

@@ -68,6 +68,9 @@ type Cluster struct {
 	PluginDir  string // holds kubectl-harden; put on PATH when running kubectl
 	// AuditLog is the API server's audit log (every request, Metadata level, JSON lines).
 	AuditLog string
+	// KubeletClientCA is the CA of the API server's client certificate for
+	// kubelets (user KubeletClientUser): a test kubelet trusts it (test/e2e/kubelet_test.go).
+	KubeletClientCA string
 }
 
 // Start starts etcd and kube-apiserver from binDir and writes an admin
@@ -82,15 +85,24 @@ func Start(binDir, dir string) (*Cluster, error) {
 	if err := os.WriteFile(policy, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("write the audit policy: %w", err)
 	}
+	kubeletClient, err := writeKubeletClientCert(dir)
+	if err != nil {
+		return nil, err
+	}
 	env.ControlPlane.GetAPIServer().Configure().
 		// PodSecurity is on by default; say so, so a future default change does not silently weaken the tests.
 		Set("enable-admission-plugins", "PodSecurity").
 		Set("audit-policy-file", policy).
-		Set("audit-log-path", auditLog)
+		Set("audit-log-path", auditLog).
+		// A test kubelet (registered only by the tests that start one) is reached
+		// at its InternalIP, as the API server's own client, like kubeadm sets it up.
+		Set("kubelet-client-certificate", kubeletClient.Cert).
+		Set("kubelet-client-key", kubeletClient.Key).
+		Set("kubelet-preferred-address-types", "InternalIP,ExternalIP,Hostname")
 	if _, err := env.Start(); err != nil {
 		return nil, fmt.Errorf("start kube-apiserver and etcd from %s: %w", binDir, err)
 	}
-	c := &Cluster{Env: env, Dir: dir, BinDir: binDir, AuditLog: auditLog}
+	c := &Cluster{Env: env, Dir: dir, BinDir: binDir, AuditLog: auditLog, KubeletClientCA: kubeletClient.CA}
 	admin, err := env.AddUser(envtest.User{Name: "harden-admin", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		_ = env.Stop()

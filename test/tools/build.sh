@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the real kube-apiserver, etcd and kubectl that the tests run into test/bin.
+# Builds the real kube-apiserver, etcd, kubectl and a kubelet that the tests run into test/bin.
 # Rebuilt only when a binary is missing or the pinned version changed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -8,6 +8,7 @@ version=v1.37.2
 stamp="$bin/.version"
 mkdir -p "$bin"
 if [ -x "$bin/kube-apiserver" ] && [ -x "$bin/etcd" ] && [ -x "$bin/kubectl" ] &&
+	[ -x "$bin/kubelet" ] &&
 	[ "$(cat "$stamp" 2>/dev/null)" = "$version" ]; then
 	exit 0
 fi
@@ -17,8 +18,10 @@ ldflags="-s -w"
 for p in $pkgs; do
 	ldflags="$ldflags -X $p.gitVersion=$version -X $p.gitMajor=1 -X $p.gitMinor=37 -X $p.gitTreeState=clean -X $p.buildDate=2026-01-01T00:00:00Z"
 done
-echo "test/tools: building kube-apiserver, etcd and kubectl $version into $bin (first time takes a few minutes)" >&2
+echo "test/tools: building kube-apiserver, etcd, kubectl and a kubelet $version into $bin (first time takes a few minutes)" >&2
 go build -trimpath -ldflags "$ldflags" -o "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
 go build -trimpath -ldflags "$ldflags" -o "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl
 go build -trimpath -ldflags "-s -w" -o "$bin/etcd" ./etcd
+# A real kubelet with a fake container runtime, for the --kubelet e2e tests (./kubelet).
+go build -trimpath -ldflags "$ldflags" -o "$bin/kubelet" ./kubelet
 echo "$version" >"$stamp"

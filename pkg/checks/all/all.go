@@ -68,6 +68,7 @@ func coverages() []coverage {
 	return []coverage{
 		{domain: "netpol", needs: netpol.CoverageNeeds(), compute: func(inv *inventory.Inventory) finding.CoverageDocument { return netpol.ComputeCoverage(inv) }},
 		{domain: "psa", needs: psa.Needs(), compute: func(inv *inventory.Inventory) finding.CoverageDocument { return psa.ComputeCoverage(inv) }},
+		{domain: cluster.Domain, needs: cluster.KubeletCoverageNeeds(), compute: func(inv *inventory.Inventory) finding.CoverageDocument { return cluster.KubeletCoverage(inv) }},
 	}
 }
 

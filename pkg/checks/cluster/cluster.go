@@ -1,7 +1,8 @@
 // Package cluster holds the checks on control-plane settings visible through
-// the API: the flags of kubeadm-style static control-plane pods, admission
-// webhooks that fail open, legacy service-account token Secrets, and
-// admission control that verifies image signatures. What the
+// the API: the flags of kubeadm-style static control-plane pods, the nodes'
+// kubelet configurations (read through the API server with --kubelet),
+// admission webhooks that fail open, legacy service-account token Secrets,
+// and admission control that verifies image signatures. What the
 // API does not show (a managed control plane's flags) is reported as unknown,
 // never as passing.
 package cluster
@@ -62,6 +63,7 @@ func Checks() []checks.Check {
 		apiserverCertificateCheck(),
 		clientCertificateCheck(),
 		certManagerCheck(),
+		kubeletConfigCheck(),
 		{
 			ID: IDControlPlaneNotVisible, Domain: Domain, Severity: finding.Info,
 			Title:       "Control-plane settings cannot be seen through the API",

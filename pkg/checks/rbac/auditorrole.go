@@ -42,12 +42,14 @@ func SecretsNote(ids []string) []string {
 func AuditorRole(name string, cs []checks.Check, withSecrets bool) *rbacv1.ClusterRole {
 	byGroup := map[string][]string{}
 	for _, k := range checks.Needs(cs) {
-		if !k.IsResource() || (k == inventory.Secrets && !withSecrets) {
+		if k == inventory.Secrets && !withSecrets {
 			continue
 		}
 		// Most kinds are one resource; custom workloads are read from a
-		// resource of each workload CRD, Calico's policies from two groups.
-		for _, gr := range k.APIResources() {
+		// resource of each workload CRD, Calico's policies from two groups,
+		// the kubelets' configurations by listing nodes (and get on
+		// nodes/proxy, which the role leaves out), probes from none.
+		for _, gr := range k.Lists() {
 			byGroup[gr.Group] = append(byGroup[gr.Group], gr.Resource)
 		}
 	}
@@ -63,6 +65,7 @@ func AuditorRole(name string, cs []checks.Check, withSecrets bool) *rbacv1.Clust
 	for _, g := range gs {
 		rs := byGroup[g]
 		sort.Strings(rs)
+		rs = slices.Compact(rs)
 		role.Rules = append(role.Rules, rbacv1.PolicyRule{APIGroups: []string{g}, Resources: rs, Verbs: []string{"get", "list"}})
 	}
 	return role

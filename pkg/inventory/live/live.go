@@ -224,6 +224,9 @@ func (l *lister) list(ctx context.Context, k inventory.Kind) error {
 	case inventory.TLSCertificates:
 		probe, err := probeCertificates(ctx, l.config)
 		return l.done(err, func() { l.inv.TLS = probe })
+	case inventory.KubeletConfigs:
+		kubelets, err := l.probeKubelets(ctx)
+		return l.done(err, func() { l.inv.Kubelets = kubelets })
 	case inventory.Namespaces:
 		if ns != "" {
 			// A namespace-scoped audit needs only its own namespace, and get is often allowed where list is not.
