@@ -1,11 +1,14 @@
 // Package cluster starts a real kube-apiserver and etcd (built by test/tools
-// into test/bin) with envtest, for the e2e tests and the demo. It also builds
+// into test/bin) with envtest, for the e2e tests and the demo, and beside them
+// kube-controller-manager's ClusterRole aggregation controller, so aggregated
+// ClusterRoles hold their rules as in a real cluster. It also builds
 // the plugin and runs it the way users do: as `kubectl harden` through the
 // real kubectl found in test/bin, with the plugin on PATH.
 package cluster
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +17,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/kubernetes"
@@ -31,8 +36,12 @@ func Root() (string, error) {
 	return filepath.Abs(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// EnsureBinaries builds kube-apiserver, etcd and kubectl into test/bin when
-// they are missing or at another version (test/tools/build.sh decides).
+// aggregatorBinary is the ClusterRole aggregation controller in test/bin.
+const aggregatorBinary = "clusterrole-aggregator"
+
+// EnsureBinaries builds kube-apiserver, etcd, kubectl and the ClusterRole
+// aggregation controller into test/bin when they are missing or at another
+// version (test/tools/build.sh decides).
 func EnsureBinaries(root string) (string, error) {
 	bin := filepath.Join(root, "test", "bin")
 	cmd := exec.Command("bash", filepath.Join(root, "test", "tools", "build.sh"))
@@ -40,6 +49,11 @@ func EnsureBinaries(root string) (string, error) {
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("build test binaries with test/tools/build.sh: %w", err)
+	}
+	for _, b := range []string{"kube-apiserver", "etcd", "kubectl", aggregatorBinary, "kubelet"} {
+		if _, err := os.Stat(filepath.Join(bin, b)); err != nil {
+			return "", fmt.Errorf("test/tools/build.sh left no %s in %s: %w", b, bin, err)
+		}
 	}
 	return bin, nil
 }
@@ -71,10 +85,14 @@ type Cluster struct {
 	// KubeletClientCA is the CA of the API server's client certificate for
 	// kubelets (user KubeletClientUser): a test kubelet trusts it (test/e2e/kubelet_test.go).
 	KubeletClientCA string
+	// aggregator is the ClusterRole aggregation controller's process.
+	aggregator *exec.Cmd
 }
 
-// Start starts etcd and kube-apiserver from binDir and writes an admin
-// kubeconfig into dir. The caller must Stop it.
+// Start starts etcd and kube-apiserver from binDir, writes an admin
+// kubeconfig into dir, and starts the ClusterRole aggregation controller with
+// it; it returns once the built-in aggregated ClusterRoles (admin, edit, view)
+// hold their rules. The caller must Stop it.
 func Start(binDir, dir string) (*Cluster, error) {
 	// envtest logs through controller-runtime's logger; nothing here needs those lines.
 	ctrllog.SetLogger(logr.Discard())
@@ -117,7 +135,34 @@ func Start(binDir, dir string) (*Cluster, error) {
 		_ = env.Stop()
 		return nil, err
 	}
+	if err := c.startAggregator(); err != nil {
+		_ = c.Stop()
+		return nil, err
+	}
 	return c, nil
+}
+
+// startAggregator runs the ClusterRole aggregation controller, as
+// kube-controller-manager would, with the admin kubeconfig; its log is
+// clusterrole-aggregator.log in the scratch directory.
+func (c *Cluster) startAggregator() error {
+	log, err := os.Create(filepath.Join(c.Dir, aggregatorBinary+".log"))
+	if err != nil {
+		return fmt.Errorf("create the log of %s: %w", aggregatorBinary, err)
+	}
+	defer log.Close() // the child holds its own descriptor
+	cmd := exec.Command(filepath.Join(c.BinDir, aggregatorBinary), "--kubeconfig", c.Kubeconfig)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", aggregatorBinary, err)
+	}
+	c.aggregator = cmd
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.WaitAggregated(ctx); err != nil {
+		return fmt.Errorf("the built-in aggregated ClusterRoles (see %s): %w", log.Name(), err)
+	}
+	return nil
 }
 
 func writeKubeconfig(u *envtest.AuthenticatedUser, path string) (string, error) {
@@ -131,8 +176,22 @@ func writeKubeconfig(u *envtest.AuthenticatedUser, path string) (string, error) 
 	return path, nil
 }
 
-// Stop stops the API server and etcd.
-func (c *Cluster) Stop() error { return c.Env.Stop() }
+// Stop stops the ClusterRole aggregation controller, the API server and etcd.
+func (c *Cluster) Stop() error {
+	if a := c.aggregator; a != nil {
+		c.aggregator = nil
+		_ = a.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = a.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = a.Process.Kill()
+			<-done
+		}
+	}
+	return c.Env.Stop()
+}
 
 // AddUser adds a user authenticated by client certificate (no RBAC grants of
 // its own) and returns its kubeconfig file and REST config.
@@ -180,13 +239,20 @@ func (c *Cluster) KubectlAs(kubeconfig string, stdin io.Reader, args ...string) 
 }
 
 // Apply creates or updates the objects in the files or directories with
-// `kubectl apply --server-side` (field manager "kubectl"), as a user seeding a cluster would.
+// `kubectl apply --server-side` (field manager "kubectl"), as a user seeding a
+// cluster would, and waits until the aggregation controller has written the
+// aggregated ClusterRoles, so that what follows sees the cluster settled.
 func (c *Cluster) Apply(paths ...string) error {
 	for _, p := range paths {
 		res, err := c.Kubectl(nil, "apply", "--server-side", "-R", "-f", p)
 		if err != nil || res.Code != 0 {
 			return fmt.Errorf("kubectl apply -f %s: %v %s", p, err, res.Stderr)
 		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.WaitAggregated(ctx); err != nil {
+		return fmt.Errorf("after kubectl apply -f %s: %w", strings.Join(paths, " "), err)
 	}
 	return nil
 }

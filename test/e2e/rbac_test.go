@@ -335,6 +335,7 @@ func TestRBACFixtureFindings(t *testing.T) {
 		{"rbac/serviceaccount-token", "User rbac-minter can create serviceaccounts/token in namespace rbac-ci"},
 		{"rbac/pod-create", "User rbac-rc can patch daemonsets.apps, statefulsets.apps, replicasets.apps; update replicationcontrollers cluster-wide"},
 		{"rbac/secrets-read", "ServiceAccount rbac-ops/backup can get, list, watch secrets in namespace rbac-ops"},
+		{"rbac/secrets-read", "User rbac-agg-user can list secrets cluster-wide (ClusterRoleBinding rbac-aggregated -> ClusterRole rbac-aggregated)"},
 		{"rbac/secrets-write", "Group rbac-m-group can create, update secrets cluster-wide"},
 		{"rbac/nodes-proxy", "ServiceAccount rbac-ops/monitor can get nodes/proxy cluster-wide"},
 		{"rbac/persistentvolume-create", "User rbac-storage can create persistentvolumes cluster-wide"},
@@ -362,12 +363,19 @@ func TestRBACFixtureFindings(t *testing.T) {
 			t.Errorf("%s: no finding starting %q in %q", w.check, w.prefix, msgs[w.check])
 		}
 	}
-	for _, quiet := range []string{"rbac-csr-half", "rbac-fake-admin", "rbac-metrics", "rbac-agg-user", "rbac-ns-user", "ServiceAccount rbac-app/web can get secrets [web-tls]",
+	for _, quiet := range []string{"rbac-csr-half", "rbac-fake-admin", "rbac-metrics", "rbac-ns-user", "rbac-builder-view", "ServiceAccount rbac-app/web can get secrets [web-tls]",
 		"rbac-coredns"} {
 		for _, f := range r.Items {
 			if strings.Contains(f.Message, quiet) && f.Check != "rbac/escalation-path" {
 				t.Errorf("%s should not be reported: %s: %s", quiet, f.Check, f.Message)
 			}
+		}
+	}
+	// A rule the aggregation controller copied is remedied where it comes from.
+	for _, f := range r.Items {
+		if f.Check == "rbac/secrets-read" && strings.HasPrefix(f.Message, "User rbac-agg-user ") && (f.Remediation == nil ||
+			!strings.Contains(f.Remediation.Summary, "The rules come from ClusterRole rbac-aggregated-source aggregated into ClusterRole rbac-aggregated")) {
+			t.Errorf("the remedy of %q does not point at the source role: %+v", f.Message, f.Remediation)
 		}
 	}
 	// Creating Secrets without reading them back mints nothing.

@@ -98,7 +98,6 @@ func newAnalysis(inv *inventory.Inventory) *Analysis {
 	a := &Analysis{
 		Offline:         inv.Offline,
 		Bindings:        listBindings(inv),
-		roles:           rolesOf(inv),
 		bySubject:       map[finding.Subject][]*Grant{},
 		serviceAccounts: map[finding.Subject]*corev1.ServiceAccount{},
 		saByNamespace:   map[string][]finding.Subject{},
@@ -112,6 +111,7 @@ func newAnalysis(inv *inventory.Inventory) *Analysis {
 		// failure here is a build error, not something a user can fix.
 		panic(err)
 	}
+	a.roles = rolesOf(inv, defs)
 	defs.markDefaultRules(a.roles)
 	a.defaults = defs
 	for _, r := range a.roles {
@@ -247,7 +247,8 @@ func (a *Analysis) ServiceAccount(s finding.Subject) (*corev1.ServiceAccount, bo
 
 // Role returns the role a binding refers to, or nil when it does not exist.
 // Manifests often bind the built-in roles (view, edit, cluster-admin) without
-// defining them: offline, a built-in role missing from the input is the default one.
+// defining them: offline, a built-in role missing from the input is the default
+// one, with the rules the input's ClusterRoles aggregate into it (rolesOf).
 func (a *Analysis) Role(b *Binding) *Role {
 	if r := a.roles.lookup(b); r != nil {
 		return r

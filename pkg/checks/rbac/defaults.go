@@ -4,6 +4,8 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"maps"
+	"slices"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/component-helpers/auth/rbac/validation"
@@ -24,11 +26,17 @@ import (
 //go:embed bootstrap-v1.37.json
 var bootstrapPolicy []byte
 
+// bootstrappingLabel is on every object of the built-in policy, with the value rbac-defaults.
+const bootstrappingLabel = "kubernetes.io/bootstrapping"
+
 // defaults answers whether a role rule or a binding subject is part of the
 // built-in policy, so that only changes to it are reported.
 type defaults struct {
 	roles    roleIndex
 	bindings map[roleKey]*Binding // keyed by binding kind, namespace, name
+	// clusterRoles are the built-in ClusterRoles as the API server stores them
+	// at start (the aggregated ones empty), labelled as it labels them.
+	clusterRoles []rbacv1.ClusterRole
 }
 
 func loadDefaults() (*defaults, error) {
@@ -37,7 +45,16 @@ func loadDefaults() (*defaults, error) {
 		return nil, fmt.Errorf("read the built-in bootstrap RBAC policy: %w", err)
 	}
 	// The bootstrap aggregated roles are stored empty; resolve them as the controller would.
-	d := &defaults{roles: indexRoles(inv.Roles, inv.ClusterRoles, true), bindings: map[roleKey]*Binding{}}
+	d := &defaults{roles: indexRoles(inv.Roles, inv.ClusterRoles, true), bindings: map[roleKey]*Binding{}, clusterRoles: slices.Clone(inv.ClusterRoles)}
+	for i := range d.clusterRoles {
+		// The embedded policy leaves out the label every object of it has; a selector may name it.
+		cr := &d.clusterRoles[i]
+		cr.Labels = maps.Clone(cr.Labels)
+		if cr.Labels == nil {
+			cr.Labels = map[string]string{}
+		}
+		cr.Labels[bootstrappingLabel] = "rbac-defaults"
+	}
 	for _, r := range d.roles {
 		for i := range r.Rules {
 			r.Rules[i].Default = true

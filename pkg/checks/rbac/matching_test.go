@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
@@ -54,6 +55,7 @@ func TestMatching(t *testing.T) {
 		{"aggregated role holds the source rules", sa("monitoring", "prometheus"), Request{Verb: "list", Resource: "secrets", Namespace: "shop"}, []string{"ClusterRoleBinding monitoring"}},
 		{"aggregated role holds every source", sa("monitoring", "prometheus"), Request{Verb: "list", Resource: "endpoints", Namespace: "shop"}, []string{"ClusterRoleBinding monitoring"}},
 		{"aggregated role holds no more than its sources", sa("monitoring", "prometheus"), Request{Verb: "get", Resource: "secrets", Name: "x", Namespace: "shop"}, nil},
+		{"aggregated role that selects no rules keeps its own", user("unselected-user"), Request{Verb: "list", Resource: "configmaps", Namespace: "shop"}, []string{"ClusterRoleBinding unselected-aggregate"}},
 		{"group of a namespace's service accounts", sa("ci", "builder"), Request{Verb: "get", Resource: "pods", Name: "x", Namespace: "ci"}, []string{"RoleBinding ci/ci-sas"}},
 		{"group of a namespace excludes other namespaces' service accounts", sa("shop", "app"), Request{Verb: "get", Resource: "pods", Name: "x", Namespace: "ci"}, nil},
 		{"system:authenticated includes users", user("anyone"), Request{Verb: "list", Resource: "events", Namespace: "ci"}, []string{"ClusterRoleBinding authenticated-events"}},
@@ -77,6 +79,60 @@ func TestMatching(t *testing.T) {
 				t.Errorf("%s %s: allowed by %q, want %q", tt.subject, tt.req, got, tt.bindings)
 			}
 		})
+	}
+}
+
+// TestAggregatedRolesLive: listed from a server, an aggregated ClusterRole
+// grants the rules the server stores, which the aggregation controller wrote
+// (the e2e tests run it): the sources' rules are not added to a role it has
+// not written, and rules it never replaced still grant.
+func TestAggregatedRolesLive(t *testing.T) {
+	inv := load(t, "matching/rbac.yaml")
+	inv.Offline = false
+	a := Analyze(inv)
+	if p := a.Allows(sa("monitoring", "prometheus"), Request{Verb: "list", Resource: "secrets", Namespace: "shop"}); len(p) != 0 {
+		t.Errorf("an aggregated role stored empty allows list secrets: %v", p)
+	}
+	if p := a.Allows(user("unselected-user"), Request{Verb: "list", Resource: "configmaps", Namespace: "shop"}); len(p) != 1 {
+		t.Errorf("the stored rule of an aggregated role that selects no rules: %d permissions, want 1", len(p))
+	}
+}
+
+// TestBuiltinAggregationOffline: files bind the built-in aggregated roles
+// without defining them, and label their own ClusterRoles into them (seeds 2
+// and 7 of the randomized e2e test found these rules missing offline).
+func TestBuiltinAggregationOffline(t *testing.T) {
+	a := Analyze(load(t, "matching/builtin-aggregation.yaml"))
+	for _, tt := range []struct {
+		name    string
+		subject finding.Subject
+		req     Request
+		allowed bool
+		from    string // the ClusterRole the allowing rule was copied from
+	}{
+		{"the files' role aggregated into edit", user("editor"), Request{Verb: "create", Group: "example.com", Resource: "widgets", Namespace: "shop"}, true, "widgets-edit"},
+		{"and through edit into admin", user("shop-admin"), Request{Verb: "create", Group: "example.com", Resource: "widgets", Namespace: "shop"}, true, "widgets-edit"},
+		{"edit keeps its built-in rules", user("editor"), Request{Verb: "create", Resource: "pods", Namespace: "shop"}, true, "system:aggregate-to-edit"},
+		{"the files' role aggregated into view", user("viewer"), Request{Verb: "get", Resource: "nodes", Subresource: "proxy", Name: "n1"}, true, "node-proxy-view"},
+		{"a role aggregated into view is not in edit", user("editor"), Request{Verb: "get", Resource: "nodes", Subresource: "proxy", Name: "n1"}, false, ""},
+		{"the files' aggregated role selects a built-in source", user("dashboard-user"), Request{Verb: "get", Resource: "pods", Name: "x", Namespace: "shop"}, true, "system:aggregate-to-view"},
+		{"and only those with every label selected", user("dashboard-user"), Request{Verb: "get", Resource: "nodes", Subresource: "proxy", Name: "n1"}, false, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			perms := a.Allows(tt.subject, tt.req)
+			if (len(perms) > 0) != tt.allowed {
+				t.Fatalf("%s %s: %d permissions, want allowed %v", tt.subject, tt.req, len(perms), tt.allowed)
+			}
+			if tt.allowed && perms[0].Rule.From != tt.from {
+				t.Errorf("rule copied from %q, want %q", perms[0].Rule.From, tt.from)
+			}
+		})
+	}
+	// The added rule is no default of view: it is reported, and remedied at its source.
+	f := byMessage(t, run(t, load(t, "matching/builtin-aggregation.yaml"), "rbac/nodes-proxy", Options{}),
+		"User viewer can get nodes/proxy cluster-wide (ClusterRoleBinding viewers -> ClusterRole view)")
+	if f.Remediation == nil || !strings.Contains(f.Remediation.Summary, "The rules come from ClusterRole node-proxy-view aggregated into ClusterRole view") {
+		t.Errorf("remedy %+v, want it to name the source role", f.Remediation)
 	}
 }
 

@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"maps"
 	"slices"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -187,9 +188,76 @@ func ruleIndex(rs []Rule, r rbacv1.PolicyRule) int {
 	return -1
 }
 
-// rolesOf indexes the roles of an inventory.
-func rolesOf(inv *inventory.Inventory) roleIndex {
-	return indexRoles(inv.Roles, inv.ClusterRoles, inv.Offline)
+// rolesOf indexes the roles of an inventory. Offline, a built-in ClusterRole
+// the files do not define is the default one (Analysis.Role), and aggregation
+// is worked out over both, as in a cluster: a ClusterRole of the files
+// labelled aggregate-to-edit adds its rules to the built-in edit (and so to
+// admin), and an aggregated one of the files that selects built-in roles gets
+// their rules. The built-in aggregated roles so resolved replace those of d,
+// which must be this analysis's own.
+func rolesOf(inv *inventory.Inventory, d *defaults) roleIndex {
+	if !inv.Offline {
+		return indexRoles(inv.Roles, inv.ClusterRoles, false)
+	}
+	defined := make(map[string]bool, len(inv.ClusterRoles))
+	for _, cr := range inv.ClusterRoles {
+		defined[cr.Name] = true
+	}
+	var builtin []rbacv1.ClusterRole
+	for _, cr := range d.clusterRoles {
+		if !defined[cr.Name] {
+			builtin = append(builtin, cr)
+		}
+	}
+	if !aggregationCrosses(inv.ClusterRoles, builtin) {
+		return indexRoles(inv.Roles, inv.ClusterRoles, true)
+	}
+	ix := indexRoles(inv.Roles, append(slices.Clone(inv.ClusterRoles), builtin...), true)
+	resolved := roleIndex{}
+	for _, cr := range builtin {
+		k := roleKey{kindClusterRole, "", cr.Name}
+		if r := ix[k]; r.Aggregation != nil {
+			resolved[k] = r
+		}
+		delete(ix, k)
+	}
+	// A rule the files aggregate into a built-in role is not one of its defaults.
+	d.markDefaultRules(resolved)
+	maps.Copy(d.roles, resolved)
+	return ix
+}
+
+// aggregationCrosses says whether an aggregated ClusterRole of one set selects
+// a ClusterRole of the other.
+func aggregationCrosses(files, builtin []rbacv1.ClusterRole) bool {
+	selects := func(agg *rbacv1.ClusterRole, roles []rbacv1.ClusterRole) bool {
+		if agg.AggregationRule == nil {
+			return false
+		}
+		for i := range agg.AggregationRule.ClusterRoleSelectors {
+			sel, err := metav1.LabelSelectorAsSelector(&agg.AggregationRule.ClusterRoleSelectors[i])
+			if err != nil {
+				continue
+			}
+			for _, r := range roles {
+				if r.Name != agg.Name && sel.Matches(labels.Set(r.Labels)) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for i := range files {
+		if selects(&files[i], builtin) {
+			return true
+		}
+	}
+	for i := range builtin {
+		if selects(&builtin[i], files) {
+			return true
+		}
+	}
+	return false
 }
 
 // ruleEqual compares rules field by field; an empty list equals a missing one.

@@ -162,6 +162,13 @@ func (a *Analysis) ScopeKnown(group, resource string) bool {
 // namespaced. Offline it is the scope of a resource no CRD in the input
 // names; live, discovery answers first. Subresources (pods/exec) take their
 // resource's scope.
+//
+// One table serves every server version, because Kubernetes never changes a
+// resource's scope: a resource only appears, and is later removed. Read off
+// the +genclient:nonNamespaced markers of k8s.io/api from v0.17 to v0.37, no
+// group and resource ever had both scopes; the resources that older versions
+// served and v1.37 does not are at the end, so for those versions the table
+// is a correct superset.
 var builtinScopes = map[schema.GroupResource]bool{
 	{Group: "", Resource: "bindings"}:                                                      true,
 	{Group: "", Resource: "componentstatuses"}:                                             false,
@@ -234,11 +241,33 @@ var builtinScopes = map[schema.GroupResource]bool{
 	{Group: "storage.k8s.io", Resource: "volumeattachments"}:                               false,
 	{Group: "storage.k8s.io", Resource: "volumeattributesclasses"}:                         false,
 	{Group: "storagemigration.k8s.io", Resource: "storageversionmigrations"}:               false,
-	// Served only with an alpha API on.
-	{Group: "internal.apiserver.k8s.io", Resource: "storageversions"}: false,
-	{Group: "resource.k8s.io", Resource: "podschedulingcontexts"}:     true,
-	{Group: "scheduling.k8s.io", Resource: "workloads"}:               true,
-	{Group: "policy", Resource: "podsecuritypolicies"}:                false,
+	// Served only with an alpha or beta API on.
+	{Group: "coordination.k8s.io", Resource: "leasecandidates"}:        true,
+	{Group: "internal.apiserver.k8s.io", Resource: "storageversions"}:  false,
+	{Group: "lifecycle.k8s.io", Resource: "evictionrequests"}:          true,
+	{Group: "lifecycle.k8s.io", Resource: "evictions"}:                 true,
+	{Group: "resource.k8s.io", Resource: "resourcepoolstatusrequests"}: false,
+	{Group: "scheduling.k8s.io", Resource: "compositepodgroups"}:       true,
+	{Group: "scheduling.k8s.io", Resource: "podgroups"}:                true,
+	{Group: "scheduling.k8s.io", Resource: "workloads"}:                true,
+	// Served by older versions only: extensions/v1beta1 (workloads,
+	// networkpolicies and podsecuritypolicies up to v1.15, ingresses up to
+	// v1.21), policy podsecuritypolicies (v1.24), and alpha APIs since removed.
+	{Group: "auditregistration.k8s.io", Resource: "auditsinks"}:     false,
+	{Group: "extensions", Resource: "daemonsets"}:                   true,
+	{Group: "extensions", Resource: "deployments"}:                  true,
+	{Group: "extensions", Resource: "ingresses"}:                    true,
+	{Group: "extensions", Resource: "networkpolicies"}:              true,
+	{Group: "extensions", Resource: "podsecuritypolicies"}:          false,
+	{Group: "extensions", Resource: "replicasets"}:                  true,
+	{Group: "networking.k8s.io", Resource: "clustercidrs"}:          false,
+	{Group: "policy", Resource: "podsecuritypolicies"}:              false,
+	{Group: "resource.k8s.io", Resource: "podschedulingcontexts"}:   true,
+	{Group: "resource.k8s.io", Resource: "podschedulings"}:          true,
+	{Group: "resource.k8s.io", Resource: "resourceclaimparameters"}: true,
+	{Group: "resource.k8s.io", Resource: "resourceclasses"}:         false,
+	{Group: "resource.k8s.io", Resource: "resourceclassparameters"}: true,
+	{Group: "settings.k8s.io", Resource: "podpresets"}:              true,
 	// Pseudo-resources, never served, that RBAC rules name: impersonation
 	// (users, groups, uids; userextras/KEY in authentication.k8s.io;
 	// serviceaccounts is the real resource) and certificate signers.

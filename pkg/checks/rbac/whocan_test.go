@@ -108,6 +108,9 @@ func TestBuiltinScopeKnowsPseudoResourcesAndNotTypos(t *testing.T) {
 		{"", "pods/exec", true, true}, {"", "nodes", false, true}, {"", "users", false, true}, {"", "uids", false, true},
 		{"", "serviceaccounts", true, true}, {"authentication.k8s.io", "userextras/scopes", false, true},
 		{"certificates.k8s.io", "signers", false, true}, {"certificates.k8s.io", "podcertificaterequests", true, true},
+		// Alpha in v1.37, and served by older versions only: the table holds them too.
+		{"coordination.k8s.io", "leasecandidates", true, true}, {"resource.k8s.io", "resourcepoolstatusrequests", false, true},
+		{"extensions", "ingresses", true, true}, {"resource.k8s.io", "resourceclasses", false, true}, {"networking.k8s.io", "clustercidrs", false, true},
 		{"", "podz", false, false}, {"apps", "deploymentz", false, false},
 	} {
 		namespaced, known := BuiltinScope(c.group, c.resource)
