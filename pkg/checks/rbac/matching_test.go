@@ -129,7 +129,7 @@ func TestBuiltinAggregationOffline(t *testing.T) {
 		})
 	}
 	// The added rule is no default of view: it is reported, and remedied at its source.
-	f := byMessage(t, run(t, load(t, "matching/builtin-aggregation.yaml"), "rbac/nodes-proxy", Options{}),
+	f := byMessage(t, run(t, load(t, "matching/builtin-aggregation.yaml"), "rbac/nodes-proxy", options{}),
 		"User viewer can get nodes/proxy cluster-wide (ClusterRoleBinding viewers -> ClusterRole view)")
 	if f.Remediation == nil || !strings.Contains(f.Remediation.Summary, "The rules come from ClusterRole node-proxy-view aggregated into ClusterRole view") {
 		t.Errorf("remedy %+v, want it to name the source role", f.Remediation)
