@@ -595,6 +595,24 @@ func (inv *Inventory) IsCluster() bool {
 	return ok
 }
 
+// IsSystemNamespace reports the namespaces Kubernetes itself creates
+// (kube-system, kube-public, kube-node-lease). Their pods (kube-proxy, CNI and
+// CSI agents) need host access by design and are the platform's job: checks
+// judge them only with --include-system (see SkipsSystem).
+func IsSystemNamespace(ns string) bool {
+	switch ns {
+	case "kube-system", "kube-public", "kube-node-lease":
+		return true
+	}
+	return false
+}
+
+// SkipsSystem reports whether the checks leave namespace ns out: a system
+// namespace, and the run was not asked to include them (--include-system).
+func (inv *Inventory) SkipsSystem(ns string) bool {
+	return !inv.Settings.IncludeSystem && IsSystemNamespace(ns)
+}
+
 // NotServed is the Missing reason of a kind the API server does not serve.
 const NotServed = "not served by this API server"
 

@@ -16,10 +16,6 @@ import (
 // namespaces without it are not checked at all, whatever the ClusterImagePolicies say.
 const sigstoreIncludeLabel = "policy.sigstore.dev/include"
 
-// systemNamespaces are left out of the coverage report unless --include-system:
-// policy-controller's own guidance keeps them unlabelled so the control plane can start.
-var systemNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
-
 // imageVerification is what the inventory shows of admission control that
 // verifies image signatures.
 type imageVerification struct {
@@ -281,7 +277,9 @@ func (v *imageVerification) uncovered(inv *inventory.Inventory) []finding.Findin
 	}
 	var out []finding.Finding
 	for _, ns := range inv.NamespaceNames() {
-		if !inv.Settings.IncludeSystem && slices.Contains(systemNamespaces, ns) {
+		// policy-controller's own guidance keeps the system namespaces
+		// unlabelled so the control plane can start: left out unless --include-system.
+		if inv.SkipsSystem(ns) {
 			continue
 		}
 		if v.sigstore && labelled[ns] || v.coveredByPattern(ns) {

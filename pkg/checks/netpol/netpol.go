@@ -254,16 +254,7 @@ const (
 // Namespace-level findings (no policy, no default deny) skip these unless
 // --include-system asks for them; pod and policy findings still cover them
 // once someone has written policies there.
-func systemNamespace(inv *inventory.Inventory, ns string) bool {
-	if inv.Settings.IncludeSystem {
-		return false
-	}
-	switch ns {
-	case "kube-system", "kube-public", "kube-node-lease":
-		return true
-	}
-	return false
-}
+func systemNamespace(inv *inventory.Inventory, ns string) bool { return inv.SkipsSystem(ns) }
 
 // workloadNeeds are the kinds of the checks that count workloads, plus extra.
 func workloadNeeds(extra ...inventory.Kind) []inventory.Kind {

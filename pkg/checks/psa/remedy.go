@@ -9,20 +9,13 @@ import (
 	"k8s.io/pod-security-admission/api"
 	"k8s.io/utils/ptr"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 )
 
-// isSystemNamespace reports the namespaces Kubernetes itself creates. Their
-// pods (kube-proxy, CNI and CSI agents) need host access by design, clusters
-// usually exempt them in the AdmissionConfiguration, and labelling them is
-// the platform's job: their findings are reported only with --include-system.
-func isSystemNamespace(name string) bool {
-	switch name {
-	case "kube-system", "kube-public", "kube-node-lease":
-		return true
-	}
-	return false
-}
+// isSystemNamespace: see inventory.IsSystemNamespace; psa's findings about
+// them are reported only with --include-system.
+var isSystemNamespace = inventory.IsSystemNamespace
 
 // isProduction guesses from a namespace's name or environment label that it runs production workloads.
 func isProduction(name string, labels map[string]string) bool {

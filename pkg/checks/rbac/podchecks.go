@@ -10,10 +10,8 @@ import (
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 )
 
-// systemNamespaces hold the control plane's own pods; they are audited only with IncludeSystem.
-func systemNamespace(ns string) bool {
-	return ns == "kube-system" || ns == "kube-public" || ns == "kube-node-lease"
-}
+// systemNamespace holds the control plane's own pods; audited only with IncludeSystem.
+var systemNamespace = inventory.IsSystemNamespace
 
 // maxListed caps how many pod names a message or evidence lists.
 const maxListed = 10

@@ -167,9 +167,7 @@ func kindRank(r finding.Resource) int {
 }
 
 // systemNamespace reports namespaces run by the platform, judged only with --include-system.
-func systemNamespace(inv *inventory.Inventory, ns string) bool {
-	return !inv.Settings.IncludeSystem && (ns == "kube-system" || ns == "kube-public" || ns == "kube-node-lease")
-}
+func systemNamespace(inv *inventory.Inventory, ns string) bool { return inv.SkipsSystem(ns) }
 
 // containerRule judges one container and returns the finding message and field, or "" when it passes.
 type containerRule func(c *corev1.Container) (msg, field string)
