@@ -88,19 +88,26 @@ func newCmdAuditorRole(o *AuditOptions) *cobra.Command {
 
 // Complete selects the checks of the domains in args, as an audit of them would.
 func (r *AuditorRoleOptions) Complete(args []string) error {
-	reg, err := r.Registry()
-	if err != nil {
-		return err
-	}
-	filter, err := r.Filter()
-	if err != nil {
-		return err
-	}
-	if r.selected, err = reg.Select(args, filter); err != nil {
+	var err error
+	if r.selected, err = r.selectChecks(args); err != nil {
 		return err
 	}
 	r.coverage = all.CoverageNeeds(args)
 	return nil
+}
+
+// selectChecks returns the checks of the domains in args that --check and
+// --skip-check select, as an audit of them would run.
+func (o *AuditOptions) selectChecks(args []string) ([]checks.Check, error) {
+	reg, err := o.Registry()
+	if err != nil {
+		return nil, err
+	}
+	filter, err := o.Filter()
+	if err != nil {
+		return nil, err
+	}
+	return reg.Select(args, filter)
 }
 
 // Validate checks the flags and the selection.

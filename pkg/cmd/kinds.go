@@ -77,15 +77,8 @@ func newCmdKinds(o *AuditOptions) *cobra.Command {
 
 // Complete selects the checks of the domains in args, as an audit of them would.
 func (k *KindsOptions) Complete(args []string) error {
-	reg, err := k.Registry()
-	if err != nil {
-		return err
-	}
-	filter, err := k.Filter()
-	if err != nil {
-		return err
-	}
-	if k.selected, err = reg.Select(args, filter); err != nil {
+	var err error
+	if k.selected, err = k.selectChecks(args); err != nil {
 		return err
 	}
 	k.kinds = checks.Needs(append(k.selected, checks.Check{Needs: all.CoverageNeeds(args)}))
