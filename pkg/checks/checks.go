@@ -286,6 +286,14 @@ func MissingReason(inv *inventory.Inventory, needs []inventory.Kind) string {
 				continue // another kind of workload is in the input: these have none
 			}
 			absent = append(absent, k.ObjectKind())
+		case ok && !k.IsResource() && r == "forbidden" && len(k.Lists()) > 0:
+			// Read by listing another resource (the kubelets' configurations
+			// through the nodes): say which list was refused.
+			var lists []string
+			for _, gr := range k.Lists() {
+				lists = append(lists, gr.String())
+			}
+			reasons = append(reasons, fmt.Sprintf("cannot list %s (to read %s): forbidden", strings.Join(lists, ", "), k))
 		case ok && !k.IsResource():
 			reasons = append(reasons, fmt.Sprintf("%s %s", k, r))
 		default:

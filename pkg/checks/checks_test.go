@@ -71,3 +71,15 @@ func TestRunSkipsMissingKindsAndSurvivesPanics(t *testing.T) {
 		t.Errorf("registry did not fill the finding: %+v", f)
 	}
 }
+
+// A kind read by listing another resource says which list was refused.
+func TestMissingReasonNamesTheRefusedList(t *testing.T) {
+	inv := inventory.New()
+	inv.Missing[inventory.KubeletConfigs] = "forbidden"
+	inv.Missing[inventory.Pods] = "forbidden"
+	got := MissingReason(inv, []inventory.Kind{inventory.KubeletConfigs, inventory.Pods})
+	want := "cannot list nodes (to read " + string(inventory.KubeletConfigs) + "): forbidden; cannot list pods: forbidden"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
