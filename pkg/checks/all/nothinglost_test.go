@@ -1,0 +1,114 @@
+package all
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/checktest"
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+)
+
+// What the checks find on the sample and fixture clusters, as (check,
+// object, subject), is recorded in testdata/found.txt. A change that makes
+// the report smaller (grouping findings, folding one check's findings into
+// another's) must still name each of them: as a finding of that check about
+// that object and subject, or as an object listed in the "affected" evidence
+// of a finding of that check. A tuple named nowhere fails the test. New
+// findings do not (a new check touches only its domain's files and fixture);
+// `go test -update` records them, and its diff shows any removed line: a
+// finding the tool no longer reports.
+func TestNothingFoundIsLost(t *testing.T) {
+	reg, err := Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := filepath.Glob("../../../test/testdata/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var now []string
+	lost := 0
+	recorded := readFound(t)
+	for _, dir := range dirs {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			continue
+		}
+		inv, err := inventory.FromFiles([]string{dir}, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		name := filepath.Base(dir)
+		fs := checks.Run(inv, reg.All()).Findings
+		named := map[string]bool{}
+		for _, f := range fs {
+			line := foundLine(name, f.Check, f.Resource.String(), f.Subject)
+			named[line] = true
+			now = append(now, line)
+			for _, o := range affected(f) {
+				named[foundLine(name, f.Check, o, f.Subject)] = true
+			}
+		}
+		for _, line := range recorded {
+			if strings.HasPrefix(line, name+"\t") && !named[line] && !updating() {
+				lost++
+				t.Errorf("no longer named: %s", line)
+			}
+		}
+	}
+	if updating() {
+		slices.Sort(now)
+		now = slices.Compact(now)
+		checktest.Golden(t, filepath.Join("testdata", "found.txt"), []byte(strings.Join(now, "\n")+"\n"))
+	}
+	if len(recorded) < 500 {
+		t.Errorf("testdata/found.txt holds %d lines: is the record still being read?", len(recorded))
+	}
+}
+
+// foundLine is one (fixture, check, object, subject) of the record.
+func foundLine(fixture, check, object string, subject *finding.Subject) string {
+	s := "-"
+	if subject != nil {
+		s = subject.String()
+	}
+	return fmt.Sprintf("%s\t%s\t%s\t%s", fixture, check, object, s)
+}
+
+// affected are the objects a grouped finding names in its evidence.
+func affected(f finding.Finding) []string {
+	switch v := f.Evidence["affected"].(type) {
+	case []string:
+		return v
+	case []finding.Resource:
+		out := make([]string, len(v))
+		for i, r := range v {
+			out[i] = r.String()
+		}
+		return out
+	}
+	return nil
+}
+
+func readFound(t *testing.T) []string {
+	b, err := os.ReadFile(filepath.Join("testdata", "found.txt"))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// updating reports whether -update was given (checktest registers the flag).
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
