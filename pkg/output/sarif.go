@@ -1,6 +1,7 @@
 package output
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -60,20 +61,74 @@ func (s *SARIF) Print(r *finding.Report, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var raw bytes.Buffer
-	if err := log.Write(&raw); err != nil {
+	// The log without its results is written whole; the results, which grow
+	// with the cluster, one at a time into the place the empty array holds,
+	// so no decoded copy of the whole log is ever made.
+	run := log.Runs[0]
+	results := run.Results
+	run.Results = []*sarif.Result{}
+	head, err := tidyJSON(log.Write, "")
+	if err != nil {
 		return fmt.Errorf("encode sarif: %w", err)
 	}
-	var doc any
-	if err := json.Unmarshal(raw.Bytes(), &doc); err != nil {
-		return fmt.Errorf("encode sarif: %w", err)
+	at := bytes.Index(head, []byte(sarifResultsMarker))
+	if at < 0 {
+		return fmt.Errorf("encode sarif: no results in the run")
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(dropDefaults(doc)); err != nil {
+	indent := string(head[bytes.LastIndexByte(head[:at], '\n')+1 : at])
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.Write(head[:at])
+	if len(results) == 0 {
+		bw.WriteString(sarifResultsMarker)
+	} else {
+		bw.WriteString(`"results": [`)
+		for i, res := range results {
+			b, err := tidyJSON(func(w io.Writer) error {
+				b, err := json.Marshal(res)
+				if err == nil {
+					_, err = w.Write(b)
+				}
+				return err
+			}, indent+"  ")
+			if err != nil {
+				return fmt.Errorf("encode sarif: %w", err)
+			}
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			bw.WriteString("\n" + indent + "  ")
+			bw.Write(bytes.TrimSuffix(b, []byte("\n")))
+		}
+		bw.WriteString("\n" + indent + "]")
+	}
+	bw.Write(head[at+len(sarifResultsMarker):])
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write sarif: %w", err)
 	}
 	return nil
+}
+
+// sarifResultsMarker is the run's results in the log written without them.
+const sarifResultsMarker = `"results": []`
+
+// tidyJSON returns what write writes, without the SARIF defaults
+// (dropDefaults), indented by two spaces after prefix on every line but the first.
+func tidyJSON(write func(io.Writer) error, prefix string) ([]byte, error) {
+	var raw bytes.Buffer
+	if err := write(&raw); err != nil {
+		return nil, err
+	}
+	var doc any
+	if err := json.Unmarshal(raw.Bytes(), &doc); err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetIndent(prefix, "  ")
+	if err := enc.Encode(dropDefaults(doc)); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 // sarifDefaults are the properties the library writes at their schema

@@ -531,3 +531,27 @@ func TestSARIFLeavesOutDefaultsButKeepsEmptyResults(t *testing.T) {
 		}
 	}
 }
+
+// The log written a result at a time is the log the library writes whole,
+// without its defaults, byte for byte.
+func TestSARIFStreamedEqualsWhole(t *testing.T) {
+	p := &SARIF{Version: "v0.1.0", Rules: func(*finding.Report) ([]Rule, error) { return testRules(), nil }}
+	for _, r := range []*finding.Report{sampleReport(), finding.NewReport(finding.Metadata{}, nil, nil, nil)} {
+		var got bytes.Buffer
+		if err := p.Print(r, &got); err != nil {
+			t.Fatal(err)
+		}
+		rules, _ := p.Rules(r)
+		log, err := p.log(r, rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := tidyJSON(log.Write, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("streamed log differs from the whole one:\n--- got\n%s\n--- want\n%s", got.Bytes(), want)
+		}
+	}
+}
