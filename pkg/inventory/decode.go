@@ -148,15 +148,19 @@ type typeHeader struct {
 
 // decodeDoc decodes one document or List item; it touches no shared state.
 func decodeDoc(d rawDoc, sh *Sharer) ([]decoded, error) {
-	js := d.data
+	js, sorted := d.data, false
 	if !d.isJSON {
-		var err error
-		if js, err = yaml.YAMLToJSON(d.data); err != nil {
-			return nil, err
+		var ok bool
+		if js, ok = fastYAMLToJSON(d.data); !ok {
+			var err error
+			if js, err = yaml.YAMLToJSON(d.data); err != nil {
+				return nil, err
+			}
+			sorted = true // sigs.k8s.io/yaml writes keys in order
 		}
 	}
 	var out []decoded
-	err := decodeJSON(js, d.hadItems, &out, sh, !d.isJSON)
+	err := decodeJSON(js, d.hadItems, &out, sh, sorted)
 	return out, err
 }
 
