@@ -62,17 +62,11 @@ func (p *fastParser) next() bool {
 			i++
 		}
 		if i < end && p.src[i] == '\t' {
-			// A tab after the indentation is fine in a blank line only.
-			j := i
-			for j < end && (p.src[j] == ' ' || p.src[j] == '\t') {
-				j++
-			}
-			if j < end && p.src[j] != '#' {
-				p.more = false
-				p.start = -1
-				return false
-			}
-			i = j
+			// A tab where indentation could be, even on a blank line, is
+			// an error in some places: left to the general reader.
+			p.more = false
+			p.start = -1
+			return false
 		}
 		if i < end && p.src[i] != '#' {
 			p.content, p.end, p.indent, p.more = i, end, i-p.start, true
@@ -190,6 +184,9 @@ func (p *fastParser) key(at int) (keyEnd, valueAt int, ok bool) {
 // keys resolved as sigs.k8s.io/yaml does (8080 and 0x1f are "8080" and "31",
 // true and yes are "true"); null and float keys are left to it.
 func (p *fastParser) keyString(at, end int) (string, bool) {
+	if end-at > 1000 {
+		return "", false // the general reader allows implicit keys of 1024 characters at most
+	}
 	if c := p.src[at]; c == '"' || c == '\'' {
 		s, _, ok := p.quoted(at)
 		return s, ok
@@ -269,7 +266,7 @@ func (p *fastParser) value(indent, at int, inSeq bool) bool {
 			end = i
 			break
 		}
-		if p.src[i] == ':' && (i+1 == p.end || p.src[i+1] == ' ') {
+		if p.src[i] == ':' && (i+1 == p.end || p.src[i+1] == ' ' || p.src[i+1] == '\t') {
 			if !inSeq {
 				return false
 			}
@@ -489,7 +486,7 @@ func (p *fastParser) flow(at, depth int) (int, bool) {
 		var ok bool
 		var j int
 		if c := p.src[i]; c == '"' || c == '\'' {
-			if key, j, ok = p.quoted(i); !ok {
+			if key, j, ok = p.quoted(i); !ok || j-i > 1000 {
 				return 0, false
 			}
 		} else {

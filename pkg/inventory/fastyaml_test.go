@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -119,6 +120,13 @@ func TestFastYAMLAgreesOnInputs(t *testing.T) {
 			return nil
 		})
 	}
+	// CRD manifests with long descriptions, block scalars and nested schemas.
+	if out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/network-policy-api").Output(); err == nil {
+		crds, _ := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "config", "crd", "*", "*.yaml"))
+		files = append(files, crds...)
+	} else {
+		t.Logf("no CRD manifests from the module cache: %v", err)
+	}
 	dir := t.TempDir()
 	size, err := synth.Named("ns4")
 	if err != nil {
@@ -166,4 +174,36 @@ func FuzzFastYAML(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		agree(t, doc)
 	})
+}
+
+// TestFastYAMLSameInventory reads the repository's dumps and a synthetic
+// cluster with and without the one-pass reader: every object must be equal.
+func TestFastYAMLSameInventory(t *testing.T) {
+	dir := t.TempDir()
+	size, err := synth.Named("ns6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synth.WriteDir(dir, size); err != nil {
+		t.Fatal(err)
+	}
+	inputs := [][]string{{dir}}
+	for _, f := range []string{"dump.yaml", "multi.yaml", "owners.yaml", "custom-resources.yaml", "customworkloads.yaml"} {
+		inputs = append(inputs, []string{filepath.Join("testdata", f)})
+	}
+	for _, in := range inputs {
+		fast, err := Read(in, nil, ReadOptions{Complete: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fastYAML = false
+		general, err := Read(in, nil, ReadOptions{Complete: true})
+		fastYAML = true
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fast.objects == 0 || !reflect.DeepEqual(fast, general) {
+			t.Errorf("%v: the one-pass reader gives a different inventory (%d objects)", in, fast.objects)
+		}
+	}
 }
