@@ -68,6 +68,12 @@ func (p *fastParser) next() bool {
 			p.start = -1
 			return false
 		}
+		if i == p.start && end-i >= 3 && (string(p.src[i:i+3]) == "---" || string(p.src[i:i+3]) == "...") {
+			// A document marker ends plain scalars and documents: left to the general reader.
+			p.more = false
+			p.start = -1
+			return false
+		}
 		if i < end && p.src[i] != '#' {
 			p.content, p.end, p.indent, p.more = i, end, i-p.start, true
 			return true
@@ -574,13 +580,13 @@ func (p *fastParser) flowScalarOrCollection(i, depth int, inMap bool) (int, bool
 // flowPlainEnd is the end of a plain scalar at byte i inside a flow
 // collection (trailing spaces excluded); i itself when none may start there.
 func (p *fastParser) flowPlainEnd(i int) int {
-	if !plainStart(p.src, i, p.end) {
-		return i
+	if !plainStart(p.src, i, p.end) || p.src[i] == '?' || p.src[i] == ':' {
+		return i // in a flow collection, "?" and ":" start no plain scalar
 	}
 	j := i
 	for ; j < p.end; j++ {
 		c := p.src[j]
-		if c == ',' || c == '[' || c == ']' || c == '{' || c == '}' || c == '\t' {
+		if c == ',' || c == '?' || c == '[' || c == ']' || c == '{' || c == '}' || c == '\t' {
 			break
 		}
 		if c == '#' && p.src[j-1] == ' ' {
