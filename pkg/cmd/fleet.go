@@ -319,8 +319,15 @@ type reportList struct {
 	Items      []*finding.Report `json:"items"`
 }
 
+// newReportList is the List document of the reports, each written as -o json writes one (finding.Document).
 func newReportList(reports []*finding.Report) reportList {
-	return reportList{APIVersion: "v1", Kind: "List", Items: append([]*finding.Report{}, reports...)}
+	docs := make([]*finding.Report, len(reports))
+	for i, r := range reports {
+		if r != nil {
+			docs[i] = finding.Document(r)
+		}
+	}
+	return reportList{APIVersion: "v1", Kind: "List", Items: docs}
 }
 
 func printListJSON(reports []*finding.Report, w io.Writer) error {

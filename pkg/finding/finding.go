@@ -144,6 +144,14 @@ type Finding struct {
 	// BaselineState is "new" or "unchanged" when the audit was compared with a
 	// baseline report (--baseline), "absent" for a finding of the baseline that is gone.
 	BaselineState string `json:"baselineState,omitempty"`
+	// Covers are the findings of other checks about the same object that
+	// this one names in its evidence, written inside it in the report
+	// document instead of as items of their own (see Fold).
+	Covers []Covered `json:"covers,omitempty"`
+	// Summarizes are the checks whose findings about the same object this
+	// finding names in its evidence (psa/restricted-blocker lists every
+	// violation of a workload): Fold writes them inside it.
+	Summarizes []string `json:"-"`
 }
 
 // Acceptance is the exception that accepted a finding: who owns the decision,

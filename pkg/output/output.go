@@ -73,7 +73,7 @@ func New(format string, opts Options, extra map[string]Printer) (Printer, error)
 	if !ok {
 		return nil, fmt.Errorf("unknown output format %q: use one of %s", format, strings.Join(Formats(), ", "))
 	}
-	return PrinterFunc(func(r *finding.Report, w io.Writer) error { return enc(r, w) }), nil
+	return PrinterFunc(func(r *finding.Report, w io.Writer) error { return enc(finding.Document(r), w) }), nil
 }
 
 // itemsAt is where the findings go in the document printed without them:
@@ -85,6 +85,7 @@ const (
 )
 
 func printJSON(r *finding.Report, w io.Writer) error {
+	r = finding.Document(r)
 	head := *r
 	head.Items = nil
 	b, err := json.MarshalIndent(&head, "", "    ")
@@ -128,6 +129,7 @@ func printJSON(r *finding.Report, w io.Writer) error {
 }
 
 func printYAML(r *finding.Report, w io.Writer) error {
+	r = finding.Document(r)
 	head := *r
 	head.Items = nil
 	b, err := yaml.Marshal(&head)

@@ -74,6 +74,17 @@ func violationKinds() []violationKind {
 	}
 }
 
+// blockerSummarizes are the checks whose findings about a workload its
+// psa/restricted-blocker finding names (every violation at restricted): the
+// report document writes them inside it (finding.Fold). Shared, read-only.
+var blockerSummarizes = func() []string {
+	var ids []string
+	for _, k := range violationKinds() {
+		ids = append(ids, k.id)
+	}
+	return ids
+}()
+
 func violationChecks(needs []inventory.Kind) []checks.Check {
 	var out []checks.Check
 	for _, k := range violationKinds() {
@@ -379,6 +390,7 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 				Message:     fmt.Sprintf("%s does not pass restricted:%s: %s", top.Object, st.version, describeBlockers(bs, top)),
 				Evidence:    map[string]any{"violations": compactBlockers(bs, top, w.pods), "pods": w.pods},
 				Remediation: a.restrictedRemediation(w, st.version, vs),
+				Summarizes:  blockerSummarizes,
 			})
 		}
 
