@@ -283,7 +283,16 @@ func (p *fastParser) value(indent, at int, inSeq bool) bool {
 	for end > at && (p.src[end-1] == ' ' || p.src[end-1] == '\t') {
 		end--
 	}
-	switch kind, text := resolvePlain(p.src[at:end]); kind {
+	if !p.plain(p.src[at:end]) {
+		return false
+	}
+	return p.endScalar(indent)
+}
+
+// plain writes a plain scalar as JSON; false for what resolves to none of
+// string, integer, boolean and null.
+func (p *fastParser) plain(b []byte) bool {
+	switch kind, text := resolvePlain(b); kind {
 	case scalarString:
 		p.out = appendJSONString(p.out, text)
 	case scalarInt:
@@ -297,7 +306,7 @@ func (p *fastParser) value(indent, at int, inSeq bool) bool {
 	default:
 		return false
 	}
-	return p.endScalar(indent)
+	return true
 }
 
 // endScalar moves past a one-line scalar; a line below indented more would
@@ -560,18 +569,7 @@ func (p *fastParser) flowScalarOrCollection(i, depth int, inMap bool) (int, bool
 	if j == i || (j < p.end && p.src[j] == ':') {
 		return 0, false
 	}
-	switch kind, text := resolvePlain(p.src[i:j]); kind {
-	case scalarString:
-		p.out = appendJSONString(p.out, text)
-	case scalarInt:
-		p.out = append(p.out, text...)
-	case scalarTrue:
-		p.out = append(p.out, "true"...)
-	case scalarFalse:
-		p.out = append(p.out, "false"...)
-	case scalarNull:
-		p.out = append(p.out, "null"...)
-	default:
+	if !p.plain(p.src[i:j]) {
 		return 0, false
 	}
 	return j, true
