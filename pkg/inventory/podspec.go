@@ -77,14 +77,18 @@ func podSpecs(inv *Inventory) []PodSpec {
 	n := len(inv.Pods) + len(inv.PodTemplates) + len(inv.ReplicationControllers) + len(inv.Deployments) +
 		len(inv.StatefulSets) + len(inv.DaemonSets) + len(inv.ReplicaSets) + len(inv.Jobs) + len(inv.CronJobs) + len(inv.CustomWorkloads)
 	out := make([]PodSpec, 0, n)
-	add := func(apiVersion, kind string, obj any, index int, m *metav1.ObjectMeta, t *corev1.PodTemplateSpec, prefix string) {
+	// The paths of a kind's template are the same for all its objects: one string each.
+	type paths struct{ spec, meta string }
+	at := func(prefix string) paths { return paths{prefix + ".spec", prefix + ".metadata"} }
+	add := func(apiVersion, kind string, obj any, index int, m *metav1.ObjectMeta, t *corev1.PodTemplateSpec, p paths) {
 		out = append(out, PodSpec{
 			Ref:    ObjectRef{APIVersion: apiVersion, Kind: kind, Namespace: m.Namespace, Name: m.Name},
 			Object: obj, Index: index, Meta: m, PodTemplate: t, Template: &t.ObjectMeta, Spec: &t.Spec,
-			Path: prefix + ".spec", MetaPath: prefix + ".metadata",
+			Path: p.spec, MetaPath: p.meta,
 			Controller: kind != "PodTemplate", Parent: -1, Owner: -1,
 		})
 	}
+	template, jobTemplate, podTemplate := at("spec.template"), at("spec.jobTemplate.spec.template"), at("template")
 	for i := range inv.Pods {
 		p := &inv.Pods[i]
 		out = append(out, PodSpec{
@@ -97,40 +101,40 @@ func podSpecs(inv *Inventory) []PodSpec {
 	}
 	for i := range inv.PodTemplates {
 		o := &inv.PodTemplates[i]
-		add("v1", "PodTemplate", o, i, &o.ObjectMeta, &o.Template, "template")
+		add("v1", "PodTemplate", o, i, &o.ObjectMeta, &o.Template, podTemplate)
 	}
 	for i := range inv.ReplicationControllers {
 		if o := &inv.ReplicationControllers[i]; o.Spec.Template != nil {
-			add("v1", "ReplicationController", o, i, &o.ObjectMeta, o.Spec.Template, "spec.template")
+			add("v1", "ReplicationController", o, i, &o.ObjectMeta, o.Spec.Template, template)
 		}
 	}
 	for i := range inv.Deployments {
 		o := &inv.Deployments[i]
-		add("apps/v1", "Deployment", o, i, &o.ObjectMeta, &o.Spec.Template, "spec.template")
+		add("apps/v1", "Deployment", o, i, &o.ObjectMeta, &o.Spec.Template, template)
 	}
 	for i := range inv.StatefulSets {
 		o := &inv.StatefulSets[i]
-		add("apps/v1", "StatefulSet", o, i, &o.ObjectMeta, &o.Spec.Template, "spec.template")
+		add("apps/v1", "StatefulSet", o, i, &o.ObjectMeta, &o.Spec.Template, template)
 	}
 	for i := range inv.DaemonSets {
 		o := &inv.DaemonSets[i]
-		add("apps/v1", "DaemonSet", o, i, &o.ObjectMeta, &o.Spec.Template, "spec.template")
+		add("apps/v1", "DaemonSet", o, i, &o.ObjectMeta, &o.Spec.Template, template)
 	}
 	for i := range inv.ReplicaSets {
 		o := &inv.ReplicaSets[i]
-		add("apps/v1", "ReplicaSet", o, i, &o.ObjectMeta, &o.Spec.Template, "spec.template")
+		add("apps/v1", "ReplicaSet", o, i, &o.ObjectMeta, &o.Spec.Template, template)
 	}
 	for i := range inv.Jobs {
 		o := &inv.Jobs[i]
-		add("batch/v1", "Job", o, i, &o.ObjectMeta, &o.Spec.Template, "spec.template")
+		add("batch/v1", "Job", o, i, &o.ObjectMeta, &o.Spec.Template, template)
 	}
 	for i := range inv.CronJobs {
 		o := &inv.CronJobs[i]
-		add("batch/v1", "CronJob", o, i, &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template, "spec.jobTemplate.spec.template")
+		add("batch/v1", "CronJob", o, i, &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template, jobTemplate)
 	}
 	for i := range inv.CustomWorkloads {
 		o := &inv.CustomWorkloads[i]
-		add(o.APIVersion, o.Kind, o, i, &o.ObjectMeta, &o.Template, strings.TrimSuffix(o.Path, ".spec"))
+		add(o.APIVersion, o.Kind, o, i, &o.ObjectMeta, &o.Template, at(strings.TrimSuffix(o.Path, ".spec")))
 	}
 	resolveOwners(out)
 	return out

@@ -1,8 +1,9 @@
 package psa
 
 import (
-	"encoding/json"
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -133,7 +134,10 @@ type subject struct {
 	canPatch bool
 	// custom is set for a custom resource carrying a pod template (an Argo Rollout).
 	custom bool
-	judged map[api.Version]*[2]judgement // [baseline, restricted]
+	// alike is the same for subjects the checks cannot tell apart (the pods
+	// of one ReplicaSet, a Deployment and its ReplicaSets): the index of the
+	// first subject with the same content, paths included.
+	alike int
 }
 
 // workload is a top-level subject and the subjects it owns.
@@ -167,13 +171,25 @@ type Analysis struct {
 	pin      api.Version
 	complete bool // every kind holding pod specs was read
 	byNS     map[string]*nsState
-	byKey    map[inventory.Key]*subject
-	findings map[string][]finding.Finding
-	// sameAs shares judgements between subjects the checks cannot tell
-	// apart (the pods of one ReplicaSet), by version, paths and content.
-	sameAs map[string]*[2]judgement
+	// objects are the subjects by Kind, namespace and name (byObject), for Verdict.
+	objects []*subject
+	// findings are every psa check's findings, built at once; taken are
+	// the checks whose findings were handed over since (take).
+	findings      map[string][]finding.Finding
+	taken         map[string]bool
+	includeSystem bool
+	// judged holds the judgements [baseline, restricted] of alike subjects at a version.
+	judged map[judgedKey]*[2]judgement
+	shared *shared
+	// patches caches restrictedPatch while the findings are built.
+	patches map[judgedKey]*securityPatch
 	// mu guards the judgement caches for queries after the analysis (Verdict, PredictedWarnings).
 	mu sync.Mutex
+}
+
+type judgedKey struct {
+	alike   int
+	version api.Version
 }
 
 // Label keys of the Pod Security admission.
@@ -206,7 +222,7 @@ func analyze(inv *inventory.Inventory) *Analysis {
 		// The library rejecting its own default checks is a build problem, not a cluster's.
 		panic(err)
 	}
-	a := &Analysis{eval: ev, byNS: map[string]*nsState{}, byKey: map[inventory.Key]*subject{}, complete: true}
+	a := &Analysis{eval: ev, byNS: map[string]*nsState{}, judged: map[judgedKey]*[2]judgement{}, shared: newShared(), complete: true}
 	a.server, err = PolicyVersion(inv.ServerVersion)
 	if err != nil {
 		a.server = api.LatestVersion()
@@ -238,12 +254,33 @@ func analyze(inv *inventory.Inventory) *Analysis {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		a.summarize(a.byNS[n])
-		a.Namespaces = append(a.Namespaces, *a.byNS[n].summary)
+	a.Namespaces = make([]NamespaceSummary, len(names))
+	for i, n := range names {
+		st := a.byNS[n]
+		a.summarize(st)
+		// The namespace's state reads its summary where the report does.
+		a.Namespaces[i] = *st.summary
+		st.summary = &a.Namespaces[i]
 	}
-	a.findings = a.buildFindings(inv.Settings.IncludeSystem)
+	a.includeSystem = inv.Settings.IncludeSystem
+	a.findings, a.taken = a.buildFindings(a.includeSystem), map[string]bool{}
 	return a
+}
+
+// take hands a check's findings over to the run that asks for them: the run
+// owns them (checks.Run fills them in) and the analysis keeps no copy. A
+// check whose findings were taken already (a second audit of the same
+// inventory) gets them built again, as equal as the first ones.
+func (a *Analysis) take(id string) []finding.Finding {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.taken[id] {
+		a.findings, a.taken = a.buildFindings(a.includeSystem), map[string]bool{}
+	}
+	fs := a.findings[id]
+	delete(a.findings, id)
+	a.taken[id] = true
+	return fs
 }
 
 // namespaceOf is where an object lives; manifests without a namespace go to
@@ -269,6 +306,19 @@ func (a *Analysis) namespace(name string) *nsState {
 // of inventory.PodSpecs.
 func (a *Analysis) collect(specs []inventory.PodSpec) []*subject {
 	subjects := make([]*subject, len(specs))
+	paths := map[string]*field.Path{}
+	fieldPath := func(p string) *field.Path {
+		fp, ok := paths[p]
+		if !ok {
+			fp = parseFieldPath(p)
+			paths[p] = fp
+		}
+		return fp
+	}
+	// Subjects are alike when their content is; the contents are dropped
+	// once compared: they hold whole pod specs.
+	alike := map[string]int{}
+	c := newContent()
 	for i := range specs {
 		ps := &specs[i]
 		_, custom := ps.Object.(*inventory.CustomWorkload)
@@ -282,25 +332,64 @@ func (a *Analysis) collect(specs []inventory.PodSpec) []*subject {
 			pod:      ps.Pod,
 			canPatch: !ps.Pod && !job && !custom,
 			custom:   custom,
-			judged:   map[api.Version]*[2]judgement{},
+			alike:    i,
+		}
+		if b, ok := c.of(s.meta, s.spec, ps.MetaPath, ps.Path); ok {
+			if first, seen := alike[string(b)]; seen {
+				s.alike = first
+			} else {
+				alike[string(b)] = i
+			}
 		}
 		subjects[i] = s
-		// Verdict finds objects by Kind: a custom resource sharing a Kind and
-		// name with a built-in object (a Kruise StatefulSet) leaves it the key.
-		k := inventory.Key{Kind: s.Kind, Namespace: s.Namespace, Name: s.Name}
-		if _, taken := a.byKey[k]; !taken || !custom {
-			a.byKey[k] = s
-		}
 		if s.pod {
 			st := a.namespace(s.Namespace)
 			st.pods = append(st.pods, s)
 		}
 	}
+	a.objects = byObject(subjects)
 	return subjects
 }
 
-// fieldPath parses a dotted field path such as spec.template.spec.
-func fieldPath(p string) *field.Path {
+// byObject returns the subjects sorted by Kind, namespace and name, one for
+// each: Verdict finds objects by Kind, and a custom resource sharing a Kind
+// and name with a built-in object (a Kruise StatefulSet) leaves it the
+// place. Among built-in objects of one name the last counts, else the first
+// custom resource.
+func byObject(subjects []*subject) []*subject {
+	sorted := slices.Clone(subjects)
+	slices.SortStableFunc(sorted, func(x, y *subject) int { return compareObject(x.Object, y.Kind, y.Namespace, y.Name) })
+	out := sorted[:0]
+	for i := 0; i < len(sorted); {
+		j, pick := i, i
+		for ; j < len(sorted) && compareObject(sorted[j].Object, sorted[i].Kind, sorted[i].Namespace, sorted[i].Name) == 0; j++ {
+			if !sorted[j].custom {
+				pick = j
+			}
+		}
+		out = append(out, sorted[pick])
+		i = j
+	}
+	return slices.Clip(out)
+}
+
+func compareObject(o Object, kind, namespace, name string) int {
+	return cmp.Or(strings.Compare(o.Kind, kind), strings.Compare(o.Namespace, namespace), strings.Compare(o.Name, name))
+}
+
+// object returns the subject of Kind kind named namespace/name, or nil.
+func (a *Analysis) object(kind, namespace, name string) *subject {
+	i, ok := slices.BinarySearchFunc(a.objects, Object{Kind: kind, Namespace: namespace, Name: name}, func(s *subject, o Object) int {
+		return compareObject(s.Object, o.Kind, o.Namespace, o.Name)
+	})
+	if !ok {
+		return nil
+	}
+	return a.objects[i]
+}
+
+// parseFieldPath parses a dotted field path such as spec.template.spec.
+func parseFieldPath(p string) *field.Path {
 	parts := strings.Split(p, ".")
 	return field.NewPath(parts[0], parts[1:]...)
 }
@@ -349,71 +438,19 @@ func (a *Analysis) resolve(v api.Version) api.Version {
 	return v
 }
 
-// judge returns a subject's judgements at baseline and restricted at a version, cached.
+// judge returns a subject's judgements at baseline and restricted at a
+// version, computed once for subjects alike and shared with every equal one.
 func (a *Analysis) judge(s *subject, v api.Version) *[2]judgement {
-	v = a.resolve(v)
-	if j, ok := s.judged[v]; ok {
+	k := judgedKey{s.alike, a.resolve(v)}
+	if j, ok := a.judged[k]; ok {
 		return j
 	}
-	key := ""
-	if s.pod {
-		key = v.String() + "\x00" + s.metaPath.String() + "\x00" + s.specPath.String() + "\x00" + judgedContent(s)
-		if j, ok := a.sameAs[key]; ok && key != "" {
-			s.judged[v] = j
-			return j
-		}
-	}
-	j := &[2]judgement{
-		a.eval.judge(api.LevelVersion{Level: api.LevelBaseline, Version: v}, s.meta, s.spec, s.metaPath, s.specPath),
-		a.eval.judge(api.LevelVersion{Level: api.LevelRestricted, Version: v}, s.meta, s.spec, s.metaPath, s.specPath),
-	}
-	s.judged[v] = j
-	if key != "" {
-		if a.sameAs == nil {
-			a.sameAs = map[string]*[2]judgement{}
-		}
-		a.sameAs[key] = j
-	}
+	j := a.shared.judgement(&[2]judgement{
+		a.eval.judge(api.LevelVersion{Level: api.LevelBaseline, Version: k.version}, s.meta, s.spec, s.metaPath, s.specPath),
+		a.eval.judge(api.LevelVersion{Level: api.LevelRestricted, Version: k.version}, s.meta, s.spec, s.metaPath, s.specPath),
+	})
+	a.judged[k] = j
 	return j
-}
-
-// judgedContent is what the Pod Security checks read of a pod, as one
-// string: its annotations and spec without the fields no check reads (the
-// node, the containers' volume mounts) and with the names of projected
-// volumes left out (a projected volume is allowed at every level, so its
-// name never appears in a verdict; the ServiceAccount admission gives each
-// pod's token volume a generated one). Two pods with the same content get
-// the same verdict word for word. "" when it cannot be computed.
-func judgedContent(s *subject) string {
-	spec := *s.spec
-	spec.NodeName = ""
-	strip := func(cs []corev1.Container) []corev1.Container {
-		out := make([]corev1.Container, len(cs))
-		for i, c := range cs {
-			c.VolumeMounts = nil
-			out[i] = c
-		}
-		return out
-	}
-	spec.Containers, spec.InitContainers = strip(spec.Containers), strip(spec.InitContainers)
-	spec.EphemeralContainers = append([]corev1.EphemeralContainer(nil), spec.EphemeralContainers...)
-	for i := range spec.EphemeralContainers {
-		spec.EphemeralContainers[i].VolumeMounts = nil
-	}
-	spec.Volumes = append([]corev1.Volume(nil), spec.Volumes...)
-	for i := range spec.Volumes {
-		if spec.Volumes[i].Projected != nil {
-			spec.Volumes[i].Name = ""
-		}
-	}
-	b, err := json.Marshal(struct {
-		Annotations map[string]string `json:"a"`
-		Spec        *corev1.PodSpec   `json:"s"`
-	}{s.meta.Annotations, &spec})
-	if err != nil {
-		return ""
-	}
-	return string(b)
 }
 
 // at returns a subject's judgement at one level; privileged allows everything.
@@ -518,7 +555,10 @@ func (a *Analysis) summarize(st *nsState) {
 	for _, w := range st.workloads {
 		sum.Counts.Workloads++
 		sum.Counts.Pods += w.pods
-		for _, s := range append([]*subject{w.top}, w.members...) {
+		if !w.top.pod {
+			sum.Counts.Templates++
+		}
+		for _, s := range w.members {
 			if !s.pod {
 				sum.Counts.Templates++
 			}
@@ -540,6 +580,8 @@ func (a *Analysis) summarize(st *nsState) {
 				sum.Blocking = append(sum.Blocking, a.failing(w, api.LevelVersion{Level: sum.Next, Version: st.version})...)
 			}
 		}
+		// Kept for the whole run: without the room append left.
+		sum.Blocking = slices.Clone(sum.Blocking)
 	}
 	sum.Proposal = a.propose(st)
 }
@@ -550,8 +592,8 @@ func (a *Analysis) summarize(st *nsState) {
 func (a *Analysis) Verdict(kind, namespace, name string) (Verdict, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s, ok := a.byKey[inventory.Key{Kind: kind, Namespace: namespaceOf(namespace), Name: name}]
-	if !ok {
+	s := a.object(kind, namespaceOf(namespace), name)
+	if s == nil {
 		return Verdict{}, false
 	}
 	v := a.byNS[s.Namespace].version

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"k8s.io/pod-security-admission/api"
@@ -173,12 +174,14 @@ func fixFields(vs []Violation) string {
 
 // findings computes every psa finding once, in a single goroutine.
 func (a *Analysis) buildFindings(includeSystem bool) map[string][]finding.Finding {
-	out := map[string][]finding.Finding{}
+	out := byCheck{}
 	add := func(id string, f finding.Finding) {
 		f.Check = id
-		out[id] = append(out[id], f)
+		out.add(id, f)
 	}
 	kinds := violationKinds()
+	a.patches = map[judgedKey]*securityPatch{}
+	defer func() { a.patches = nil }()
 	for i := range a.Namespaces {
 		st := a.byNS[a.Namespaces[i].Name]
 		sum := st.summary
@@ -187,6 +190,47 @@ func (a *Analysis) buildFindings(includeSystem bool) map[string][]finding.Findin
 		}
 		a.namespaceFindings(st, add)
 		a.workloadFindings(st, kinds, add)
+	}
+	return out.lists()
+}
+
+// byCheck gathers findings by check. A list grows as append grows it up to
+// a block, then by blocks, so that a check with tens of thousands of
+// findings is not copied at every growth: its blocks are joined once, into a
+// list of the exact length.
+type byCheck map[string][][]finding.Finding
+
+const findingBlock = 256
+
+func (b byCheck) add(id string, f finding.Finding) {
+	blocks := b[id]
+	switch n := len(blocks); {
+	case n == 0:
+		blocks = [][]finding.Finding{nil}
+	case len(blocks[n-1]) == cap(blocks[n-1]) && cap(blocks[n-1]) >= findingBlock:
+		blocks = append(blocks, make([]finding.Finding, 0, findingBlock))
+	}
+	last := len(blocks) - 1
+	blocks[last] = append(blocks[last], f)
+	b[id] = blocks
+}
+
+func (b byCheck) lists() map[string][]finding.Finding {
+	out := make(map[string][]finding.Finding, len(b))
+	for id, blocks := range b {
+		if len(blocks) == 1 {
+			out[id] = blocks[0]
+			continue
+		}
+		n := 0
+		for _, bl := range blocks {
+			n += len(bl)
+		}
+		l := make([]finding.Finding, 0, n)
+		for _, bl := range blocks {
+			l = append(l, bl...)
+		}
+		out[id] = l
 	}
 	return out
 }
@@ -241,6 +285,14 @@ func (a *Analysis) namespaceFindings(st *nsState, emit func(string, finding.Find
 		}
 	}()
 	res := namespaceResource(sum.Name)
+	// One label remedy for all: the carrier keeps it, the others get copies.
+	var labels *remedy.Remediation
+	labelRemedy := func() *remedy.Remediation {
+		if labels == nil {
+			labels = a.labelRemediation(st)
+		}
+		return labels
+	}
 	_, hasEnforce := st.labels[EnforceLabel]
 	cur, curOK := currentEnforce(st.labels)
 	evidence := map[string]any{"labels": sum.Labels, "effective": sum.Effective, "strictest": sum.Strictest, "version": sum.Version}
@@ -250,7 +302,7 @@ func (a *Analysis) namespaceFindings(st *nsState, emit func(string, finding.Find
 			Resource:    res,
 			Message:     fmt.Sprintf("Namespace %s has no %s label: pods are admitted at the cluster default (privileged unless the admission configuration sets one)", sum.Name, EnforceLabel),
 			Evidence:    evidence,
-			Remediation: a.labelRemediation(st),
+			Remediation: labelRemedy(),
 		}
 		if a.complete {
 			f.Message += "; " + standing(sum)
@@ -266,7 +318,7 @@ func (a *Analysis) namespaceFindings(st *nsState, emit func(string, finding.Find
 			Resource:    res,
 			Message:     fmt.Sprintf("Namespace %s has invalid Pod Security labels: %s", sum.Name, strings.Join(sum.Invalid, "; ")),
 			Evidence:    map[string]any{"invalid": sum.Invalid, "effective": sum.Effective},
-			Remediation: a.labelRemediation(st),
+			Remediation: labelRemedy(),
 		}
 		if _, ok := currentEnforce(st.labels); !ok && hasEnforce {
 			f.Message += fmt.Sprintf(" (enforce fails closed: pods are judged %s)", sum.Effective.Enforce)
@@ -281,7 +333,7 @@ func (a *Analysis) namespaceFindings(st *nsState, emit func(string, finding.Find
 			Resource:    res,
 			Message:     fmt.Sprintf("Namespace %s looks like production but enforces privileged: privileged containers and host access are admitted", sum.Name),
 			Evidence:    evidence,
-			Remediation: a.labelRemediation(st),
+			Remediation: labelRemedy(),
 		})
 	}
 	if curOK && cur != api.LevelPrivileged {
@@ -297,7 +349,7 @@ func (a *Analysis) namespaceFindings(st *nsState, emit func(string, finding.Find
 				Resource:    res,
 				Message:     fmt.Sprintf("Namespace %s enforces %s but %s: nothing is reported that enforce does not already reject", sum.Name, cur, strings.Join(weak, " and ")),
 				Evidence:    evidence,
-				Remediation: a.labelRemediation(st),
+				Remediation: labelRemedy(),
 			})
 		}
 	}
@@ -307,7 +359,7 @@ func (a *Analysis) namespaceFindings(st *nsState, emit func(string, finding.Find
 				Resource:    res,
 				Message:     fmt.Sprintf("Namespace %s enforces %s, but %s at %s", sum.Name, cur, satisfied(sum.Counts.Workloads, safe), a.pin),
 				Evidence:    evidence,
-				Remediation: a.labelRemediation(st),
+				Remediation: labelRemedy(),
 			})
 		}
 	}
@@ -323,11 +375,12 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 		if enforce.Level != api.LevelPrivileged && !top.pod && top.Kind != "PodTemplate" {
 			if j := a.at(top, enforce); !j.allowed {
 				rejected = true
+				t := a.shared.text(j.violations)
 				f := finding.Finding{
 					Resource:    top.Resource(),
-					Message:     fmt.Sprintf("%s: new pods would be rejected by enforce=%s: %s", top.Object, a.resolvedString(enforce), describe(j.violations)),
-					Evidence:    map[string]any{"violations": j.violations, "pods": w.pods},
-					Remediation: &remedy.Remediation{Summary: fixFields(j.violations)},
+					Message:     fmt.Sprintf("%s: new pods would be rejected by enforce=%s: %s", top.Object, a.resolvedString(enforce), t.described),
+					Evidence:    a.rejectedEvidence(t, w.pods),
+					Remediation: t.fix,
 				}
 				if enforce.Level == api.LevelRestricted {
 					f.Remediation = a.restrictedRemediation(w, a.resolve(enforce.Version), j.violations)
@@ -363,56 +416,95 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 			}
 		}
 		if len(modes) > 0 {
-			vs := blockerViolations(broken)
-			f := finding.Finding{
-				Resource:    top.Resource(),
-				Message:     fmt.Sprintf("%s violates the namespace's %s: %s", top.Object, strings.Join(modes, " and "), describeBlockers(broken, top)),
-				Evidence:    map[string]any{"violations": compactBlockers(broken, top, w.pods), "pods": w.pods},
-				Remediation: &remedy.Remediation{Summary: fixFields(vs)},
-			}
+			msg := fmt.Sprintf("%s violates the namespace's %s: %s", top.Object, strings.Join(modes, " and "), describeBlockers(broken, top))
+			stage := ""
+			sev := finding.Severity(0)
 			if staged && !rejected {
 				// The first stage of the label remedy (warn and audit above
 				// enforce) is there to show exactly these: what it found, not a fault.
-				f.Severity = finding.Low
-				f.Message += fmt.Sprintf("; expected while the namespace is staged (warn and audit above enforce=%s, the first stage of the Pod Security label remedy of psa/enforce-missing): change these before enforcing the stricter level", a.resolvedString(enforce))
-				f.Evidence["stage"] = map[string]any{"enforce": a.resolvedString(enforce), "remedy": IDEnforceMissing}
+				stage = a.resolvedString(enforce)
+				sev = finding.Low
+				msg += fmt.Sprintf("; expected while the namespace is staged (warn and audit above enforce=%s, the first stage of the Pod Security label remedy of psa/enforce-missing): change these before enforcing the stricter level", stage)
 			}
-			add(IDAuditWarnViolation, f)
+			add(IDAuditWarnViolation, finding.Finding{
+				Resource:    top.Resource(),
+				Severity:    sev,
+				Message:     msg,
+				Evidence:    a.blockersEvidence(IDAuditWarnViolation, broken, top, w.pods, stage),
+				Remediation: a.shared.text(blockerViolations(broken)).fix,
+			})
 		}
 
 		// What keeps the namespace from restricted, with the patch that would
 		// clear it (already said by rollout-rejected when restricted is enforced).
 		if a.workloadLevel(w, st.version) != api.LevelRestricted && !(rejected && enforce.Level == api.LevelRestricted) {
 			bs := a.failing(w, api.LevelVersion{Level: api.LevelRestricted, Version: st.version})
-			vs := blockerViolations(bs)
 			add(IDRestrictedBlocker, finding.Finding{
 				Resource:    top.Resource(),
 				Message:     fmt.Sprintf("%s does not pass restricted:%s: %s", top.Object, st.version, describeBlockers(bs, top)),
-				Evidence:    map[string]any{"violations": compactBlockers(bs, top, w.pods), "pods": w.pods},
-				Remediation: a.restrictedRemediation(w, st.version, vs),
+				Evidence:    a.blockersEvidence(IDRestrictedBlocker, bs, top, w.pods, ""),
+				Remediation: a.restrictedRemediation(w, st.version, blockerViolations(bs)),
 				Summarizes:  blockerSummarizes,
 			})
 		}
 
 		// One finding per kind of violation and object, with the fields to change.
 		for _, g := range a.groups(w, st.version, kinds) {
-			f := finding.Finding{
+			add(g.kind.id, finding.Finding{
 				Resource:    g.object.Resource(),
-				Message:     fmt.Sprintf("%s: %s", g.object, describe(g.violations)),
+				Message:     g.object.String() + ": " + g.text.described + g.at + podCount(g.pods),
 				Severity:    g.severity,
 				Facets:      g.facets,
-				Evidence:    map[string]any{"violations": g.violations, "fields": g.fields, "pods": g.pods, "version": st.version.String()},
-				Remediation: &remedy.Remediation{Summary: fixFields(g.violations)},
-			}
-			if len(g.fields) > 0 {
-				f.Message += " at " + strings.Join(g.fields, ", ")
-			}
-			if g.pods > 1 {
-				f.Message += fmt.Sprintf(" (%d pods)", g.pods)
-			}
-			add(g.kind.id, f)
+				Evidence:    a.groupEvidence(g, st.version),
+				Remediation: g.text.fix,
+			})
 		}
 	}
+}
+
+// podCount ends a finding's message with how many pods it is about, when more than one.
+func podCount(n int) string {
+	if n > 1 {
+		return " (" + strconv.Itoa(n) + " pods)"
+	}
+	return ""
+}
+
+// rejectedEvidence is the evidence of a template the enforce level rejects.
+func (a *Analysis) rejectedEvidence(t *violationText, pods int) map[string]any {
+	k := a.shared.key.reset().str(IDRolloutRejected).violations(t.violations).int(pods)
+	return intern(a.shared.evidence, k, func() map[string]any {
+		return map[string]any{"violations": t.violations, "pods": pods}
+	})
+}
+
+// groupEvidence is the evidence of a group's finding.
+func (a *Analysis) groupEvidence(g *group, v api.Version) map[string]any {
+	k := a.shared.key.reset().str("group").violations(g.violations).strs(g.fields).int(g.pods).version(v)
+	return intern(a.shared.evidence, k, func() map[string]any {
+		return map[string]any{"violations": g.violations, "fields": g.fields, "pods": g.pods, "version": v.String()}
+	})
+}
+
+// blockersEvidence is the evidence of a workload's blockers, with the stage
+// its namespace is in when staged is set. It names no object when every
+// blocker is the workload's own, and is then shared with every equal one.
+func (a *Analysis) blockersEvidence(check string, bs []Blocker, top *subject, pods int, stage string) map[string]any {
+	build := func() map[string]any {
+		ev := map[string]any{"violations": compactBlockers(bs, top, pods), "pods": pods}
+		if stage != "" {
+			ev["stage"] = map[string]any{"enforce": stage, "remedy": IDEnforceMissing}
+		}
+		return ev
+	}
+	k := a.shared.key.reset().str(check).str(stage).int(pods).int(len(bs))
+	for _, b := range bs {
+		if b.Object != top.Object {
+			return build()
+		}
+		k.int(b.Pods).violation(b.Violation)
+	}
+	return intern(a.shared.evidence, k, build)
 }
 
 // blockerEvidence is a Blocker in a finding's evidence: its object and pods
@@ -444,24 +536,23 @@ func compactBlockers(bs []Blocker, top *subject, pods int) []blockerEvidence {
 // the workload's template pass restricted, else names the fields to change.
 func (a *Analysis) restrictedRemediation(w *workload, v api.Version, vs []Violation) *remedy.Remediation {
 	top := w.top
+	t := a.shared.text(vs)
 	if a.at(top, api.LevelVersion{Level: api.LevelRestricted, Version: v}).allowed {
-		return &remedy.Remediation{Summary: fmt.Sprintf("The template of %s passes restricted, but objects made from an older template do not (%s): replace them, for example with kubectl rollout restart, or delete the old ReplicaSet.", top.Object, strings.Join(fieldsOf(vs), ", "))}
+		return &remedy.Remediation{Summary: fmt.Sprintf("The template of %s passes restricted, but objects made from an older template do not (%s): replace them, for example with kubectl rollout restart, or delete the old ReplicaSet.", top.Object, strings.Join(t.fields, ", "))}
 	}
 	if c, ok := a.restrictedPatch(top, v); ok {
-		summary := "Risky: set the restricted securityContext on the template, after checking the image runs as a non-root user without extra capabilities. " + fixFields(vs)
-		if len(w.members) > 0 {
-			summary += " Pods made before the change keep running until they are replaced."
-		}
-		return &remedy.Remediation{Summary: summary, Changes: []remedy.Change{c}}
+		return &remedy.Remediation{Summary: t.risky(len(w.members) > 0), Changes: []remedy.Change{c}}
 	}
-	summary := fixFields(vs)
 	switch {
 	case top.custom:
-		summary += fmt.Sprintf(" Change %s of %s by hand: how its custom resource merges container lists is not known here, so no patch is offered.", top.specPath, top.Object)
+		return &remedy.Remediation{Summary: t.fix.Summary + fmt.Sprintf(" Change %s of %s by hand: how its custom resource merges container lists is not known here, so no patch is offered.", top.specPath, top.Object)}
 	case !top.canPatch:
-		summary += fmt.Sprintf(" A %s's pod spec cannot be changed in place: recreate it with the fields set.", top.Kind)
+		k := a.shared.key.reset().str("recreate").str(top.Kind).violations(t.violations)
+		return intern(a.shared.remedies, k, func() *remedy.Remediation {
+			return &remedy.Remediation{Summary: t.fix.Summary + fmt.Sprintf(" A %s's pod spec cannot be changed in place: recreate it with the fields set.", top.Kind)}
+		})
 	}
-	return &remedy.Remediation{Summary: summary}
+	return t.fix
 }
 
 // severityOf is a namespace finding's severity, its check's when it sets none.
@@ -508,9 +599,13 @@ type group struct {
 	object     Object
 	pods       int
 	violations []Violation
-	fields     []string
-	severity   finding.Severity
-	facets     []string
+	// text is what findings say about the violations; fields and at are its
+	// own unless some fields are reported by another group.
+	text     *violationText
+	fields   []string
+	at       string
+	severity finding.Severity
+	facets   []string
 }
 
 // groups collects a workload's violations at both levels by kind and object:
@@ -551,15 +646,16 @@ func (a *Analysis) groups(w *workload, v api.Version, kinds []violationKind) []*
 	// hostPath volumes are reported by psa/host-path; restricted-volumes keeps the other types.
 	hostPath := map[string]bool{}
 	for _, g := range order {
+		g.text = a.shared.text(g.violations)
+		g.violations, g.fields, g.at = g.text.violations, g.text.fields, g.text.at
 		if g.kind.id == IDHostPath {
-			for _, f := range fieldsOf(g.violations) {
+			for _, f := range g.fields {
 				hostPath[g.object.String()+"\x00"+f] = true
 			}
 		}
 	}
 	var out []*group
 	for _, g := range order {
-		g.fields = fieldsOf(g.violations)
 		if g.kind.id == IDRestrictedVolumes {
 			var rest []string
 			for _, f := range g.fields {
@@ -570,10 +666,13 @@ func (a *Analysis) groups(w *workload, v api.Version, kinds []violationKind) []*
 			if len(rest) == 0 && len(g.fields) > 0 {
 				continue
 			}
-			g.fields = rest
+			if len(rest) < len(g.fields) {
+				g.fields, g.at = rest, " at "+strings.Join(rest, ", ")
+			}
 		}
 		g.severity = g.kind.severity
 		a.refine(g)
+		g.facets = a.shared.list(g.facets)
 		out = append(out, g)
 	}
 	return out

@@ -14,8 +14,6 @@
 package psa
 
 import (
-	"slices"
-
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
@@ -123,9 +121,9 @@ func Checks() []checks.Check {
 }
 
 // run returns a check's findings from the shared analysis, which computes
-// every psa finding at once so that checks running in parallel only read it.
+// every psa finding at once (Analysis.take).
 func run(id string) func(*inventory.Inventory) []finding.Finding {
 	return func(inv *inventory.Inventory) []finding.Finding {
-		return slices.Clone(Analyze(inv).findings[id])
+		return Analyze(inv).take(id)
 	}
 }

@@ -1,6 +1,7 @@
 package psa
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -75,6 +76,7 @@ func (a *Analysis) propose(st *nsState) *Proposal {
 	if same {
 		return nil
 	}
+	p.Labels = a.shared.labelSet(p.Labels)
 	return p
 }
 
@@ -110,7 +112,7 @@ func (a *Analysis) labelChanges(st *nsState, p *Proposal) []remedy.Change {
 	if changes(st.labels, stage1) {
 		out = append(out, remedy.NewApply(
 			fmt.Sprintf("Warn and audit at %s:%s in namespace %s: nothing is rejected; users see a warning and the audit log an annotation for each pod that would not pass", p.Target, p.Version, ns),
-			namespaceObject(ns, stage1)))
+			namespaceObject(ns, a.shared.labelObject(stage1))))
 	}
 	if p.Labels[EnforceLabel] != "" && (st.labels[EnforceLabel] != p.Labels[EnforceLabel] || st.labels[EnforceVersionLabel] != p.Labels[EnforceVersionLabel]) {
 		all := map[string]string{}
@@ -120,7 +122,7 @@ func (a *Analysis) labelChanges(st *nsState, p *Proposal) []remedy.Change {
 		all[EnforceLabel], all[EnforceVersionLabel] = p.Labels[EnforceLabel], p.Labels[EnforceVersionLabel]
 		c := remedy.NewApply(
 			fmt.Sprintf("Enforce %s:%s in namespace %s, the strictest level every pod and template in it already satisfies", p.Enforce, p.Version, ns),
-			namespaceObject(ns, all))
+			namespaceObject(ns, a.shared.labelObject(all)))
 		lv := api.LevelVersion{Level: p.Enforce, Version: a.pin}
 		for _, w := range st.workloads {
 			for _, b := range a.failing(w, lv) {
@@ -141,15 +143,11 @@ func changes(cur, want map[string]string) bool {
 	return false
 }
 
-func namespaceObject(name string, labels map[string]string) map[string]any {
-	l := map[string]any{}
-	for k, v := range labels {
-		l[k] = v
-	}
+func namespaceObject(name string, labels map[string]any) map[string]any {
 	return map[string]any{
 		"apiVersion": "v1",
 		"kind":       "Namespace",
-		"metadata":   map[string]any{"name": name, "labels": l},
+		"metadata":   map[string]any{"name": name, "labels": labels},
 	}
 }
 
@@ -163,6 +161,39 @@ func (a *Analysis) restrictedPatch(s *subject, v api.Version) (remedy.Change, bo
 	if !s.canPatch {
 		return remedy.Change{}, false
 	}
+	k := judgedKey{s.alike, a.resolve(v)}
+	p, ok := a.patches[k]
+	if !ok {
+		p = a.securityPatch(s, k.version)
+		if a.patches != nil {
+			a.patches[k] = p
+		}
+	}
+	if p == nil {
+		return remedy.Change{}, false
+	}
+	// The pod spec nested at the template's place in the object.
+	o := map[string]any{p.root: p.tree}
+	o["apiVersion"], o["kind"] = s.APIVersion, s.Kind
+	o["metadata"] = map[string]any{"name": s.Name, "namespace": s.Namespace}
+	c := remedy.NewApply(fmt.Sprintf("Set the securityContext the restricted level asks for on %s (runAsNonRoot, seccompProfile RuntimeDefault, allowPrivilegeEscalation=false, drop ALL capabilities); its pods then pass restricted", s.Object), o)
+	c.Risky = true
+	c.Breaks = p.breaks
+	return c, true
+}
+
+// securityPatch is the part of restrictedPatch's change that depends only on
+// the template: the same for templates alike, and shared with every equal one.
+type securityPatch struct {
+	// root is the first field of the template's path and tree what goes under it.
+	root   string
+	tree   any
+	breaks []string
+}
+
+// securityPatch works out restrictedPatch's change for a template at a
+// resolved version, or nil when none makes it pass restricted.
+func (a *Analysis) securityPatch(s *subject, v api.Version) *securityPatch {
 	spec := s.spec.DeepCopy()
 	podSC := map[string]any{}
 	if spec.SecurityContext == nil {
@@ -234,26 +265,26 @@ func (a *Analysis) restrictedPatch(s *subject, v api.Version) (remedy.Change, bo
 		podSpec["containers"] = cs
 	}
 	if len(podSpec) == 0 {
-		return remedy.Change{}, false
+		return nil
 	}
-	after := a.eval.judge(api.LevelVersion{Level: api.LevelRestricted, Version: a.resolve(v)}, s.meta, spec, s.metaPath, s.specPath)
+	after := a.eval.judge(api.LevelVersion{Level: api.LevelRestricted, Version: v}, s.meta, spec, s.metaPath, s.specPath)
 	if !after.allowed {
-		return remedy.Change{}, false
+		return nil
 	}
 
-	// Nest the pod spec at the template's place in the object.
-	var obj any = podSpec
+	var tree any = podSpec
 	parts := strings.Split(s.specPath.String(), ".")
-	for i := len(parts) - 1; i >= 0; i-- {
-		obj = map[string]any{parts[i]: obj}
+	for i := len(parts) - 1; i >= 1; i-- {
+		tree = map[string]any{parts[i]: tree}
 	}
-	o := obj.(map[string]any)
-	o["apiVersion"], o["kind"] = s.APIVersion, s.Kind
-	o["metadata"] = map[string]any{"name": s.Name, "namespace": s.Namespace}
-	c := remedy.NewApply(fmt.Sprintf("Set the securityContext the restricted level asks for on %s (runAsNonRoot, seccompProfile RuntimeDefault, allowPrivilegeEscalation=false, drop ALL capabilities); its pods then pass restricted", s.Object), o)
-	c.Risky = true
-	c.Breaks = restrictedPatchBreaks(podSC, setAPE, setDrop)
-	return c, true
+	p := &securityPatch{root: parts[0], breaks: a.shared.list(restrictedPatchBreaks(podSC, setAPE, setDrop))}
+	// The tree holds only maps, lists, strings and booleans: its JSON is canonical.
+	if b, err := json.Marshal(tree); err == nil {
+		p.tree = intern(a.shared.trees, a.shared.key.reset().str(p.root).bytes(b), func() any { return tree })
+	} else {
+		p.tree = tree
+	}
+	return p
 }
 
 // restrictedPatchBreaks says what the securityContext patch can stop from working.

@@ -108,6 +108,8 @@ func TestUpstreamFixtures(t *testing.T) {
 
 	overriders := overridingChecks()
 	a := Analyze(inv)
+	// Many fixtures differ only in one field: sharing must tell them apart.
+	assertJudgedAlone(t, a)
 	var passed, failed int
 	for _, fx := range fixtures {
 		v, ok := a.Verdict("Pod", "fx-"+string(fx.level)+"-"+strings.ReplaceAll(fx.version.String(), ".", "-"), fx.pod)
