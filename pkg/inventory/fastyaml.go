@@ -64,15 +64,11 @@ func (p *fastParser) next() bool {
 		if i < end && p.src[i] == '\t' {
 			// A tab where indentation could be, even on a blank line, is
 			// an error in some places: left to the general reader.
-			p.more = false
-			p.start = -1
-			return false
+			return p.stop()
 		}
 		if i == p.start && end-i >= 3 && (string(p.src[i:i+3]) == "---" || string(p.src[i:i+3]) == "...") {
 			// A document marker ends plain scalars and documents: left to the general reader.
-			p.more = false
-			p.start = -1
-			return false
+			return p.stop()
 		}
 		if i < end && p.src[i] != '#' {
 			p.content, p.end, p.indent, p.more = i, end, i-p.start, true
@@ -88,6 +84,12 @@ func (p *fastParser) next() bool {
 func (p *fastParser) advance() bool {
 	p.start = p.end + 1
 	return p.next()
+}
+
+// stop makes next fail: what follows is left to the general reader.
+func (p *fastParser) stop() bool {
+	p.more, p.start = false, -1
+	return false
 }
 
 // failed reports whether next hit something that stops the fast path.
@@ -431,7 +433,7 @@ func (p *fastParser) literal(indent, at int) bool {
 		} else if n < contentIndent {
 			break
 		}
-		if contentIndent >= 0 && len(text) > 0 {
+		if len(text) > 0 {
 			breaks++ // the break that ended the previous line of text
 		}
 		for ; breaks > 0; breaks-- {
