@@ -102,15 +102,18 @@ func (p *fastParser) isDash() bool {
 // mapping reads a block mapping whose keys are at column indent; the current
 // line is its first key. It ends at a line indented less, or at a sequence
 // entry at its own column (the end of an indentless sequence's parent).
-func (p *fastParser) mapping(indent int) bool {
+func (p *fastParser) mapping(indent int) bool { return p.mappingFrom(indent, p.content) }
+
+// mappingFrom reads a block mapping whose first key starts at byte at of the
+// current line ("- a: 1" starts one after a dash) and whose keys are at column indent.
+func (p *fastParser) mappingFrom(indent, at int) bool {
 	p.out = append(p.out, '{')
 	mark := len(p.keys)
-	first := true
+	if !p.entry(indent, at, mark) {
+		return false
+	}
 	for p.more && p.indent == indent && !p.isDash() {
-		if !first {
-			p.out = append(p.out, ',')
-		}
-		first = false
+		p.out = append(p.out, ',')
 		if !p.entry(indent, p.content, mark) {
 			return false
 		}
@@ -365,26 +368,7 @@ func (p *fastParser) sequence(indent int) bool {
 
 // seqMapping reads a mapping that starts on a sequence entry's line ("- a: 1"),
 // its keys at the column of the first.
-func (p *fastParser) seqMapping(at int) bool {
-	col := at - p.start
-	p.out = append(p.out, '{')
-	mark := len(p.keys)
-	if !p.entry(col, at, mark) {
-		return false
-	}
-	for p.more && p.indent == col && !p.isDash() {
-		p.out = append(p.out, ',')
-		if !p.entry(col, p.content, mark) {
-			return false
-		}
-	}
-	p.keys = p.keys[:mark]
-	if p.failed() || (p.more && p.indent > col) {
-		return false
-	}
-	p.out = append(p.out, '}')
-	return true
-}
+func (p *fastParser) seqMapping(at int) bool { return p.mappingFrom(at-p.start, at) }
 
 // literal reads a literal block scalar ("|" or "|-") whose header is at byte
 // at; its node's column is indent. Indentation indicators, "|+", and a
