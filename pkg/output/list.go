@@ -1,6 +1,7 @@
 package output
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,11 +28,14 @@ func ListFormats() []string {
 // or go-template. It is the one encoder of reports' headers, lists and fleets.
 type Encoder func(v any, w io.Writer) error
 
-// WriteJSON writes v as indented JSON, the shape every -o json of the tool has.
+// WriteJSON writes v as indented JSON, the shape every -o json of the tool
+// has (see jsonWidth).
 func WriteJSON(v any, w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "    ")
-	if err := enc.Encode(v); err != nil {
+	bw := bufio.NewWriter(w)
+	if err := writeJSONValue(v, bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}
 	return nil

@@ -76,57 +76,69 @@ func New(format string, opts Options, extra map[string]Printer) (Printer, error)
 	return PrinterFunc(func(r *finding.Report, w io.Writer) error { return enc(finding.Document(r), w) }), nil
 }
 
-// itemsAt is where the findings go in the document printed without them:
-// the top-level "items" field, which is written one finding at a time so
-// that a report of any size is never held as one buffer, let alone two.
-const (
-	jsonItemsMarker = "\n    \"items\": null"
-	yamlItemsMarker = "\nitems: null\n"
-)
-
+// printJSON writes the report document with its findings marshalled one at
+// a time, so that a report of any size is never held as one buffer, let
+// alone two. The top-level "items" field, null in the marshalled head, is
+// where they go.
 func printJSON(r *finding.Report, w io.Writer) error {
 	r = finding.Document(r)
 	head := *r
 	head.Items = nil
-	b, err := json.MarshalIndent(&head, "", "    ")
+	b, err := json.Marshal(&head)
 	if err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}
-	i := bytes.Index(b, []byte(jsonItemsMarker))
-	if i < 0 {
-		return fmt.Errorf("write json: no items field")
-	}
 	bw := bufio.NewWriterSize(w, 1<<16)
-	bw.Write(b[:i])
-	bw.WriteString("\n    \"items\": ")
-	switch {
-	case r.Items == nil:
-		bw.WriteString("null")
-	case len(r.Items) == 0:
-		bw.WriteString("[]")
-	default:
-		bw.WriteString("[\n")
-		for n := range r.Items {
-			item, err := json.MarshalIndent(&r.Items[n], "        ", "    ")
-			if err != nil {
-				return fmt.Errorf("write json: %w", err)
-			}
-			bw.WriteString("        ")
-			bw.Write(item)
-			if n < len(r.Items)-1 {
-				bw.WriteByte(',')
-			}
-			bw.WriteByte('\n')
+	j := jsonWriter{bw}
+	bw.WriteByte('{')
+	for b = b[1:]; b[0] != '}'; {
+		if b[0] == ',' {
+			bw.WriteByte(',')
+			b = b[1:]
 		}
-		bw.WriteString("    ]")
+		n := scalarLen(b)
+		key := b[:n]
+		j.newline(1)
+		bw.Write(key)
+		bw.WriteString(": ")
+		b = b[n+1:]
+		if string(key) != `"items"` {
+			b = j.value(b, 1, len(jsonIndent)+n+2)
+			continue
+		}
+		b = b[scalarLen(b):] // null
+		switch {
+		case r.Items == nil:
+			bw.WriteString("null")
+		case len(r.Items) == 0:
+			bw.WriteString("[]")
+		default:
+			bw.WriteByte('[')
+			for n := range r.Items {
+				item, err := json.Marshal(&r.Items[n])
+				if err != nil {
+					return fmt.Errorf("write json: %w", err)
+				}
+				if n > 0 {
+					bw.WriteByte(',')
+				}
+				j.newline(2)
+				j.value(item, 2, 2*len(jsonIndent))
+			}
+			j.newline(1)
+			bw.WriteByte(']')
+		}
 	}
-	bw.Write(b[i+len(jsonItemsMarker):])
-	bw.WriteByte('\n')
+	bw.WriteString("\n}\n")
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}
 	return nil
 }
+
+// yamlItemsMarker is the top-level "items" field of the YAML head, where
+// printYAML writes the findings one at a time.
+const yamlItemsMarker = "\nitems: null\n"
 
 func printYAML(r *finding.Report, w io.Writer) error {
 	r = finding.Document(r)

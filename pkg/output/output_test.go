@@ -2,7 +2,6 @@ package output
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -125,9 +124,7 @@ func TestStreamedDocumentsEqualWholeEncoding(t *testing.T) {
 			t.Fatal(err)
 		}
 		var want bytes.Buffer
-		enc := json.NewEncoder(&want)
-		enc.SetIndent("", "    ")
-		if err := enc.Encode(r); err != nil {
+		if err := WriteJSON(finding.Document(r), &want); err != nil {
 			t.Fatal(err)
 		}
 		if got.String() != want.String() {
