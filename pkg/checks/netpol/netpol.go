@@ -431,8 +431,9 @@ func noDefaultDeny(inv *inventory.Inventory, dir networkingv1.PolicyType) []find
 		}
 		evidence := map[string]any{
 			"policies": len(a.NamespacePolicies(ns)), "workloads": s.judged, "pods": s.pods,
-			"notIsolated": a.podNames(openPods), "notIsolatedWorkloads": a.workloadRefs(open),
+			"notIsolatedWorkloads": a.workloadRefs(open),
 		}
+		a.openPodsEvidence(evidence, open, openPods)
 		if len(allowAll) > 0 {
 			evidence["allowAll"] = a.policyRefs(allowAll)
 		}
@@ -513,7 +514,7 @@ func podsNotIsolated(inv *inventory.Inventory, dir networkingv1.PolicyType) []fi
 			Message: fmt.Sprintf("%d of %s in namespace %s not isolated for %s: %s",
 				len(open), count(s.judged, s.noun()), ns, word, shortList(a.workloadNames(open, s.onlyPods))),
 			Resource: namespaceResource(ns),
-			Evidence: map[string]any{"workloads": a.workloadRefs(open), "pods": a.podNames(openPods), "judged": s.judged},
+			Evidence: a.openPodsEvidence(map[string]any{"workloads": a.workloadRefs(open), "judged": s.judged}, open, openPods),
 		})
 	}
 	return out
@@ -528,12 +529,28 @@ func (s *namespaceState) noun() string {
 	return "workload"
 }
 
-func (a *Analysis) podNames(pods []int) []string {
-	out := make([]string, 0, len(pods))
-	for _, i := range pods {
-		out = append(out, a.Pods[i].Pod.Name)
+// openPodsEvidence adds to e how many pods are open and, by name, the open
+// pods that none of the open workloads runs (a pod whose labels differ from
+// its template's): the pods of an open workload are named by the workload, so
+// that a namespace of many replicas is not a list of every pod.
+func (a *Analysis) openPodsEvidence(e map[string]any, open, openPods []int) map[string]any {
+	e["openPods"] = len(openPods)
+	run := map[int]bool{}
+	for _, w := range open {
+		for _, p := range a.Workloads[w].Pods {
+			run[p] = true
+		}
 	}
-	return out
+	var others []string
+	for _, i := range openPods {
+		if !run[i] {
+			others = append(others, a.Pods[i].Pod.Name)
+		}
+	}
+	if len(others) > 0 {
+		e["openPodsOutsideWorkloads"] = others
+	}
+	return e
 }
 
 // policyRefs names policies namespace/name.

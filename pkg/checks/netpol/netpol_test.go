@@ -90,11 +90,11 @@ func TestFindingDetails(t *testing.T) {
 		want     any
 	}{
 		// partial holds pods and a Deployment (scaled to zero): counted as workloads, named kind/name.
-		{IDPodsNotIsolatedIngress + " partial", []string{"1 of 3 workloads", "partial", "ingress: pod/worker"}, "pods", []string{"worker"}},
+		{IDPodsNotIsolatedIngress + " partial", []string{"1 of 3 workloads", "partial", "ingress: pod/worker"}, "openPods", 1},
 		{IDPodsNotIsolatedIngress + " partial", nil, "workloads", []string{"pod/worker"}},
-		{IDPodsNotIsolatedEgress + " partial", []string{"3 of 3 workloads", "deployment/batch, pod/web, pod/worker"}, "pods", []string{"web", "worker"}},
+		{IDPodsNotIsolatedEgress + " partial", []string{"3 of 3 workloads", "deployment/batch, pod/web, pod/worker"}, "openPods", 2},
 		{IDNoDefaultDenyIngress + " partial", []string{"no default-deny ingress policy: 1 of its 3 workloads is open for ingress, and so is every new pod that no policy selects"}, "notIsolatedWorkloads", []string{"pod/worker"}},
-		{IDNoDefaultDenyEgress + " partial", []string{"all 3 workloads are open for egress"}, "notIsolated", []string{"web", "worker"}},
+		{IDNoDefaultDenyEgress + " partial", []string{"all 3 workloads are open for egress"}, "openPods", 2},
 		{IDEgressWithoutDNS + " locked", []string{"2 pods in namespace locked isolated", "api, public"}, "policies", []string{"default-deny", "open-https"}},
 		{IDInertRule + " inert", []string{"1 egress rule that", "[Ingress]"}, "", nil},
 		{IDPolicySelectsNoPod + " typo", []string{"app=wbe"}, "", nil},

@@ -137,7 +137,7 @@ func TestWorkloadFindings(t *testing.T) {
 		}
 	}
 
-	// Evidence names the workloads, and the pods where the inventory has them.
+	// Evidence names the workloads, and counts the pods where the inventory has them.
 	evidence := func(fs []finding.Finding, check, ns, key string) string {
 		for _, f := range fs {
 			if f.Check == check && f.Resource.Name == ns {
@@ -151,7 +151,8 @@ func TestWorkloadFindings(t *testing.T) {
 		manifests, live string
 	}{
 		{IDPodsNotIsolatedEgress, "shop", "workloads", "[statefulset/api]", "[statefulset/api]"},
-		{IDPodsNotIsolatedEgress, "shop", "pods", "[]", "[api-0 api-1]"},
+		{IDPodsNotIsolatedEgress, "shop", "openPods", "0", "2"},
+		{IDPodsNotIsolatedEgress, "shop", "openPodsOutsideWorkloads", "<nil>", "<nil>"},
 		{IDNoDefaultDenyIngress, "analytics", "allowAll", "[analytics/allow-all]", "[analytics/allow-all]"},
 		{IDNoDefaultDenyEgress, "shop", "notIsolatedWorkloads", "[statefulset/api]", "[statefulset/api]"},
 		{IDNamespaceWithoutPolicy, "tools", "pods", "0", "1"},
@@ -195,5 +196,30 @@ func TestWorkloadRemedies(t *testing.T) {
 		if f.Resource.Name == "tools" {
 			t.Errorf("after the remedy: %s %s", f.Check, f.Message)
 		}
+	}
+}
+
+// A pod its workload does not stand for (relabelled, so no longer selected
+// as the template is) is named on its own; the pods of open workloads are
+// only counted.
+func TestOpenPodsOutsideWorkloads(t *testing.T) {
+	_, fs := runChecks(t, load(t, "workloads/relabelled.yaml"))
+	var got *finding.Finding
+	for i := range fs {
+		if fs[i].Check == IDNoDefaultDenyEgress {
+			got = &fs[i]
+		}
+	}
+	if got == nil {
+		t.Fatalf("no %s finding in %v", IDNoDefaultDenyEgress, fs)
+	}
+	if w := fmt.Sprint(got.Evidence["notIsolatedWorkloads"]); w != "[]" {
+		t.Errorf("notIsolatedWorkloads = %s, want [] (the template is isolated)", w)
+	}
+	if n := got.Evidence["openPods"]; n != 1 {
+		t.Errorf("openPods = %v, want 1", n)
+	}
+	if p := fmt.Sprint(got.Evidence["openPodsOutsideWorkloads"]); p != "[web-6d5f4-d3e4f]" {
+		t.Errorf("openPodsOutsideWorkloads = %s, want [web-6d5f4-d3e4f]", p)
 	}
 }
