@@ -230,6 +230,11 @@ func Run(inv *inventory.Inventory, cs []Check) Result {
 	}
 	wg.Wait()
 	var res Result
+	n := 0
+	for i := range results {
+		n += len(results[i].findings)
+	}
+	res.Findings = make([]finding.Finding, 0, n) // one allocation: a big cluster has ~80,000
 	for i, c := range cs {
 		if c.Reported {
 			continue
@@ -248,6 +253,7 @@ func Run(inv *inventory.Inventory, cs []Check) Result {
 		}
 		res.Ran = append(res.Ran, finding.RanCheck{ID: c.ID, Severity: c.Severity})
 		res.Findings = append(res.Findings, results[i].findings...)
+		results[i].findings = nil
 	}
 	return res
 }

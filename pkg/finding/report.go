@@ -434,6 +434,9 @@ func matchAny(patterns []string, id string) bool {
 
 // Shown returns the findings at or above the level, for display; the rest still count.
 func Shown(items []Finding, min Severity) []Finding {
+	if !slices.ContainsFunc(items, func(f Finding) bool { return f.Severity < min }) {
+		return items // nothing hidden: no copy of a big report's findings
+	}
 	out := items[:0:0]
 	for _, it := range items {
 		if it.Severity >= min {
