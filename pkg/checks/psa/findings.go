@@ -86,29 +86,6 @@ var blockerSummarizes = func() []string {
 	return ids
 }()
 
-// blockerSummarizesAudit adds psa/audit-warn-violation: the blocker names
-// all the violations the namespace's audit and warn labels report too
-// (coveredBy), so that finding is written inside it as well.
-var blockerSummarizesAudit = append(slices.Clip(blockerSummarizes), IDAuditWarnViolation)
-
-// coveredBy reports whether every blocker of bs is one of all: the same
-// violation of the same object.
-func coveredBy(bs, all []Blocker) bool {
-	key := func(b *Blocker) string {
-		return b.Object.String() + "\x00" + b.Check + "\x00" + b.Reason + "\x00" + b.Detail + "\x00" + strings.Join(b.Fields, ",")
-	}
-	have := make(map[string]bool, len(all))
-	for i := range all {
-		have[key(&all[i])] = true
-	}
-	for i := range bs {
-		if !have[key(&bs[i])] {
-			return false
-		}
-	}
-	return true
-}
-
 func violationChecks(needs []inventory.Kind) []checks.Check {
 	var out []checks.Check
 	for _, k := range violationKinds() {
@@ -462,16 +439,12 @@ func (a *Analysis) workloadFindings(st *nsState, kinds []violationKind, add func
 		// clear it (already said by rollout-rejected when restricted is enforced).
 		if a.workloadLevel(w, st.version) != api.LevelRestricted && !(rejected && enforce.Level == api.LevelRestricted) {
 			bs := a.failing(w, api.LevelVersion{Level: api.LevelRestricted, Version: st.version})
-			summarizes := blockerSummarizes
-			if len(modes) > 0 && coveredBy(broken, bs) {
-				summarizes = blockerSummarizesAudit
-			}
 			add(IDRestrictedBlocker, finding.Finding{
 				Resource:    top.Resource(),
 				Message:     fmt.Sprintf("%s does not pass restricted:%s: %s", top.Object, st.version, describeBlockers(bs, top)),
 				Evidence:    a.blockersEvidence(IDRestrictedBlocker, bs, top, w.pods, ""),
 				Remediation: a.restrictedRemediation(w, st.version, blockerViolations(bs)),
-				Summarizes:  summarizes,
+				Summarizes:  blockerSummarizes,
 			})
 		}
 

@@ -597,38 +597,3 @@ func TestManifestDefaults(t *testing.T) {
 		t.Errorf("a server newer than the library should be noted, got %v", n)
 	}
 }
-
-// A workload's psa/audit-warn-violation finding is written inside its
-// restricted blocker when the blocker names every violation it reports.
-func TestAuditWarnFoldsIntoBlocker(t *testing.T) {
-	fs := findingsOf(t, load(t, "audit-fold.yaml", ""))
-	var folded []string
-	for _, f := range finding.Fold(fs) {
-		if f.Check == IDAuditWarnViolation {
-			t.Errorf("%s is an item of its own: %s", key(f), f.Message)
-		}
-		for _, c := range f.Covers {
-			if c.Check == IDAuditWarnViolation {
-				folded = append(folded, key(f))
-			}
-		}
-	}
-	if len(folded) == 0 {
-		t.Fatalf("no %s folded into a blocker", IDAuditWarnViolation)
-	}
-
-	obj := Object{Kind: "Deployment", Namespace: "shop", Name: "api"}
-	v := func(check, detail string) Blocker {
-		return Blocker{Object: obj, Violation: Violation{Check: check, Detail: detail, Fields: []string{"spec"}}}
-	}
-	all := []Blocker{v("runAsNonRoot", "a"), v("seccompProfile_restricted", "b")}
-	if !coveredBy([]Blocker{v("seccompProfile_restricted", "b")}, all) {
-		t.Error("a violation the blocker names is not covered")
-	}
-	if coveredBy([]Blocker{v("seccompProfile_restricted", "other detail")}, all) {
-		t.Error("a violation with another detail is covered")
-	}
-	if coveredBy([]Blocker{{Object: Object{Kind: "Pod", Namespace: "shop", Name: "api-1"}, Violation: all[0].Violation}}, all) {
-		t.Error("another object's violation is covered")
-	}
-}
