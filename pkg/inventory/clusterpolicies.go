@@ -98,13 +98,13 @@ func decodePolicy(r PolicyResource, js []byte) (decoded, error) {
 	switch r.Kind {
 	case ClusterNetworkPolicies:
 		return typed(r.Object, func(i *Inventory) *[]npav1alpha2.ClusterNetworkPolicy { return &i.ClusterNetworkPolicies },
-			func(o *npav1alpha2.ClusterNetworkPolicy) metav1.Object { return o })(js, nil)
+			func(o *npav1alpha2.ClusterNetworkPolicy) metav1.Object { return o }).decode(js, nil)
 	case AdminNetworkPolicies:
 		return typed(r.Object, func(i *Inventory) *[]npav1alpha1.AdminNetworkPolicy { return &i.AdminNetworkPolicies },
-			func(o *npav1alpha1.AdminNetworkPolicy) metav1.Object { return o })(js, nil)
+			func(o *npav1alpha1.AdminNetworkPolicy) metav1.Object { return o }).decode(js, nil)
 	case BaselineAdminNetworkPolicies:
 		return typed(r.Object, func(i *Inventory) *[]npav1alpha1.BaselineAdminNetworkPolicy { return &i.BaselineAdminNetworkPolicies },
-			func(o *npav1alpha1.BaselineAdminNetworkPolicy) metav1.Object { return o })(js, nil)
+			func(o *npav1alpha1.BaselineAdminNetworkPolicy) metav1.Object { return o }).decode(js, nil)
 	}
 	return decoded{}, fmt.Errorf("inventory: no list for %s", r.Object)
 }

@@ -86,6 +86,9 @@ func Read(paths []string, stdin io.Reader, opts ReadOptions) (*Inventory, error)
 	if inv.objects == 0 && !opts.AllowEmpty {
 		return nil, fmt.Errorf("no Kubernetes objects in %s", describeSources(paths))
 	}
+	// Where each object is in its list only serves to replace the copies
+	// given twice while reading (Put removes before it adds): 8 MB of a big cluster.
+	inv.positions, inv.customSeen = nil, nil
 	assumed := map[Kind]bool{}
 	for _, k := range opts.AssumeAbsent {
 		assumed[k] = true

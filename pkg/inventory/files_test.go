@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 func TestFromFilesReadsEveryShape(t *testing.T) {
@@ -389,5 +391,48 @@ func TestCompleteDoesNotVouchForSecrets(t *testing.T) {
 	}
 	if inv, err = Read([]string{path}, nil, ReadOptions{Complete: true, AssumeAbsent: []Kind{Secrets}}); err != nil || !inv.Has(Secrets) {
 		t.Errorf("--assume-absent secrets: loaded %v, %v", inv != nil && inv.Has(Secrets), err)
+	}
+}
+
+// The items of kubectl's Lists are counted by kind before they are read, so
+// that each kind's list is sized once: no room is left unused.
+func TestListsSizedOnce(t *testing.T) {
+	pods := func(names ...string) string {
+		s := "apiVersion: v1\nitems:\n"
+		for _, n := range names {
+			s += "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: " + n + "\n    namespace: shop\n" +
+				"    ownerReferences:\n    - apiVersion: apps/v1\n      kind: ReplicaSet\n      name: web\n      uid: u\n"
+		}
+		return s + "kind: List\nmetadata:\n  resourceVersion: \"\"\n"
+	}
+	dir := t.TempDir()
+	first := filepath.Join(dir, "a.yaml")
+	second := filepath.Join(dir, "b.yaml")
+	mixed := pods("a", "b", "c") + "---\napiVersion: v1\nitems:\n- apiVersion: v1\n  data:\n    kind: not-an-item\n  kind: \"ConfigMap\"\n  metadata:\n    name: cm\n" +
+		"-\n  apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: web\nkind: List\n"
+	if err := os.WriteFile(first, []byte(mixed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(second, []byte(pods("d", "e")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got := countItems(f)
+	want := map[schema.GroupVersionKind]int{
+		{Version: "v1", Kind: "Pod"}: 3, {Version: "v1", Kind: "ConfigMap"}: 1, {Group: "apps", Version: "v1", Kind: "Deployment"}: 1,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("counts = %v, want %v", got, want)
+	}
+	inv, err := FromFiles([]string{first, second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Pods) != 5 || cap(inv.Pods) != 5 || len(inv.ConfigMaps) != 1 || cap(inv.ConfigMaps) != 1 || len(inv.Deployments) != 1 {
+		t.Errorf("pods len %d cap %d, configmaps len %d cap %d, deployments %d", len(inv.Pods), cap(inv.Pods), len(inv.ConfigMaps), cap(inv.ConfigMaps), len(inv.Deployments))
 	}
 }

@@ -1,161 +1,76 @@
 package inventory
 
 import (
-	"reflect"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// Sharer lets pods that hold equal parts keep one copy of them. The pods of a
-// ReplicaSet, DaemonSet, StatefulSet or Job carry the same containers,
+// Sharer lets objects that hold equal parts keep one copy of them. The pods
+// of a ReplicaSet, DaemonSet, StatefulSet or Job carry the same containers,
 // volumes, tolerations and labels, apart from a few fields of their own (the
-// node, the token volume's generated name): each pod keeps its own values,
-// but an equal part points at the first pod's copy. The inventory is
+// node, the token volume's generated name); a ReplicaSet carries its
+// Deployment's template, and labels, selectors, security contexts and token
+// volumes repeat across the whole cluster. Each object keeps its own values,
+// but an equal part points at one copy (see interner). The inventory is
 // read-only, so sharing is invisible to checks; it cuts the memory of a big
-// cluster by the number of replicas. Both loaders use one Sharer per read.
+// cluster by the number of replicas and more. Both loaders use one Sharer
+// per read.
 type Sharer struct {
-	first sync.Map // controller UID -> *corev1.Pod, the first pod of that controller read
+	once sync.Once
+	in   *interner
+	seen sync.Map // controller UID -> struct{}: a pod of that controller was read
 }
 
-// Pod shares the parts of p equal to those of the first pod of its controller.
-// Bare pods are left as they are. Safe for concurrent use.
-func (s *Sharer) Pod(p *corev1.Pod) {
+func (s *Sharer) table() *interner {
+	s.once.Do(func() { s.in = newInterner() })
+	return s.in
+}
+
+// Object shares the parts of a decoded object of a modelled kind (a pointer
+// to it, trimmed) with equal parts of the objects read before it. A pod
+// adds to the table only when it is the first of its controller read, or
+// has none: the others differ from it in what only they have. Safe for
+// concurrent use; a nil Sharer does nothing.
+func (s *Sharer) Object(obj any) {
 	if s == nil {
 		return
 	}
-	ref := metav1.GetControllerOfNoCopy(p)
-	if ref == nil || ref.UID == "" {
-		return
+	if _, ok := obj.(*unstructured.Unstructured); ok {
+		return // custom resources, kept as read: few, and their maps hold anything
 	}
-	first := *p // the representative; pods sharing with it only read it
-	v, loaded := s.first.LoadOrStore(ref.UID, &first)
-	if !loaded {
-		return
+	add := true
+	if p, ok := obj.(*corev1.Pod); ok {
+		shareWithin(p)
+		if ref := metav1.GetControllerOfNoCopy(p); ref != nil && ref.UID != "" {
+			_, loaded := s.seen.LoadOrStore(ref.UID, struct{}{})
+			add = !loaded
+		}
 	}
-	rep := v.(*corev1.Pod)
-	shareMeta(&rep.ObjectMeta, &p.ObjectMeta)
-	shareSpec(&rep.Spec, &p.Spec)
+	s.table().intern(obj, add)
 }
 
-func same[T any](a, b T) bool { return reflect.DeepEqual(a, b) }
-
-func shareMeta(rep, m *metav1.ObjectMeta) {
-	if same(rep.Labels, m.Labels) {
-		m.Labels = rep.Labels
-	}
-	if same(rep.Annotations, m.Annotations) {
-		m.Annotations = rep.Annotations
-	}
-	if same(rep.OwnerReferences, m.OwnerReferences) {
-		m.OwnerReferences = rep.OwnerReferences
-	}
-	if rep.GenerateName == m.GenerateName {
-		m.GenerateName = rep.GenerateName
-	}
-	if rep.Namespace == m.Namespace {
-		m.Namespace = rep.Namespace
-	}
-}
-
-func shareSpec(rep, s *corev1.PodSpec) {
-	shareContainers(rep.Containers, s.Containers)
-	shareContainers(rep.InitContainers, s.InitContainers)
-	if len(rep.Volumes) == len(s.Volumes) {
-		for i := range s.Volumes {
-			if same(rep.Volumes[i].VolumeSource, s.Volumes[i].VolumeSource) {
-				s.Volumes[i].VolumeSource = rep.Volumes[i].VolumeSource
-			}
-			if rep.Volumes[i].Name == s.Volumes[i].Name {
-				s.Volumes[i].Name = rep.Volumes[i].Name
+// shareWithin gives a pod one copy of the strings it holds twice, its own
+// and so not in the table: the name of a volume and of its mounts (the
+// token volume's kube-api-access-xxxxx), its IP and its first of podIPs.
+// Before interning: the mounts may then be another pod's.
+func shareWithin(p *corev1.Pod) {
+	for _, cs := range [][]corev1.Container{p.Spec.InitContainers, p.Spec.Containers} {
+		for i := range cs {
+			for j := range cs[i].VolumeMounts {
+				m := &cs[i].VolumeMounts[j]
+				for _, v := range p.Spec.Volumes {
+					if v.Name == m.Name {
+						m.Name = v.Name
+						break
+					}
+				}
 			}
 		}
-		if same(rep.Volumes, s.Volumes) {
-			s.Volumes = rep.Volumes
-		}
 	}
-	if same(rep.Tolerations, s.Tolerations) {
-		s.Tolerations = rep.Tolerations
-	}
-	if same(rep.NodeSelector, s.NodeSelector) {
-		s.NodeSelector = rep.NodeSelector
-	}
-	if same(rep.Affinity, s.Affinity) {
-		s.Affinity = rep.Affinity
-	}
-	if same(rep.SecurityContext, s.SecurityContext) {
-		s.SecurityContext = rep.SecurityContext
-	}
-	if same(rep.ImagePullSecrets, s.ImagePullSecrets) {
-		s.ImagePullSecrets = rep.ImagePullSecrets
-	}
-	if same(rep.TopologySpreadConstraints, s.TopologySpreadConstraints) {
-		s.TopologySpreadConstraints = rep.TopologySpreadConstraints
-	}
-	if same(rep.DNSConfig, s.DNSConfig) {
-		s.DNSConfig = rep.DNSConfig
-	}
-	for _, f := range []struct{ rep, s *string }{
-		{&rep.ServiceAccountName, &s.ServiceAccountName}, {&rep.DeprecatedServiceAccount, &s.DeprecatedServiceAccount},
-		{&rep.SchedulerName, &s.SchedulerName}, {&rep.PriorityClassName, &s.PriorityClassName},
-		{&rep.NodeName, &s.NodeName}, {&rep.Subdomain, &s.Subdomain},
-	} {
-		if *f.rep == *f.s {
-			*f.s = *f.rep
-		}
-	}
-}
-
-func shareContainers(rep, cs []corev1.Container) {
-	if len(rep) != len(cs) {
-		return
-	}
-	for i := range cs {
-		r, c := &rep[i], &cs[i]
-		for _, f := range []struct{ rep, c *string }{{&r.Name, &c.Name}, {&r.Image, &c.Image}, {&r.TerminationMessagePath, &c.TerminationMessagePath}, {&r.WorkingDir, &c.WorkingDir}} {
-			if *f.rep == *f.c {
-				*f.c = *f.rep
-			}
-		}
-		if same(r.Command, c.Command) {
-			c.Command = r.Command
-		}
-		if same(r.Args, c.Args) {
-			c.Args = r.Args
-		}
-		if same(r.Env, c.Env) {
-			c.Env = r.Env
-		}
-		if same(r.EnvFrom, c.EnvFrom) {
-			c.EnvFrom = r.EnvFrom
-		}
-		if same(r.Ports, c.Ports) {
-			c.Ports = r.Ports
-		}
-		if same(r.Resources, c.Resources) {
-			c.Resources = r.Resources
-		}
-		if same(r.SecurityContext, c.SecurityContext) {
-			c.SecurityContext = r.SecurityContext
-		}
-		if same(r.VolumeMounts, c.VolumeMounts) {
-			c.VolumeMounts = r.VolumeMounts
-		}
-		if same(r.LivenessProbe, c.LivenessProbe) {
-			c.LivenessProbe = r.LivenessProbe
-		}
-		if same(r.ReadinessProbe, c.ReadinessProbe) {
-			c.ReadinessProbe = r.ReadinessProbe
-		}
-		if same(r.StartupProbe, c.StartupProbe) {
-			c.StartupProbe = r.StartupProbe
-		}
-		if same(r.Lifecycle, c.Lifecycle) {
-			c.Lifecycle = r.Lifecycle
-		}
-		if same(r.RestartPolicy, c.RestartPolicy) {
-			c.RestartPolicy = r.RestartPolicy
-		}
+	if ips := p.Status.PodIPs; len(ips) > 0 && ips[0].IP == p.Status.PodIP {
+		ips[0].IP = p.Status.PodIP
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // rawDoc is one unit of input to decode: a YAML or JSON document, or one item
@@ -20,6 +22,9 @@ type rawDoc struct {
 	data     []byte
 	isJSON   bool
 	hadItems bool // a document whose items were split out: it must be a List
+	// counts, on the first document of a file, are its List items by kind
+	// (see countItems): their lists are sized before the first is stored.
+	counts map[schema.GroupVersionKind]int
 }
 
 // splitStream cuts a stream into documents and List items and hands each to
@@ -140,6 +145,66 @@ func splitYAML(name string, br *bufio.Reader, emit func(rawDoc) bool) error {
 		}
 	}
 	return nil
+}
+
+// countItems counts the items of each apiVersion and kind in the Lists of a
+// YAML stream as kubectl prints them (a top-level "items:", entries "- " at
+// column 0, their keys two spaces in), so that each kind's list can be sized
+// once, before its objects are stored. A hint: a miscount costs memory,
+// never an object.
+func countItems(r io.Reader) map[schema.GroupVersionKind]int {
+	br := bufio.NewReaderSize(r, 1<<16)
+	counts := map[schema.GroupVersionKind]int{}
+	inItems := false
+	var apiVersion, kind string
+	count := func() {
+		if gv, err := schema.ParseGroupVersion(apiVersion); err == nil && kind != "" {
+			counts[gv.WithKind(kind)]++
+		}
+		apiVersion, kind = "", ""
+	}
+	for {
+		l, err := br.ReadSlice('\n')
+		if len(l) > 2 && l[0] == ' ' && l[1] == ' ' && l[2] == ' ' {
+			l = nil // nested deeper than an item's keys, as most lines are
+		}
+		switch t := bytes.TrimRight(l, " \t\r\n"); {
+		case l == nil:
+		case isSeparator(l):
+			count()
+			inItems = false
+		case !inItems:
+			inItems = string(t) == "items:"
+		case bytes.HasPrefix(t, []byte("- ")) || string(t) == "-":
+			count() // the previous item's end
+			fallthrough
+		case bytes.HasPrefix(t, []byte("  ")):
+			if key := t[min(2, len(t)):]; bytes.HasPrefix(key, []byte("kind:")) {
+				kind = plainValue(key[len("kind:"):])
+			} else if bytes.HasPrefix(key, []byte("apiVersion:")) {
+				apiVersion = plainValue(key[len("apiVersion:"):])
+			}
+		case !isBlankOrComment(t):
+			count()
+			inItems = false
+		}
+		for err == bufio.ErrBufferFull { // a long line: only its start counts
+			_, err = br.ReadSlice('\n')
+		}
+		if err != nil {
+			count()
+			return counts
+		}
+	}
+}
+
+// plainValue is a one-line scalar without its quotes.
+func plainValue(b []byte) string {
+	b = bytes.TrimSpace(b)
+	if n := len(b); n >= 2 && (b[0] == '"' || b[0] == '\'') && b[n-1] == b[0] {
+		b = b[1 : n-1]
+	}
+	return string(b)
 }
 
 // dedent removes up to n leading spaces.

@@ -31,7 +31,7 @@ func (l *lister) listPolicies(ctx context.Context, k inventory.Kind) error {
 			return l.set(func() { l.inv.NotInstalled[k] = true })
 		}
 		gvr := schema.GroupVersionResource{Group: inventory.PolicyGroup, Version: version, Resource: r.Resource}
-		items, err := listPages(ctx, l.pageSize, l.dc.Resource(gvr).List, func(l *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
+		items, err := listPages(ctx, l, l.dc.Resource(gvr).List, func(l *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
 			return l.Items, l.GetContinue()
 		}, func(o *unstructured.Unstructured) metav1.Object { return o })
 		if apierrors.IsNotFound(err) {

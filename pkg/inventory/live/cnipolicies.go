@@ -36,7 +36,7 @@ func (l *lister) listCNIPolicies(ctx context.Context, k inventory.Kind) error {
 			if r.Namespaced {
 				ri = nri.Namespace(l.ns)
 			}
-			items, err := listPages(ctx, l.pageSize, ri.List, func(l *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
+			items, err := listPages(ctx, l, ri.List, func(l *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
 				return l.Items, l.GetContinue()
 			}, func(o *unstructured.Unstructured) metav1.Object { return o })
 			if apierrors.IsNotFound(err) {

@@ -34,7 +34,7 @@ const (
 func (l *lister) probeKubelets(ctx context.Context) ([]inventory.Kubelet, error) {
 	// The kubelet's version is in the status, which the list drops as nodes arrive.
 	versions := map[string]string{}
-	nodes, err := listPages(ctx, l.pageSize, l.cs.CoreV1().Nodes().List, func(l *corev1.NodeList) ([]corev1.Node, string) {
+	nodes, err := listPages(ctx, l, l.cs.CoreV1().Nodes().List, func(l *corev1.NodeList) ([]corev1.Node, string) {
 		for i := range l.Items {
 			versions[l.Items[i].Name] = l.Items[i].Status.NodeInfo.KubeletVersion
 		}

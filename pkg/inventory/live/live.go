@@ -88,7 +88,7 @@ func FromCluster(ctx context.Context, config *rest.Config, opts LiveOptions) (*i
 		}
 	}
 
-	l := &lister{config: config, cs: cs, mc: mc, dc: dc, ns: opts.Namespace, inv: inv, pageSize: opts.PageSize}
+	l := &lister{config: config, cs: cs, mc: mc, dc: dc, ns: opts.Namespace, inv: inv, pageSize: opts.PageSize, sh: &inventory.Sharer{}}
 	if l.pageSize <= 0 {
 		l.pageSize = PageSize
 	}
@@ -160,6 +160,7 @@ type lister struct {
 	dc       dynamic.Interface
 	ns       string
 	pageSize int64
+	sh       *inventory.Sharer // one per read: equal parts are shared across kinds
 	mu       sync.Mutex
 	inv      *inventory.Inventory
 }
@@ -172,11 +173,13 @@ func (l *lister) where(k inventory.Kind) string {
 }
 
 // listPages lists every page of a kind; if the continue token expires
-// mid-way (410 Gone) it starts over with a single unpaginated list.
-func listPages[T any, L any](ctx context.Context, pageSize int64, list func(context.Context, metav1.ListOptions) (L, error),
+// mid-way (410 Gone) it starts over with a single unpaginated list. Objects
+// are trimmed and share their equal parts as each page arrives, and the
+// list is sized once from the server's count of the items left.
+func listPages[T any, L any](ctx context.Context, l *lister, list func(context.Context, metav1.ListOptions) (L, error),
 	items func(L) ([]T, string), meta func(*T) metav1.Object) ([]T, error) {
 	var out []T
-	opts := metav1.ListOptions{Limit: pageSize}
+	opts := metav1.ListOptions{Limit: l.pageSize}
 	for {
 		page, err := list(ctx, opts)
 		if apierrors.IsResourceExpired(err) && opts.Continue != "" {
@@ -189,6 +192,16 @@ func listPages[T any, L any](ctx context.Context, pageSize int64, list func(cont
 		got, cont := items(page)
 		for i := range got {
 			inventory.Trim(&got[i])
+			l.sh.Object(&got[i])
+		}
+		if out == nil && len(got) > 0 {
+			// Sized once: the decoder's slice of a page, and appending page
+			// after page, would leave up to a quarter of a big list unused.
+			left := 0
+			if rl, ok := any(page).(interface{ GetRemainingItemCount() *int64 }); ok && rl.GetRemainingItemCount() != nil {
+				left = int(*rl.GetRemainingItemCount())
+			}
+			out = make([]T, 0, len(got)+left)
 		}
 		out = append(out, got...)
 		if cont == "" {
@@ -239,88 +252,84 @@ func (l *lister) list(ctx context.Context, k inventory.Kind) error {
 				return err
 			}
 			inventory.Trim(n)
+			l.sh.Object(n)
 			return l.set(func() { l.inv.Namespaces = []corev1.Namespace{*n} })
 		}
-		v, err := listPages(ctx, l.pageSize, cs.CoreV1().Namespaces().List, func(l *corev1.NamespaceList) ([]corev1.Namespace, string) { return l.Items, l.Continue }, func(o *corev1.Namespace) metav1.Object { return o })
+		v, err := listPages(ctx, l, cs.CoreV1().Namespaces().List, func(l *corev1.NamespaceList) ([]corev1.Namespace, string) { return l.Items, l.Continue }, func(o *corev1.Namespace) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Namespaces = v })
 	case inventory.Pods:
-		v, err := listPages(ctx, l.pageSize, cs.CoreV1().Pods(ns).List, func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue }, func(o *corev1.Pod) metav1.Object { return o })
-		// The pods of one controller keep one copy of their equal parts.
-		sh := &inventory.Sharer{}
-		for i := range v {
-			sh.Pod(&v[i])
-		}
+		v, err := listPages(ctx, l, cs.CoreV1().Pods(ns).List, func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue }, func(o *corev1.Pod) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Pods = v })
 	case inventory.ServiceAccounts:
-		v, err := listPages(ctx, l.pageSize, cs.CoreV1().ServiceAccounts(ns).List, func(l *corev1.ServiceAccountList) ([]corev1.ServiceAccount, string) { return l.Items, l.Continue }, func(o *corev1.ServiceAccount) metav1.Object { return o })
+		v, err := listPages(ctx, l, cs.CoreV1().ServiceAccounts(ns).List, func(l *corev1.ServiceAccountList) ([]corev1.ServiceAccount, string) { return l.Items, l.Continue }, func(o *corev1.ServiceAccount) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ServiceAccounts = v })
 	case inventory.Secrets:
 		// Metadata only: the server never sends Secret data to us.
 		res := corev1.SchemeGroupVersion.WithResource("secrets")
-		v, err := listPages(ctx, l.pageSize, func(ctx context.Context, o metav1.ListOptions) (*metav1.PartialObjectMetadataList, error) {
+		v, err := listPages(ctx, l, func(ctx context.Context, o metav1.ListOptions) (*metav1.PartialObjectMetadataList, error) {
 			return l.mc.Resource(res).Namespace(ns).List(ctx, o)
 		}, func(l *metav1.PartialObjectMetadataList) ([]metav1.PartialObjectMetadata, string) {
 			return l.Items, l.Continue
 		}, func(o *metav1.PartialObjectMetadata) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Secrets = v })
 	case inventory.ConfigMaps:
-		v, err := listPages(ctx, l.pageSize, cs.CoreV1().ConfigMaps(ns).List, func(l *corev1.ConfigMapList) ([]corev1.ConfigMap, string) { return l.Items, l.Continue }, func(o *corev1.ConfigMap) metav1.Object { return o })
+		v, err := listPages(ctx, l, cs.CoreV1().ConfigMaps(ns).List, func(l *corev1.ConfigMapList) ([]corev1.ConfigMap, string) { return l.Items, l.Continue }, func(o *corev1.ConfigMap) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ConfigMaps = v })
 	case inventory.Nodes:
-		v, err := listPages(ctx, l.pageSize, cs.CoreV1().Nodes().List, func(l *corev1.NodeList) ([]corev1.Node, string) { return l.Items, l.Continue }, func(o *corev1.Node) metav1.Object { return o })
+		v, err := listPages(ctx, l, cs.CoreV1().Nodes().List, func(l *corev1.NodeList) ([]corev1.Node, string) { return l.Items, l.Continue }, func(o *corev1.Node) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Nodes = v })
 	case inventory.PodTemplates:
-		v, err := listPages(ctx, l.pageSize, cs.CoreV1().PodTemplates(ns).List, func(l *corev1.PodTemplateList) ([]corev1.PodTemplate, string) { return l.Items, l.Continue }, func(o *corev1.PodTemplate) metav1.Object { return o })
+		v, err := listPages(ctx, l, cs.CoreV1().PodTemplates(ns).List, func(l *corev1.PodTemplateList) ([]corev1.PodTemplate, string) { return l.Items, l.Continue }, func(o *corev1.PodTemplate) metav1.Object { return o })
 		return l.done(err, func() { l.inv.PodTemplates = v })
 	case inventory.ReplicationControllers:
-		v, err := listPages(ctx, l.pageSize, cs.CoreV1().ReplicationControllers(ns).List, func(l *corev1.ReplicationControllerList) ([]corev1.ReplicationController, string) {
+		v, err := listPages(ctx, l, cs.CoreV1().ReplicationControllers(ns).List, func(l *corev1.ReplicationControllerList) ([]corev1.ReplicationController, string) {
 			return l.Items, l.Continue
 		}, func(o *corev1.ReplicationController) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ReplicationControllers = v })
 	case inventory.Deployments:
-		v, err := listPages(ctx, l.pageSize, cs.AppsV1().Deployments(ns).List, func(l *appsv1.DeploymentList) ([]appsv1.Deployment, string) { return l.Items, l.Continue }, func(o *appsv1.Deployment) metav1.Object { return o })
+		v, err := listPages(ctx, l, cs.AppsV1().Deployments(ns).List, func(l *appsv1.DeploymentList) ([]appsv1.Deployment, string) { return l.Items, l.Continue }, func(o *appsv1.Deployment) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Deployments = v })
 	case inventory.StatefulSets:
-		v, err := listPages(ctx, l.pageSize, cs.AppsV1().StatefulSets(ns).List, func(l *appsv1.StatefulSetList) ([]appsv1.StatefulSet, string) { return l.Items, l.Continue }, func(o *appsv1.StatefulSet) metav1.Object { return o })
+		v, err := listPages(ctx, l, cs.AppsV1().StatefulSets(ns).List, func(l *appsv1.StatefulSetList) ([]appsv1.StatefulSet, string) { return l.Items, l.Continue }, func(o *appsv1.StatefulSet) metav1.Object { return o })
 		return l.done(err, func() { l.inv.StatefulSets = v })
 	case inventory.DaemonSets:
-		v, err := listPages(ctx, l.pageSize, cs.AppsV1().DaemonSets(ns).List, func(l *appsv1.DaemonSetList) ([]appsv1.DaemonSet, string) { return l.Items, l.Continue }, func(o *appsv1.DaemonSet) metav1.Object { return o })
+		v, err := listPages(ctx, l, cs.AppsV1().DaemonSets(ns).List, func(l *appsv1.DaemonSetList) ([]appsv1.DaemonSet, string) { return l.Items, l.Continue }, func(o *appsv1.DaemonSet) metav1.Object { return o })
 		return l.done(err, func() { l.inv.DaemonSets = v })
 	case inventory.ReplicaSets:
-		v, err := listPages(ctx, l.pageSize, cs.AppsV1().ReplicaSets(ns).List, func(l *appsv1.ReplicaSetList) ([]appsv1.ReplicaSet, string) { return l.Items, l.Continue }, func(o *appsv1.ReplicaSet) metav1.Object { return o })
+		v, err := listPages(ctx, l, cs.AppsV1().ReplicaSets(ns).List, func(l *appsv1.ReplicaSetList) ([]appsv1.ReplicaSet, string) { return l.Items, l.Continue }, func(o *appsv1.ReplicaSet) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ReplicaSets = v })
 	case inventory.Jobs:
-		v, err := listPages(ctx, l.pageSize, cs.BatchV1().Jobs(ns).List, func(l *batchv1.JobList) ([]batchv1.Job, string) { return l.Items, l.Continue }, func(o *batchv1.Job) metav1.Object { return o })
+		v, err := listPages(ctx, l, cs.BatchV1().Jobs(ns).List, func(l *batchv1.JobList) ([]batchv1.Job, string) { return l.Items, l.Continue }, func(o *batchv1.Job) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Jobs = v })
 	case inventory.CronJobs:
-		v, err := listPages(ctx, l.pageSize, cs.BatchV1().CronJobs(ns).List, func(l *batchv1.CronJobList) ([]batchv1.CronJob, string) { return l.Items, l.Continue }, func(o *batchv1.CronJob) metav1.Object { return o })
+		v, err := listPages(ctx, l, cs.BatchV1().CronJobs(ns).List, func(l *batchv1.CronJobList) ([]batchv1.CronJob, string) { return l.Items, l.Continue }, func(o *batchv1.CronJob) metav1.Object { return o })
 		return l.done(err, func() { l.inv.CronJobs = v })
 	case inventory.Roles:
-		v, err := listPages(ctx, l.pageSize, cs.RbacV1().Roles(ns).List, func(l *rbacv1.RoleList) ([]rbacv1.Role, string) { return l.Items, l.Continue }, func(o *rbacv1.Role) metav1.Object { return o })
+		v, err := listPages(ctx, l, cs.RbacV1().Roles(ns).List, func(l *rbacv1.RoleList) ([]rbacv1.Role, string) { return l.Items, l.Continue }, func(o *rbacv1.Role) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Roles = v })
 	case inventory.ClusterRoles:
-		v, err := listPages(ctx, l.pageSize, cs.RbacV1().ClusterRoles().List, func(l *rbacv1.ClusterRoleList) ([]rbacv1.ClusterRole, string) { return l.Items, l.Continue }, func(o *rbacv1.ClusterRole) metav1.Object { return o })
+		v, err := listPages(ctx, l, cs.RbacV1().ClusterRoles().List, func(l *rbacv1.ClusterRoleList) ([]rbacv1.ClusterRole, string) { return l.Items, l.Continue }, func(o *rbacv1.ClusterRole) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ClusterRoles = v })
 	case inventory.RoleBindings:
-		v, err := listPages(ctx, l.pageSize, cs.RbacV1().RoleBindings(ns).List, func(l *rbacv1.RoleBindingList) ([]rbacv1.RoleBinding, string) { return l.Items, l.Continue }, func(o *rbacv1.RoleBinding) metav1.Object { return o })
+		v, err := listPages(ctx, l, cs.RbacV1().RoleBindings(ns).List, func(l *rbacv1.RoleBindingList) ([]rbacv1.RoleBinding, string) { return l.Items, l.Continue }, func(o *rbacv1.RoleBinding) metav1.Object { return o })
 		return l.done(err, func() { l.inv.RoleBindings = v })
 	case inventory.ClusterRoleBindings:
-		v, err := listPages(ctx, l.pageSize, cs.RbacV1().ClusterRoleBindings().List, func(l *rbacv1.ClusterRoleBindingList) ([]rbacv1.ClusterRoleBinding, string) {
+		v, err := listPages(ctx, l, cs.RbacV1().ClusterRoleBindings().List, func(l *rbacv1.ClusterRoleBindingList) ([]rbacv1.ClusterRoleBinding, string) {
 			return l.Items, l.Continue
 		}, func(o *rbacv1.ClusterRoleBinding) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ClusterRoleBindings = v })
 	case inventory.NetworkPolicies:
-		v, err := listPages(ctx, l.pageSize, cs.NetworkingV1().NetworkPolicies(ns).List, func(l *networkingv1.NetworkPolicyList) ([]networkingv1.NetworkPolicy, string) {
+		v, err := listPages(ctx, l, cs.NetworkingV1().NetworkPolicies(ns).List, func(l *networkingv1.NetworkPolicyList) ([]networkingv1.NetworkPolicy, string) {
 			return l.Items, l.Continue
 		}, func(o *networkingv1.NetworkPolicy) metav1.Object { return o })
 		return l.done(err, func() { l.inv.NetworkPolicies = v })
 	case inventory.ValidatingWebhookConfigurations:
-		v, err := listPages(ctx, l.pageSize, cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().List, func(l *admissionregistrationv1.ValidatingWebhookConfigurationList) ([]admissionregistrationv1.ValidatingWebhookConfiguration, string) {
+		v, err := listPages(ctx, l, cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().List, func(l *admissionregistrationv1.ValidatingWebhookConfigurationList) ([]admissionregistrationv1.ValidatingWebhookConfiguration, string) {
 			return l.Items, l.Continue
 		}, func(o *admissionregistrationv1.ValidatingWebhookConfiguration) metav1.Object { return o })
 		return l.done(err, func() { l.inv.ValidatingWebhooks = v })
 	case inventory.MutatingWebhookConfigurations:
-		v, err := listPages(ctx, l.pageSize, cs.AdmissionregistrationV1().MutatingWebhookConfigurations().List, func(l *admissionregistrationv1.MutatingWebhookConfigurationList) ([]admissionregistrationv1.MutatingWebhookConfiguration, string) {
+		v, err := listPages(ctx, l, cs.AdmissionregistrationV1().MutatingWebhookConfigurations().List, func(l *admissionregistrationv1.MutatingWebhookConfigurationList) ([]admissionregistrationv1.MutatingWebhookConfiguration, string) {
 			return l.Items, l.Continue
 		}, func(o *admissionregistrationv1.MutatingWebhookConfiguration) metav1.Object { return o })
 		return l.done(err, func() { l.inv.MutatingWebhooks = v })
@@ -340,7 +349,7 @@ func (l *lister) listCustom(ctx context.Context, k inventory.Kind) error {
 		if !k.ClusterScoped() {
 			ri = nri.Namespace(l.ns)
 		}
-		v, err := listPages(ctx, l.pageSize, ri.List, func(l *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
+		v, err := listPages(ctx, l, ri.List, func(l *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
 			return l.Items, l.GetContinue()
 		}, func(o *unstructured.Unstructured) metav1.Object { return o })
 		if apierrors.IsNotFound(err) {

@@ -140,7 +140,7 @@ func (l *lister) listOptionalCustom(ctx context.Context, k inventory.Kind) error
 		return l.set(func() { l.inv.NotInstalled[k] = true })
 	}
 	nri := l.dc.Resource(schema.GroupVersionResource{Group: k.Group(), Version: version, Resource: string(k)})
-	items, err := listPages(ctx, l.pageSize, nri.Namespace(l.ns).List, func(l *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
+	items, err := listPages(ctx, l, nri.Namespace(l.ns).List, func(l *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
 		return l.Items, l.GetContinue()
 	}, func(o *unstructured.Unstructured) metav1.Object { return o })
 	if apierrors.IsNotFound(err) {
