@@ -37,6 +37,10 @@ func (j jsonWriter) value(b []byte, depth, col int) []byte {
 		j.w.Write(b[:n])
 		return b[n:]
 	}
+	if b[1] == '}' || b[1] == ']' { // empty, however deep the line
+		j.w.Write(b[:2])
+		return b[2:]
+	}
 	if n, ok := flatLen(b, jsonWidth-col); ok {
 		j.oneLine(b[:n])
 		return b[n:]

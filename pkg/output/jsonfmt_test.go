@@ -32,11 +32,15 @@ func TestJSONShape(t *testing.T) {
 		"none":     []any{},
 		"nested":   []any{map[string]any{"a": []int{1, 2}}},
 		"long":     []string{strings.Repeat("x", 60), strings.Repeat("y", 60)},
+		"deep":     map[string]any{strings.Repeat("k", 120): map[string]any{}},
 		"tricky":   []string{`a "quoted", {bracketed} [string]: with \ back`, "<&>"},
 	}
 	_, out := formatJSON(t, v)
 	want := `{
   "controls": ["CIS-5.2.6", "NSA-CISA-Pod-Security"],
+  "deep": {
+    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk": {}
+  },
   "empty": {},
   "long": [
     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
