@@ -3,6 +3,7 @@ package inventory
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -19,6 +20,16 @@ import (
 // not copied.
 func (inv *Inventory) Clone() *Inventory {
 	c := *inv
+	// Every list is clipped, so that Put of a new object into the clone
+	// appends to a copy: the clone shares the original's backing arrays, and
+	// an append into their spare room would write into the original's (or
+	// another clone's) next slot.
+	v := reflect.ValueOf(&c).Elem()
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.Slice && f.CanSet() {
+			f.Set(f.Slice3(0, f.Len(), f.Len()))
+		}
+	}
 	c.memo = &memoTable{}
 	c.positions = make(map[Key]int, len(inv.positions))
 	for k, v := range inv.positions {

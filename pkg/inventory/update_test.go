@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -58,4 +59,41 @@ spec: {podSelector: {}}
 	if _, ok := KindOf("v1", "Service"); ok {
 		t.Error("KindOf takes a kind the inventory does not model")
 	}
+}
+
+// Two clones that each add a new object never write into the same slot of
+// the list they share with the original, even when it has spare room.
+func TestClonesAddIndependently(t *testing.T) {
+	inv := New()
+	inv.Loaded[NetworkPolicies] = true
+	inv.NetworkPolicies = make([]networkingv1.NetworkPolicy, 1, 8) // spare room, as a list grown by append has
+	inv.NetworkPolicies[0].Name, inv.NetworkPolicies[0].Namespace = "base", "shop"
+	policy := func(name string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+			"metadata": map[string]any{"name": name, "namespace": "shop"}, "spec": map[string]any{"podSelector": map[string]any{}}}}
+	}
+	a, b := inv.Clone(), inv.Clone()
+	if err := a.Put(policy("from-a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Put(policy("from-b")); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.NetworkPolicies) != 2 || a.NetworkPolicies[1].Name != "from-a" {
+		t.Errorf("clone a holds %v", names(a.NetworkPolicies))
+	}
+	if len(b.NetworkPolicies) != 2 || b.NetworkPolicies[1].Name != "from-b" {
+		t.Errorf("clone b holds %v", names(b.NetworkPolicies))
+	}
+	if len(inv.NetworkPolicies) != 1 {
+		t.Errorf("the original holds %v", names(inv.NetworkPolicies))
+	}
+}
+
+func names(ps []networkingv1.NetworkPolicy) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Name)
+	}
+	return out
 }
