@@ -100,6 +100,9 @@ type Config struct {
 	// opt-in kind inventory.KubeletConfigs). Without it the checks that
 	// judge the kubelets are unknown.
 	Kubelet bool
+	// NamespaceReach is set for the reports that draw the namespace
+	// reachability matrix (html, dot); see inventory.Settings.
+	NamespaceReach bool
 }
 
 // optedIn reports whether the audit was asked to read the opt-in kind k.
@@ -146,6 +149,7 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 	inv.Settings.IncludeSystem = cfg.IncludeSystem
 	inv.Settings.Namespace = cfg.Namespace
 	inv.Settings.CertExpiryDays = cfg.CertExpiryDays
+	inv.Settings.NamespaceReach = cfg.NamespaceReach
 	if inv.Settings.Now = cfg.Now; inv.Settings.Now.IsZero() {
 		inv.Settings.Now = time.Now()
 	}

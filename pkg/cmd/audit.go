@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -362,7 +363,7 @@ func (o *AuditOptions) AuditConfig(domains []string) (audit.Config, error) {
 	}
 	return audit.Config{Domains: domains, Select: filter, MinSeverity: filter.MinSeverity, Namespace: o.Namespace(),
 		IncludeSystem: o.IncludeSystem, CertExpiryDays: o.CertExpiryDays, Metadata: o.metadata(), Benchmark: o.Benchmark, Framework: o.Framework,
-		Kubelet: o.Kubelet}, nil
+		Kubelet: o.Kubelet, NamespaceReach: o.Output == "html" || o.Output == "dot"}, nil
 }
 
 // Gate is --fail-on and --allow-skipped.
@@ -441,6 +442,11 @@ func (o *AuditOptions) RunAudit(cmd *cobra.Command, domains []string) error {
 	if err != nil {
 		return err
 	}
+	// The inventory and the analyses are garbage now (the report keeps none
+	// of them, see inventory.Settings.NamespaceReach): collecting them before
+	// printing sets the collector's next goal from the report's size, not
+	// from the cluster's, which halves a big cluster's peak memory.
+	runtime.GC()
 	if pr, ok := printer.(output.PolicyReport); ok && o.WritePolicyReports {
 		if err := o.writePolicyReports(cmd.Context(), pr, report); err != nil {
 			return err

@@ -246,6 +246,11 @@ type Settings struct {
 	// CertExpiryDays is how many days before expiry a certificate is
 	// reported (--cert-expiry-days); 0 means DefaultCertExpiryDays.
 	CertExpiryDays int
+	// NamespaceReach keeps what the namespace reachability matrix is
+	// computed from (the NetworkPolicy analysis, and through it the pods)
+	// in the report's coverage, for the reports that draw it (html, dot).
+	// Without it the inventory is garbage once the report is made.
+	NamespaceReach bool
 }
 
 // DefaultCertExpiryDays is how many days ahead certificate expiry is reported by default.

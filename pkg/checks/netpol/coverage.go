@@ -22,8 +22,9 @@ type Coverage struct {
 	Namespaces []NamespaceCoverage `json:"namespaces"`
 	Total      CoverageTotal       `json:"total"`
 
-	// analysis is kept for NamespaceReach, which reports that ask for the
-	// reachability matrix compute; it is not part of the document.
+	// analysis is kept for NamespaceReach when the audit's report draws the
+	// reachability matrix (inventory.Settings.NamespaceReach): it holds the
+	// pods, so the other reports leave it out. Not part of the document.
 	analysis *Analysis
 }
 
@@ -88,7 +89,10 @@ func CoverageNeeds() []inventory.Kind {
 // ComputeCoverage summarises workload isolation per namespace and for the cluster.
 func ComputeCoverage(inv *inventory.Inventory) *Coverage {
 	a := Analyze(inv)
-	c := &Coverage{CNI: DetectCNI(inv), Namespaces: make([]NamespaceCoverage, 0, len(a.Namespaces)), analysis: a}
+	c := &Coverage{CNI: DetectCNI(inv), Namespaces: make([]NamespaceCoverage, 0, len(a.Namespaces))}
+	if inv.Settings.NamespaceReach {
+		c.analysis = a
+	}
 	t := &c.Total
 	for _, ns := range a.Namespaces {
 		s := a.namespaceState(ns)

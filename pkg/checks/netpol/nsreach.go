@@ -34,7 +34,7 @@ const maxReachGroups = 300
 func (c *Coverage) NamespaceReach() (namespaces []string, cells [][]string, note string) {
 	a := c.analysis
 	if a == nil {
-		return nil, nil, "no NetworkPolicy analysis in this report"
+		return nil, nil, "not computed for this report: the html and dot reports of an audit draw it"
 	}
 	groups := map[string][]endpointRef{}
 	total := 0

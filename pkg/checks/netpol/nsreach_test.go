@@ -6,7 +6,9 @@ import (
 )
 
 func TestNamespaceReach(t *testing.T) {
-	c := ComputeCoverage(load(t, "nsreach/namespaces.yaml"))
+	inv := load(t, "nsreach/namespaces.yaml")
+	inv.Settings.NamespaceReach = true
+	c := ComputeCoverage(inv)
 	namespaces, cells, note := c.NamespaceReach()
 	if note != "" {
 		t.Fatalf("note %q", note)
@@ -27,9 +29,17 @@ func TestNamespaceReach(t *testing.T) {
 	}
 }
 
-// Without the analysis (a coverage decoded from JSON) there is no matrix, and it says so.
+// Without the analysis (a coverage decoded from JSON, or an audit whose
+// report does not draw the matrix) there is no matrix, and it says so.
 func TestNamespaceReachWithoutAnalysis(t *testing.T) {
 	if ns, cells, note := (&Coverage{}).NamespaceReach(); ns != nil || cells != nil || note == "" {
+		t.Errorf("got %v %v %q", ns, cells, note)
+	}
+	c := ComputeCoverage(load(t, "nsreach/namespaces.yaml"))
+	if c.analysis != nil {
+		t.Error("the coverage keeps the analysis (and the pods) though no report asked for the matrix")
+	}
+	if ns, cells, note := c.NamespaceReach(); ns != nil || cells != nil || note == "" {
 		t.Errorf("got %v %v %q", ns, cells, note)
 	}
 }
