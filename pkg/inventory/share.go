@@ -11,7 +11,8 @@ import (
 // Sharer lets objects that hold equal parts keep one copy of them. The pods
 // of a ReplicaSet, DaemonSet, StatefulSet or Job carry the same containers,
 // volumes, tolerations and labels, apart from a few fields of their own (the
-// node, the token volume's generated name); a ReplicaSet carries its
+// node, the name and addresses; Trim drops the token volume's generated
+// name); a ReplicaSet carries its
 // Deployment's template, and labels, selectors, security contexts and token
 // volumes repeat across the whole cluster. Each object keeps its own values,
 // but an equal part points at one copy (see interner). The inventory is
@@ -52,24 +53,10 @@ func (s *Sharer) Object(obj any) {
 	s.table().intern(obj, add)
 }
 
-// shareWithin gives a pod one copy of the strings it holds twice, its own
-// and so not in the table: the name of a volume and of its mounts (the
-// token volume's kube-api-access-xxxxx), its IP and its first of podIPs.
-// Before interning: the mounts may then be another pod's.
+// shareWithin gives a pod one copy of the string it holds twice, its own
+// and so not in the table: its IP and its first of podIPs. (Its token
+// volume's generated name, the other, is trimmed: see Trim.)
 func shareWithin(p *corev1.Pod) {
-	for _, cs := range [][]corev1.Container{p.Spec.InitContainers, p.Spec.Containers} {
-		for i := range cs {
-			for j := range cs[i].VolumeMounts {
-				m := &cs[i].VolumeMounts[j]
-				for _, v := range p.Spec.Volumes {
-					if v.Name == m.Name {
-						m.Name = v.Name
-						break
-					}
-				}
-			}
-		}
-	}
 	if ips := p.Status.PodIPs; len(ips) > 0 && ips[0].IP == p.Status.PodIP {
 		ips[0].IP = p.Status.PodIP
 	}

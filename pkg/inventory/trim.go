@@ -28,7 +28,13 @@ func TrimMeta(m metav1.Object) {
 
 // Trim drops what no check reads from an object of a modelled kind: the
 // metadata TrimMeta drops and the status, except a pod's phase and addresses
-// (NetworkPolicy peers and finished pods) and a Job's conditions.
+// (NetworkPolicy peers and finished pods) and a Job's conditions. A pod also
+// loses its containers' volume mounts and the names of its projected
+// volumes, which no check reads either (a projected volume is allowed at
+// every Pod Security level, so its name never appears in a verdict, and its
+// index, which field paths name, stays): the ServiceAccount admission gives
+// each pod's token volume a name of its own, so without them the pods of
+// one controller share their containers and volumes (see Sharer).
 func Trim(obj any) {
 	if m, ok := obj.(metav1.Object); ok {
 		TrimMeta(m)
@@ -36,6 +42,7 @@ func Trim(obj any) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		o.Status = corev1.PodStatus{Phase: o.Status.Phase, PodIP: o.Status.PodIP, PodIPs: o.Status.PodIPs}
+		trimPodSpec(&o.Spec)
 	case *batchv1.Job:
 		o.Status = batchv1.JobStatus{Conditions: o.Status.Conditions}
 	case *corev1.Node:
@@ -54,5 +61,23 @@ func Trim(obj any) {
 		o.Status = batchv1.CronJobStatus{}
 	case *corev1.ReplicationController:
 		o.Status = corev1.ReplicationControllerStatus{}
+	}
+}
+
+// trimPodSpec drops a pod's volume mounts and its projected volumes' names
+// (see Trim). The spec is the pod's own, freshly decoded.
+func trimPodSpec(spec *corev1.PodSpec) {
+	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for i := range cs {
+			cs[i].VolumeMounts = nil
+		}
+	}
+	for i := range spec.EphemeralContainers {
+		spec.EphemeralContainers[i].VolumeMounts = nil
+	}
+	for i := range spec.Volumes {
+		if spec.Volumes[i].Projected != nil {
+			spec.Volumes[i].Name = ""
+		}
 	}
 }
