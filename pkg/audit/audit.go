@@ -103,6 +103,9 @@ type Config struct {
 	// NamespaceReach is set for the reports that draw the namespace
 	// reachability matrix (html, dot); see inventory.Settings.
 	NamespaceReach bool
+	// Loaded, when set, is called once the inventory is read, before the
+	// checks run (the command line tightens the garbage collector there).
+	Loaded func()
 }
 
 // optedIn reports whether the audit was asked to read the opt-in kind k.
@@ -155,6 +158,9 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 	}
 	if cfg.Namespace != "" && inv.Offline && !hasNamespace(inv, cfg.Namespace) {
 		return nil, nil, fmt.Errorf("namespace %q not found: no object in the input is in it or names it (check -n)", cfg.Namespace)
+	}
+	if cfg.Loaded != nil {
+		cfg.Loaded()
 	}
 	res := checks.Run(inv, selected)
 	lib, err := controls.Load()
