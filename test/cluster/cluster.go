@@ -58,11 +58,13 @@ func EnsureBinaries(root string) (string, error) {
 	return bin, nil
 }
 
-// BuildPlugin builds the kubectl-harden binary into dir and returns its path.
+// BuildPlugin builds the kubectl-harden binary into dir, as the release
+// builds it (static, no symbol table: .goreleaser.yaml), and returns its path.
 func BuildPlugin(root, dir string) (string, error) {
 	out := filepath.Join(dir, "kubectl-harden")
-	cmd := exec.Command("go", "build", "-o", out, ".")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, ".")
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
