@@ -103,6 +103,11 @@ type Config struct {
 	// NamespaceReach is set for the reports that draw the namespace
 	// reachability matrix (html, dot); see inventory.Settings.
 	NamespaceReach bool
+	// Release lets the audit forget each domain's analysis once its checks
+	// and coverage are done, so a big cluster's analyses are not all held at
+	// once; the inventory Audit returns then keeps none (see all.Run). A
+	// caller that reads an analysis of the returned inventory leaves it unset.
+	Release bool
 	// Loaded, when set, is called once the inventory is read, before the
 	// checks run (the command line tightens the garbage collector there).
 	Loaded func()
@@ -162,7 +167,7 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 	if cfg.Loaded != nil {
 		cfg.Loaded()
 	}
-	res := checks.Run(inv, selected)
+	res, coverage := all.Run(inv, selected, cfg.Domains, cfg.Release)
 	lib, err := controls.Load()
 	if err != nil {
 		return nil, nil, err
@@ -205,7 +210,7 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 	shown := finding.Shown(report.Items, cfg.MinSeverity)
 	report.Summary.Hidden = len(report.Items) - len(shown)
 	report.Items = shown
-	report.Coverage = all.Coverage(inv, cfg.Domains)
+	report.Coverage = coverage
 	return report, inv, nil
 }
 

@@ -186,49 +186,38 @@ type Result struct {
 // Run runs the checks over the inventory, in parallel. A check whose needed
 // kind could not be read is skipped with the reason; one that panics is
 // reported as skipped rather than taking the run down.
-func Run(inv *inventory.Inventory, cs []Check) Result {
-	type out struct {
-		findings      []finding.Finding
-		skipped       string
-		notApplicable bool
-		unknown       bool
-	}
-	results := make([]out, len(cs))
+func Run(inv *inventory.Inventory, cs []Check) Result { return RunByDomain(inv, cs, nil) }
+
+// RunByDomain runs the checks one domain at a time, in the order the domains
+// first appear in cs, the checks of a domain in parallel, and calls done with
+// each domain's name once all its checks have returned: the caller can take
+// what it wants of the domain's analysis then and let the inventory forget it
+// (Inventory.Forget), so a big cluster's analyses are not all held at once.
+// The result is the same as Run's, in the same order. A nil done runs every
+// check at once.
+func RunByDomain(inv *inventory.Inventory, cs []Check, done func(domain string)) Result {
+	results := make([]checkOut, len(cs))
 	var wg sync.WaitGroup
-	for i, c := range cs {
-		if c.Reported {
-			continue // the audit engine reports it; there is nothing to run
+	var domains []string
+	for _, c := range cs {
+		if !slices.Contains(domains, c.Domain) {
+			domains = append(domains, c.Domain)
 		}
-		if c.Cluster && !inv.IsCluster() {
-			results[i] = out{skipped: NotACluster, notApplicable: true}
-			continue
-		}
-		if reason := OptedOutReason(inv, c.Needs); reason != "" {
-			results[i] = out{skipped: reason, unknown: true}
-			continue
-		}
-		if reason := MissingReason(inv, c.Needs); reason != "" {
-			results[i].skipped = reason
-			continue
-		}
-		if c.Unseen != nil {
-			if reason := c.Unseen(inv); reason != "" {
-				results[i] = out{skipped: reason, unknown: true}
-				continue
+	}
+	if done == nil {
+		domains = []string{""} // every check in one step
+	}
+	for _, d := range domains {
+		for i, c := range cs {
+			if done == nil || c.Domain == d {
+				start(inv, c, &results[i], &wg)
 			}
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if p := recover(); p != nil {
-					results[i] = out{skipped: fmt.Sprintf("internal error: %v", p)}
-				}
-			}()
-			results[i].findings = fill(c, inv, c.Run(inv))
-		}()
+		wg.Wait()
+		if done != nil {
+			done(d)
+		}
 	}
-	wg.Wait()
 	var res Result
 	n := 0
 	for i := range results {
@@ -256,6 +245,49 @@ func Run(inv *inventory.Inventory, cs []Check) Result {
 		results[i].findings = nil
 	}
 	return res
+}
+
+// checkOut is what running one check gave.
+type checkOut struct {
+	findings      []finding.Finding
+	skipped       string
+	notApplicable bool
+	unknown       bool
+}
+
+// start runs the check in a goroutine of wg, or says in out why it does not.
+func start(inv *inventory.Inventory, c Check, out *checkOut, wg *sync.WaitGroup) {
+	if c.Reported {
+		return // the audit engine reports it; there is nothing to run
+	}
+	if c.Cluster && !inv.IsCluster() {
+		*out = checkOut{skipped: NotACluster, notApplicable: true}
+		return
+	}
+	if reason := OptedOutReason(inv, c.Needs); reason != "" {
+		*out = checkOut{skipped: reason, unknown: true}
+		return
+	}
+	if reason := MissingReason(inv, c.Needs); reason != "" {
+		out.skipped = reason
+		return
+	}
+	if c.Unseen != nil {
+		if reason := c.Unseen(inv); reason != "" {
+			*out = checkOut{skipped: reason, unknown: true}
+			return
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer func() {
+			if p := recover(); p != nil {
+				*out = checkOut{skipped: fmt.Sprintf("internal error: %v", p)}
+			}
+		}()
+		out.findings = fill(c, inv, c.Run(inv))
+	}()
 }
 
 // OptedOutReason says why a check cannot see what it judges when a kind it

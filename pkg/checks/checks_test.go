@@ -83,3 +83,41 @@ func TestMissingReasonNamesTheRefusedList(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+// RunByDomain runs one domain's checks to the end before the next domain's
+// start, tells done each domain once, in the order of cs, and gives what Run gives.
+func TestRunByDomain(t *testing.T) {
+	inv := inventory.New()
+	inv.Loaded[inventory.ClusterRoleBindings], inv.Loaded[inventory.Pods] = true, true
+	var events []string
+	record := func(id string) func(*inventory.Inventory) []finding.Finding {
+		return func(*inventory.Inventory) []finding.Finding {
+			events = append(events, id) // one domain's checks run together: only one check per domain here
+			return []finding.Finding{{Check: id, Message: id}}
+		}
+	}
+	cs := []Check{
+		{ID: "rbac/one", Domain: "rbac", Severity: finding.High, Needs: []inventory.Kind{inventory.ClusterRoleBindings}, Run: record("rbac/one")},
+		{ID: "netpol/two", Domain: "netpol", Severity: finding.Low, Needs: []inventory.Kind{inventory.Pods}, Run: record("netpol/two")},
+		{ID: "rbac/three", Domain: "rbac", Severity: finding.Low, Needs: []inventory.Kind{inventory.Roles}, Run: record("rbac/three")},
+		{ID: "psa/four", Domain: "psa", Severity: finding.Low, Needs: []inventory.Kind{inventory.Pods}, Run: record("psa/four")},
+	}
+	res := RunByDomain(inv, cs, func(d string) { events = append(events, "done "+d) })
+	want := []string{"rbac/one", "done rbac", "netpol/two", "done netpol", "psa/four", "done psa"}
+	if strings.Join(events, ",") != strings.Join(want, ",") {
+		t.Errorf("events %v, want %v", events, want)
+	}
+	events = nil
+	all := Run(inv, cs)
+	if len(res.Findings) != 3 || len(all.Findings) != 3 {
+		t.Fatalf("findings %v and %v", res.Findings, all.Findings)
+	}
+	for i := range res.Findings {
+		if res.Findings[i].Check != all.Findings[i].Check || res.Findings[i].Check != cs[[]int{0, 1, 3}[i]].ID {
+			t.Errorf("finding %d: %s, Run gives %s", i, res.Findings[i].Check, all.Findings[i].Check)
+		}
+	}
+	if len(res.Skipped) != 1 || res.Skipped[0].Check != "rbac/three" || len(res.Ran) != 3 {
+		t.Errorf("ran %v, skipped %v", res.Ran, res.Skipped)
+	}
+}

@@ -316,8 +316,20 @@ func (o *AuditOptions) progressLine() (update func(string), done func()) {
 }
 
 // Audit runs the audit engine with the command line's choices and prints
-// the loader's warnings and what the audit could not see on stderr.
+// the loader's warnings and what the audit could not see on stderr. The
+// inventory it returns keeps the domains' analyses for the caller to read.
 func (o *AuditOptions) Audit(ctx context.Context, domains []string) (*finding.Report, *inventory.Inventory, error) {
+	return o.audit(ctx, domains, false)
+}
+
+// Report is Audit for a caller that wants the report alone: each domain's
+// analysis is dropped once its checks are done (audit.Config.Release).
+func (o *AuditOptions) Report(ctx context.Context, domains []string) (*finding.Report, error) {
+	report, _, err := o.audit(ctx, domains, true)
+	return report, err
+}
+
+func (o *AuditOptions) audit(ctx context.Context, domains []string, release bool) (*finding.Report, *inventory.Inventory, error) {
 	reg, err := o.Registry()
 	if err != nil {
 		return nil, nil, err
@@ -346,6 +358,8 @@ func (o *AuditOptions) Audit(ctx context.Context, domains []string) (*finding.Re
 	}
 	cfg.Exceptions, cfg.AcceptAnnotations, cfg.ExceptionOptions, cfg.Now = entries, o.AcceptAnnotations, o.exceptionOptions(), o.Now()
 	cfg.Baseline, cfg.BaselineFile = base, o.Baseline
+	cfg.Release = release
+	gcWhileLoading()
 	report, inv, err := audit.Run(ctx, reg, load, cfg)
 	if err != nil {
 		return nil, nil, err
@@ -438,7 +452,7 @@ func (o *AuditOptions) RunAudit(cmd *cobra.Command, domains []string) error {
 	if err != nil {
 		return err
 	}
-	report, _, err := o.Audit(cmd.Context(), domains)
+	report, err := o.Report(cmd.Context(), domains)
 	if err != nil {
 		return err
 	}

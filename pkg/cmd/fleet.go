@@ -186,7 +186,7 @@ func (o *AuditOptions) RunFleet(cmd *cobra.Command, domains []string) error {
 			c.ConfigFlags = contextConfigFlags(o.ConfigFlags, name)
 			c.IOStreams = genericiooptions.IOStreams{In: o.In, Out: io.Discard, ErrOut: &a.Stderr}
 			c.Contexts, c.AllContexts = nil, false
-			a.Report, _, a.Err = c.Audit(cmd.Context(), domains)
+			a.Report, a.Err = c.Report(cmd.Context(), domains)
 		}()
 	}
 	wg.Wait()

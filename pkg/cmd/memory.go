@@ -5,21 +5,31 @@ import (
 	"runtime/debug"
 )
 
-// afterLoadGCPercent is the garbage collector's target once the inventory is
-// read (see tightenGC).
-const afterLoadGCPercent = 25
+// The garbage collector's targets of an audit (debug.SetGCPercent), when the
+// user sets no GOGC. Go's default, 100, collects when the heap has doubled
+// since the last collection; an audit's heap is mostly the inventory, which
+// lives until the report is made, so that default would let a big cluster's
+// run grow to about twice what it holds. While the inventory is read the
+// allocation rate is high and garbage is most of what is allocated, so the
+// target is only halved there; once it is read, the checks allocate little
+// beside it and the collector runs when the heap has grown by a quarter. On a
+// 50,000-pod cluster the two cut the peak memory by a fifth for a few percent
+// more CPU (test/bench/README.md).
+const (
+	loadingGCPercent   = 50
+	afterLoadGCPercent = 25
+)
 
-// tightenGC is called once an audit's inventory is read. From then on most of
-// the heap is the inventory, which lives until the report is made, and the
-// checks allocate little beside it; Go's default target (collect when the heap
-// has doubled since the last collection) would let a big cluster's run grow to
-// twice its live memory for a saving of CPU that is small at that allocation
-// rate. Collecting when the heap has grown by a quarter cut the peak of a
-// 50,000-pod audit by about 15% for about 3% more CPU (test/bench/README.md).
-// A GOGC the user sets rules: it is left alone.
-func tightenGC() {
+// gcWhileLoading sets the collector's target for reading the inventory.
+func gcWhileLoading() { setGCPercent(loadingGCPercent) }
+
+// tightenGC is called once an audit's inventory is read (audit.Config.Loaded).
+func tightenGC() { setGCPercent(afterLoadGCPercent) }
+
+// setGCPercent leaves alone a GOGC the user sets.
+func setGCPercent(p int) {
 	if _, set := os.LookupEnv("GOGC"); set {
 		return
 	}
-	debug.SetGCPercent(afterLoadGCPercent)
+	debug.SetGCPercent(p)
 }

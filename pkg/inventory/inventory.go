@@ -450,6 +450,20 @@ type AnonymousProbe struct {
 // ResetMemo forgets the shared analyses, so a copied inventory recomputes them (benchmarks).
 func (inv *Inventory) ResetMemo() { inv.memo = &memoTable{} }
 
+// Forget drops the values Memo keeps under the key prefix and the keys below
+// it (prefix/...), so the garbage collector can take what nothing else holds;
+// a later Memo of such a key computes it again.
+func (inv *Inventory) Forget(prefix string) {
+	m := inv.memo
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.entries {
+		if k == prefix || strings.HasPrefix(k, prefix+"/") {
+			delete(m.entries, k)
+		}
+	}
+}
+
 // TokenSecret is a legacy service-account token Secret. Secrets are read as
 // metadata only, so it is told by the annotation naming its ServiceAccount,
 // not by its type.

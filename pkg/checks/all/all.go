@@ -46,6 +46,45 @@ func Coverage(inv *inventory.Inventory, domains []string) []finding.Coverage {
 	return out
 }
 
+// Run runs the checks and takes the coverage summaries of the domains asked
+// (all when empty), as checks.Run and then Coverage do. With release it runs
+// one domain at a time and forgets each domain's analyses as soon as its
+// checks have returned and its summary is taken, and the inventory's shared
+// ones (its pod specs) at the end: a big cluster's analyses are never all held
+// at once, and the inventory keeps none afterwards (a later Analyze computes
+// them again, so a caller that reads an analysis after the audit asks for no
+// release). The result and the summaries are the same either way.
+func Run(inv *inventory.Inventory, cs []checks.Check, domains []string, release bool) (checks.Result, []finding.Coverage) {
+	if !release {
+		return checks.Run(inv, cs), Coverage(inv, domains)
+	}
+	taken := map[string]finding.CoverageDocument{}
+	take := func(domain string) {
+		for _, c := range coverages() {
+			if c.domain == domain && wanted(domains, domain) && checks.MissingReason(inv, c.needs) == "" {
+				taken[domain] = c.compute(inv)
+			}
+		}
+	}
+	res := checks.RunByDomain(inv, cs, func(domain string) {
+		take(domain)
+		inv.Forget(domain)
+	})
+	var out []finding.Coverage
+	for _, c := range coverages() {
+		doc, ok := taken[c.domain]
+		if !ok && wanted(domains, c.domain) && checks.MissingReason(inv, c.needs) == "" {
+			doc, ok = c.compute(inv), true // no check of the domain ran
+			inv.Forget(c.domain)
+		}
+		if ok {
+			out = append(out, finding.Coverage{Domain: c.domain, Data: doc})
+		}
+	}
+	inv.ResetMemo()
+	return res, out
+}
+
 // CoverageNeeds returns the kinds the coverage summaries of the domains read.
 func CoverageNeeds(domains []string) []inventory.Kind {
 	var out []inventory.Kind

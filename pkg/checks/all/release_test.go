@@ -1,0 +1,113 @@
+package all
+
+import (
+	"fmt"
+	"encoding/json"
+	"testing"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/psa"
+	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
+)
+
+// Running one domain at a time and forgetting each domain's analyses gives
+// the same findings and the same coverage as running
+// every check at once, on every fixture; afterwards the inventory keeps no
+// analysis (asking again computes a new one).
+func TestReleaseKeepsTheResult(t *testing.T) {
+	reg, err := Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	compared := 0
+	for _, dir := range fixtureDirs(t) {
+		held, err := inventory.FromFiles([]string{dir}, nil)
+		if err != nil {
+			continue // fixtures of malformed input
+		}
+		released, err := inventory.FromFiles([]string{dir}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, heldBefore *psa.Analysis
+		if released.Has(inventory.Namespaces) {
+			before, heldBefore = psa.Analyze(released), psa.Analyze(held)
+		}
+		want, wantCov := Run(held, reg.All(), nil, false)
+		got, gotCov := Run(released, reg.All(), nil, true)
+		// A check's findings come in map order; the report sorts them.
+		finding.Sort(want.Findings)
+		finding.Sort(got.Findings)
+		if a, b := mustJSON(t, want), mustJSON(t, got); a != b {
+			t.Errorf("%s: the result differs when the analyses are released: %s", dir, firstDifference(t, want, got))
+		}
+		if a, b := mustJSON(t, wantCov), mustJSON(t, gotCov); a != b {
+			t.Errorf("%s: the coverage differs when the analyses are released:\n%s\nvs\n%s", dir, a, b)
+		}
+		if before != nil && (psa.Analyze(released) == before || psa.Analyze(held) != heldBefore) {
+			t.Errorf("%s: the released inventory still holds the analysis the checks used, or the other one lost it", dir)
+		}
+		compared++
+	}
+	if compared < 10 {
+		t.Fatalf("only %d fixtures compared", compared)
+	}
+}
+
+// The coverage of a domain none of whose checks run is still taken.
+func TestReleaseTakesCoverageOfDomainsWithoutChecks(t *testing.T) {
+	reg, err := Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rbacOnly []checks.Check
+	for _, c := range reg.All() {
+		if c.Domain == "rbac" {
+			rbacOnly = append(rbacOnly, c)
+		}
+	}
+	for _, dir := range fixtureDirs(t) {
+		a, err := inventory.FromFiles([]string{dir}, nil)
+		if err != nil {
+			continue
+		}
+		b, _ := inventory.FromFiles([]string{dir}, nil)
+		_, want := Run(a, rbacOnly, nil, false)
+		_, got := Run(b, rbacOnly, nil, true)
+		if x, y := mustJSON(t, want), mustJSON(t, got); x != y {
+			t.Errorf("%s: coverage %s, released %s", dir, x, y)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// firstDifference names the first part of two results that differs.
+func firstDifference(t *testing.T, a, b checks.Result) string {
+	t.Helper()
+	for _, part := range []struct {
+		name string
+		x, y any
+	}{{"ran", a.Ran, b.Ran}, {"skipped", a.Skipped, b.Skipped}, {"not applicable", a.NotApplicable, b.NotApplicable}, {"unknown", a.Unknown, b.Unknown}} {
+		if x, y := mustJSON(t, part.x), mustJSON(t, part.y); x != y {
+			return part.name + ": " + x + " vs " + y
+		}
+	}
+	if len(a.Findings) != len(b.Findings) {
+		return fmt.Sprintf("%d findings vs %d", len(a.Findings), len(b.Findings))
+	}
+	for i := range a.Findings {
+		if x, y := mustJSON(t, a.Findings[i]), mustJSON(t, b.Findings[i]); x != y {
+			return fmt.Sprintf("finding %d: %s vs %s", i, x, y)
+		}
+	}
+	return "nothing"
+}
