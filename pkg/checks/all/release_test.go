@@ -1,8 +1,8 @@
 package all
 
 import (
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
