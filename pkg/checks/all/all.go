@@ -66,9 +66,20 @@ func Run(inv *inventory.Inventory, cs []checks.Check, domains []string, release 
 			}
 		}
 	}
+	var order []string // RunByDomain's: the order the domains first appear in
+	for _, c := range cs {
+		if !slices.Contains(order, c.Domain) {
+			order = append(order, c.Domain)
+		}
+	}
 	res := checks.RunByDomain(inv, cs, func(domain string) {
 		take(domain)
 		inv.Forget(domain)
+		if domain == order[len(order)-1] {
+			// The shared analyses (pod specs) too, before the findings
+			// are gathered into one list.
+			inv.Forget("inventory")
+		}
 	})
 	var out []finding.Coverage
 	for _, c := range coverages() {
