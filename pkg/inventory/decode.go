@@ -288,7 +288,7 @@ func put[T any](inv *Inventory, list *[]T, key Key, obj T) {
 // decoders are the modelled kinds, by group, version and Kind.
 var decoders = map[schema.GroupVersionKind]kindDecoder{
 	corev1.SchemeGroupVersion.WithKind("Namespace"): typed("Namespace", func(i *Inventory) *[]corev1.Namespace { return &i.Namespaces }, func(o *corev1.Namespace) metav1.Object { return o }),
-	corev1.SchemeGroupVersion.WithKind("Pod"):       typed("Pod", func(i *Inventory) *[]corev1.Pod { return &i.Pods }, func(o *corev1.Pod) metav1.Object { return o }),
+	corev1.SchemeGroupVersion.WithKind("Pod"):       typed("Pod", func(i *Inventory) *[]Pod { return &i.Pods }, func(o *Pod) metav1.Object { return o }),
 	corev1.SchemeGroupVersion.WithKind("ServiceAccount"): typed("ServiceAccount", func(i *Inventory) *[]corev1.ServiceAccount { return &i.ServiceAccounts },
 		func(o *corev1.ServiceAccount) metav1.Object { return o }),
 	corev1.SchemeGroupVersion.WithKind("Secret"): {decode: decodeSecret,

@@ -329,11 +329,12 @@ type internField struct {
 
 // ownStrings are the fields whose strings differ from object to object.
 var ownStrings = map[string]bool{
-	"k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta.Name":            true,
-	"k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta.UID":             true,
-	"k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta.ResourceVersion": true,
-	"k8s.io/api/core/v1.PodStatus.PodIP":                              true,
-	"k8s.io/api/core/v1.PodIP.IP":                                     true,
+	"k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta.Name":                   true,
+	"k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta.UID":                    true,
+	"k8s.io/apimachinery/pkg/apis/meta/v1.ObjectMeta.ResourceVersion":        true,
+	"k8s.io/api/core/v1.PodStatus.PodIP":                                     true,
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory.PodStatus.PodIP": true,
+	"k8s.io/api/core/v1.PodIP.IP":                                            true,
 }
 
 var internTypes = struct {

@@ -135,7 +135,7 @@ type Inventory struct {
 	Complete bool
 
 	Namespaces             []corev1.Namespace
-	Pods                   []corev1.Pod
+	Pods                   []Pod
 	ServiceAccounts        []corev1.ServiceAccount
 	Secrets                []metav1.PartialObjectMetadata // metadata only: Secret data never enters memory
 	ConfigMaps             []corev1.ConfigMap

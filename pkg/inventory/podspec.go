@@ -29,7 +29,7 @@ func (r ObjectRef) Group() string {
 // a Pod, a PodTemplate, a controller's pod template or a custom workload's.
 type PodSpec struct {
 	Ref ObjectRef
-	// Object is the inventory's own object: *corev1.Pod, *appsv1.Deployment,
+	// Object is the inventory's own object: *Pod, *appsv1.Deployment,
 	// *CustomWorkload, ... It is shared: read it, never change it.
 	Object any
 	// Index is the object's position in its inventory list (inv.Pods, inv.Deployments, ...).

@@ -3,7 +3,6 @@ package inventory
 import (
 	"sync"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -43,7 +42,7 @@ func (s *Sharer) Object(obj any) {
 		return // custom resources, kept as read: few, and their maps hold anything
 	}
 	add := true
-	if p, ok := obj.(*corev1.Pod); ok {
+	if p, ok := obj.(*Pod); ok {
 		shareWithin(p)
 		if ref := metav1.GetControllerOfNoCopy(p); ref != nil && ref.UID != "" {
 			_, loaded := s.seen.LoadOrStore(ref.UID, struct{}{})
@@ -56,7 +55,7 @@ func (s *Sharer) Object(obj any) {
 // shareWithin gives a pod one copy of the string it holds twice, its own
 // and so not in the table: its IP and its first of podIPs. (Its token
 // volume's generated name, the other, is trimmed: see Trim.)
-func shareWithin(p *corev1.Pod) {
+func shareWithin(p *Pod) {
 	if ips := p.Status.PodIPs; len(ips) > 0 && ips[0].IP == p.Status.PodIP {
 		ips[0].IP = p.Status.PodIP
 	}

@@ -66,7 +66,7 @@ func (c netpolCluster) generate() *inventory.Inventory {
 				pod.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: app + "-rs",
 					UID: types.UID(ns + "/" + app + "-rs"), Controller: ptr(true)}}
 			}
-			inv.Pods = append(inv.Pods, pod)
+			inv.Pods = append(inv.Pods, inventory.PodOf(&pod))
 		}
 		for q := range c.policiesPerNS {
 			np := networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("pol-%d", q)}}

@@ -73,7 +73,7 @@ func (c rbacCluster) generate() *inventory.Inventory {
 			inv.ServiceAccounts = append(inv.ServiceAccounts, corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: saName(s), Namespace: ns}})
 		}
 		for p := 0; p < c.podsPerNS; p++ {
-			inv.Pods = append(inv.Pods, corev1.Pod{
+			inv.Pods = append(inv.Pods, inventory.Pod{
 				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("app-%d", p), Namespace: ns},
 				Spec:       corev1.PodSpec{ServiceAccountName: saName(p % c.serviceAccountsN)},
 			})

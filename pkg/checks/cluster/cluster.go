@@ -419,8 +419,8 @@ func notVisible(component string) func(*inventory.Inventory) string {
 }
 
 // componentPods returns the kube-system pods of a kubeadm-style control-plane component.
-func componentPods(inv *inventory.Inventory, component string) []*corev1.Pod {
-	var out []*corev1.Pod
+func componentPods(inv *inventory.Inventory, component string) []*inventory.Pod {
+	var out []*inventory.Pod
 	for i := range inv.Pods {
 		p := &inv.Pods[i]
 		if p.Namespace == "kube-system" && p.Labels["component"] == component {
@@ -483,7 +483,7 @@ func componentFlags(inv *inventory.Inventory, component string, rules []flagRule
 	return out
 }
 
-func nodeOf(p *corev1.Pod) string {
+func nodeOf(p *inventory.Pod) string {
 	if p.Spec.NodeName != "" {
 		return "node " + p.Spec.NodeName
 	}

@@ -60,7 +60,7 @@ func TestParseHealthChecks(t *testing.T) {
 func healthInventory(endpoint, body string, pods ...corev1.Pod) *inventory.Inventory {
 	inv := inventory.New()
 	inv.Loaded[inventory.Pods], inv.Loaded[inventory.APIServerHealth] = true, true
-	inv.Pods = pods
+	inv.Pods = inventory.PodsOf(pods...)
 	inv.Health = &inventory.HealthProbe{Endpoints: map[string]map[string]bool{endpoint: inventory.ParseHealthChecks(body)}}
 	return inv
 }

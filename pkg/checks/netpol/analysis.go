@@ -129,7 +129,7 @@ func (i *Isolation) In(d networkingv1.PolicyType) []int {
 
 // PodIsolation is one pod's isolation: which policies isolate it in each direction.
 type PodIsolation struct {
-	Pod    *corev1.Pod
+	Pod    *inventory.Pod
 	Bucket Bucket
 	Isolation
 }
@@ -336,7 +336,7 @@ func (a *Analysis) index(ns string) *namespaceIndex {
 
 // bucketOf sorts a pod: hostNetwork first (never enforceable, whatever its
 // phase), then finished pods, then the rest, which NetworkPolicy governs.
-func bucketOf(p *corev1.Pod) Bucket {
+func bucketOf(p *inventory.Pod) Bucket {
 	switch {
 	case p.Spec.HostNetwork:
 		return HostNetwork
@@ -348,7 +348,7 @@ func bucketOf(p *corev1.Pod) Bucket {
 }
 
 // selectPods returns, sorted, the namespace's pods the selector matches.
-func (ix *namespaceIndex) selectPods(sel labels.Selector, pods []corev1.Pod) []int {
+func (ix *namespaceIndex) selectPods(sel labels.Selector, pods []inventory.Pod) []int {
 	return ix.pods.selectMembers(sel, func(i int) labels.Set { return pods[i].Labels })
 }
 

@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
@@ -100,7 +99,7 @@ func DetectCNI(inv *inventory.Inventory) CNI {
 	return c
 }
 
-func daemonSetOwner(p *corev1.Pod) string {
+func daemonSetOwner(p *inventory.Pod) string {
 	if ref := metav1.GetControllerOf(p); ref != nil && ref.Kind == "DaemonSet" {
 		return ref.Name
 	}

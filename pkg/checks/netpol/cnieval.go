@@ -12,6 +12,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
 // The exact evaluation of the L3/L4 subset of Cilium's and Calico's own
@@ -156,7 +158,7 @@ func (p *CNIPolicy) partsFor(e *cniEndpoint) []*cniPart {
 }
 
 // endpointOf is a pod (or a pod made from a template) as CNI policies see it.
-func (a *Analysis) endpointOf(pod *corev1.Pod) *cniEndpoint {
+func (a *Analysis) endpointOf(pod *inventory.Pod) *cniEndpoint {
 	return &cniEndpoint{namespace: pod.Namespace, labels: labels.Set(pod.Labels), namespaceLabel: a.NamespaceLabels(pod.Namespace),
 		serviceAccount: serviceAccountOf(pod.Spec.ServiceAccountName), hostNetwork: pod.Spec.HostNetwork}
 }
@@ -823,12 +825,12 @@ func toInt(v any) (int, bool) {
 
 // templatePod is a pod as workload wi makes it: its own pod for a pod no
 // controller runs, else one of its template's labels and service account.
-func (a *Analysis) templatePod(wi int) *corev1.Pod {
+func (a *Analysis) templatePod(wi int) *inventory.Pod {
 	w := &a.Workloads[wi]
 	if !w.Controlled() {
 		return a.Pods[w.Pods[0]].Pod
 	}
-	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: w.Name, Labels: w.Labels},
+	return &inventory.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: w.Name, Labels: w.Labels},
 		Spec: corev1.PodSpec{ServiceAccountName: w.serviceAccount}}
 }
 

@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
 // Peer is one end of a connection as NetworkPolicy sees it: a pod (namespace,
@@ -37,7 +39,7 @@ type Peer struct {
 func (p *Peer) IsPod() bool { return p.Namespace != "" }
 
 // PodPeer describes a pod as a peer; ns are its namespace's labels as namespaceSelector sees them.
-func PodPeer(pod *corev1.Pod, ns labels.Set) Peer {
+func PodPeer(pod *inventory.Pod, ns labels.Set) Peer {
 	p := Peer{Namespace: pod.Namespace, Labels: labels.Set(pod.Labels), NamespaceLabels: ns, HostNetwork: pod.Spec.HostNetwork,
 		ServiceAccount: pod.Spec.ServiceAccountName}
 	for _, ip := range pod.Status.PodIPs {

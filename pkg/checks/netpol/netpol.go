@@ -776,7 +776,7 @@ func egressWithoutDNS(inv *inventory.Inventory) []finding.Finding {
 	}
 	// Where Cilium or Calico policies (all evaluated) select the pod for
 	// egress, they and NetworkPolicy decide whether it reaches DNS.
-	cniWithoutDNS := func(iso *Isolation, pod *corev1.Pod) bool {
+	cniWithoutDNS := func(iso *Isolation, pod *inventory.Pod) bool {
 		if !a.IsolatedBy(iso, networkingv1.PolicyTypeEgress) {
 			return false
 		}
@@ -789,7 +789,7 @@ func egressWithoutDNS(inv *inventory.Inventory) []finding.Finding {
 		}
 		return true
 	}
-	without := func(iso *Isolation, name string, pod *corev1.Pod) bool {
+	without := func(iso *Isolation, name string, pod *inventory.Pod) bool {
 		if a.UnknownIn(iso, networkingv1.PolicyTypeEgress) {
 			return false // a Cilium or Calico policy decides: unknown, not claimed
 		}

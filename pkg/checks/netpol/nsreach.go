@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 )
 
 // The verdicts of a cell of the namespace reachability matrix: whether the
@@ -112,7 +114,7 @@ func (a *Analysis) workloadEndpoint(wi int) (endpointRef, bool) {
 	if !w.Controlled() {
 		return endpointRef{}, false
 	}
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: w.Name, Labels: w.Labels},
+	pod := &inventory.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: w.Name, Labels: w.Labels},
 		Spec: corev1.PodSpec{ServiceAccountName: w.serviceAccount}}
 	iso := &PodIsolation{Pod: pod, Bucket: Judged, Isolation: w.Isolation}
 	return endpointRef{name: w.Namespace + "/" + w.Ref(), peer: PodPeer(pod, a.NamespaceLabels(w.Namespace)), iso: iso}, true

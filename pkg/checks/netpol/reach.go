@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -265,7 +264,7 @@ func (a *Analysis) workloadRef(inv *inventory.Inventory, e Endpoint) (endpointRe
 		if c.kind != e.Kind || c.meta.Namespace != e.Namespace || c.meta.Name != e.Workload {
 			continue
 		}
-		pod := &corev1.Pod{
+		pod := &inventory.Pod{
 			ObjectMeta: metav1.ObjectMeta{Namespace: e.Namespace, Name: e.Workload, Labels: c.labels},
 			Spec:       c.template.Spec,
 		}

@@ -93,7 +93,7 @@ func TestUpstreamFixtures(t *testing.T) {
 					}
 					pod.Namespace = ns
 					pod.Name = verdict + "-" + strings.TrimSuffix(f.Name(), ".yaml")
-					inv.Pods = append(inv.Pods, pod)
+					inv.Pods = append(inv.Pods, inventory.PodOf(&pod))
 					fixtures = append(fixtures, fixture{
 						level: level, version: version, pass: verdict == "pass", file: filepath.Join(string(level), vd.Name(), verdict, f.Name()),
 						check: fixtureName.FindStringSubmatch(f.Name())[1], pod: pod.Name,

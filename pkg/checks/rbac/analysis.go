@@ -261,7 +261,7 @@ func (a *Analysis) Role(b *Binding) *Role {
 	return nil
 }
 
-func podServiceAccount(p *corev1.Pod) string {
+func podServiceAccount(p *inventory.Pod) string {
 	if p.Spec.ServiceAccountName != "" {
 		return p.Spec.ServiceAccountName
 	}

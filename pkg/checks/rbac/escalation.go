@@ -10,6 +10,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
+	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 )
 
@@ -306,7 +307,7 @@ func podServiceAccountsByNamespace(a *Analysis) map[string][]namedSA {
 
 // tokenMounted reports whether a pod gets its ServiceAccount's token: the
 // pod's automountServiceAccountToken wins, then the ServiceAccount's, and the default is yes.
-func tokenMounted(p *corev1.Pod, sa *corev1.ServiceAccount) bool {
+func tokenMounted(p *inventory.Pod, sa *corev1.ServiceAccount) bool {
 	if p.Spec.AutomountServiceAccountToken != nil {
 		return *p.Spec.AutomountServiceAccountToken
 	}

@@ -178,7 +178,14 @@ func (l *lister) where(k inventory.Kind) string {
 // list is sized once from the server's count of the items left.
 func listPages[T any, L any](ctx context.Context, l *lister, list func(context.Context, metav1.ListOptions) (L, error),
 	items func(L) ([]T, string), meta func(*T) metav1.Object) ([]T, error) {
-	var out []T
+	return listPagesAs(ctx, l, list, items, meta, func(o *T) T { return *o })
+}
+
+// listPagesAs is listPages keeping each item as conv makes it, a page at a
+// time (the inventory's Pod from a corev1.Pod).
+func listPagesAs[T, U any, L any](ctx context.Context, l *lister, list func(context.Context, metav1.ListOptions) (L, error),
+	items func(L) ([]T, string), meta func(*T) metav1.Object, conv func(*T) U) ([]U, error) {
+	var out []U
 	opts := metav1.ListOptions{Limit: l.pageSize}
 	for {
 		page, err := list(ctx, opts)
@@ -192,7 +199,6 @@ func listPages[T any, L any](ctx context.Context, l *lister, list func(context.C
 		got, cont := items(page)
 		for i := range got {
 			inventory.Trim(&got[i])
-			l.sh.Object(&got[i])
 		}
 		if out == nil && len(got) > 0 {
 			// Sized once: the decoder's slice of a page, and appending page
@@ -201,9 +207,12 @@ func listPages[T any, L any](ctx context.Context, l *lister, list func(context.C
 			if rl, ok := any(page).(interface{ GetRemainingItemCount() *int64 }); ok && rl.GetRemainingItemCount() != nil {
 				left = int(*rl.GetRemainingItemCount())
 			}
-			out = make([]T, 0, len(got)+left)
+			out = make([]U, 0, len(got)+left)
 		}
-		out = append(out, got...)
+		for i := range got {
+			out = append(out, conv(&got[i]))
+			l.sh.Object(&out[len(out)-1]) // the kept object shares, not the page's
+		}
 		if cont == "" {
 			return out, nil
 		}
@@ -258,7 +267,8 @@ func (l *lister) list(ctx context.Context, k inventory.Kind) error {
 		v, err := listPages(ctx, l, cs.CoreV1().Namespaces().List, func(l *corev1.NamespaceList) ([]corev1.Namespace, string) { return l.Items, l.Continue }, func(o *corev1.Namespace) metav1.Object { return o })
 		return l.done(err, func() { l.inv.Namespaces = v })
 	case inventory.Pods:
-		v, err := listPages(ctx, l, cs.CoreV1().Pods(ns).List, func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue }, func(o *corev1.Pod) metav1.Object { return o })
+		v, err := listPagesAs(ctx, l, cs.CoreV1().Pods(ns).List, func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue },
+			func(o *corev1.Pod) metav1.Object { return o }, inventory.PodOf)
 		return l.done(err, func() { l.inv.Pods = v })
 	case inventory.ServiceAccounts:
 		v, err := listPages(ctx, l, cs.CoreV1().ServiceAccounts(ns).List, func(l *corev1.ServiceAccountList) ([]corev1.ServiceAccount, string) { return l.Items, l.Continue }, func(o *corev1.ServiceAccount) metav1.Object { return o })
