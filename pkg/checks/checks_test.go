@@ -2,6 +2,7 @@ package checks
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
@@ -89,10 +90,15 @@ func TestMissingReasonNamesTheRefusedList(t *testing.T) {
 func TestRunByDomain(t *testing.T) {
 	inv := inventory.New()
 	inv.Loaded[inventory.ClusterRoleBindings], inv.Loaded[inventory.Pods] = true, true
-	var events []string
+	var (
+		mu     sync.Mutex
+		events []string
+	)
 	record := func(id string) func(*inventory.Inventory) []finding.Finding {
 		return func(*inventory.Inventory) []finding.Finding {
-			events = append(events, id) // one domain's checks run together: only one check per domain here
+			mu.Lock()
+			defer mu.Unlock()
+			events = append(events, id) // one domain's checks run together: only one runs per domain here
 			return []finding.Finding{{Check: id, Message: id}}
 		}
 	}
