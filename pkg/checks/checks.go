@@ -198,12 +198,7 @@ func Run(inv *inventory.Inventory, cs []Check) Result { return RunByDomain(inv, 
 func RunByDomain(inv *inventory.Inventory, cs []Check, done func(domain string)) Result {
 	results := make([]checkOut, len(cs))
 	var wg sync.WaitGroup
-	var domains []string
-	for _, c := range cs {
-		if !slices.Contains(domains, c.Domain) {
-			domains = append(domains, c.Domain)
-		}
-	}
+	domains := DomainsOf(cs)
 	if done == nil {
 		domains = []string{""} // every check in one step
 	}
@@ -245,6 +240,18 @@ func RunByDomain(inv *inventory.Inventory, cs []Check, done func(domain string))
 		results[i].findings = nil
 	}
 	return res
+}
+
+// DomainsOf returns the domains of the checks in the order they first
+// appear in cs, which is the order RunByDomain runs them in.
+func DomainsOf(cs []Check) []string {
+	var out []string
+	for _, c := range cs {
+		if !slices.Contains(out, c.Domain) {
+			out = append(out, c.Domain)
+		}
+	}
+	return out
 }
 
 // checkOut is what running one check gave.

@@ -66,12 +66,7 @@ func Run(inv *inventory.Inventory, cs []checks.Check, domains []string, release 
 			}
 		}
 	}
-	var order []string // RunByDomain's: the order the domains first appear in
-	for _, c := range cs {
-		if !slices.Contains(order, c.Domain) {
-			order = append(order, c.Domain)
-		}
-	}
+	order := checks.DomainsOf(cs)
 	res := checks.RunByDomain(inv, cs, func(domain string) {
 		take(domain)
 		inv.Forget(domain)
