@@ -148,6 +148,10 @@ type Finding struct {
 	// this one names in its evidence, written inside it in the report
 	// document instead of as items of their own (see Fold).
 	Covers []Covered `json:"covers,omitempty"`
+	// Alike are the other objects of the same kind this very finding is
+	// about, each with its own name where the finding names its object:
+	// the report document writes such findings once (see Group).
+	Alike []Alike `json:"alike,omitempty"`
 	// Summarizes are the checks whose findings about the same object this
 	// finding names in its evidence (psa/restricted-blocker lists every
 	// violation of a workload): Fold writes them inside it.

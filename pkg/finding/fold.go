@@ -90,16 +90,17 @@ func Unfold(items []Finding) []Finding {
 	return out
 }
 
-// Document is the report as -o json and -o yaml write it: its findings folded (see Fold).
+// Document is the report as -o json and -o yaml write it: its findings
+// folded (see Fold), then those alike but for their object written once (see Group).
 func Document(r *Report) *Report {
 	doc := *r
-	doc.Items = Fold(r.Items)
+	doc.Items = Group(Fold(r.Items))
 	return &doc
 }
 
-// UnmarshalJSON reads a report document: the findings it writes inside
-// others come back as findings of their own (Unfold), so a report read
-// from a file holds the same list the audit made.
+// UnmarshalJSON reads a report document: the findings it writes once for
+// several objects (Ungroup) and inside others (Unfold) come back as findings
+// of their own, so a report read from a file holds the same list the audit made.
 func (r *Report) UnmarshalJSON(b []byte) error {
 	type document Report // without this method
 	var d document
@@ -107,6 +108,14 @@ func (r *Report) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*r = Report(d)
-	r.Items, r.Fixed = Unfold(r.Items), Unfold(r.Fixed)
+	items, err := Ungroup(r.Items)
+	if err != nil {
+		return err
+	}
+	fixed, err := Ungroup(r.Fixed)
+	if err != nil {
+		return err
+	}
+	r.Items, r.Fixed = Unfold(items), Unfold(fixed)
 	return nil
 }

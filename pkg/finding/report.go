@@ -334,7 +334,9 @@ func NewReport(meta Metadata, ran []RanCheck, skipped []Skipped, items []Finding
 	return r
 }
 
-// Sort orders findings most severe first, then by check ID, namespace, name and message.
+// Sort orders findings most severe first, then by check ID, namespace, kind,
+// name, message, subject and source: findings that tie on all of them are
+// the same to every output, so any two runs order them alike.
 func Sort(items []Finding) {
 	slices.SortStableFunc(items, func(a, b Finding) int {
 		return cmp.Or(
@@ -344,8 +346,31 @@ func Sort(items []Finding) {
 			cmp.Compare(a.Resource.Kind, b.Resource.Kind),
 			cmp.Compare(a.Resource.Name, b.Resource.Name),
 			cmp.Compare(a.Message, b.Message),
+			compareSubjects(a.Subject, b.Subject),
+			compareSources(a.Source, b.Source),
 		)
 	})
+}
+
+func compareSubjects(a, b *Subject) int {
+	if a == nil || b == nil {
+		return cmp.Compare(boolInt(a != nil), boolInt(b != nil))
+	}
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+}
+
+func compareSources(a, b *Source) int {
+	if a == nil || b == nil {
+		return cmp.Compare(boolInt(a != nil), boolInt(b != nil))
+	}
+	return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // weight is how much a failing check of a severity costs the score.

@@ -19,8 +19,8 @@ import (
 // object, subject), is recorded in testdata/found.txt. A change that makes
 // the report smaller (grouping findings, folding one check's findings into
 // another's) must still name each of them: as a finding of that check about
-// that object and subject, or as an object listed in the "affected" evidence
-// of a finding of that check. A tuple named nowhere fails the test. New
+// that object and subject, as an alike object of such a finding, or as an
+// object listed in the "affected" evidence of a finding of that check. A tuple named nowhere fails the test. New
 // findings do not (a new check touches only its domain's files and fixture);
 // `go test -update` records them, and its diff shows any removed line: a
 // finding the tool no longer reports.
@@ -34,7 +34,7 @@ func TestNothingFoundIsLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	var now []string
-	lost, covered := 0, 0
+	lost, covered, alike := 0, 0, 0
 	recorded := readFound(t)
 	for _, dir := range dirs {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -50,16 +50,26 @@ func TestNothingFoundIsLost(t *testing.T) {
 			now = append(now, foundLine(name, f.Check, f.Resource.String(), f.Subject))
 		}
 		// Named in the report document, where findings a summary finding
-		// lists are written inside it (finding.Fold).
+		// lists are written inside it (finding.Fold) and findings alike but
+		// for their object are written once, listing the others (finding.Group).
 		named := map[string]bool{}
-		for _, f := range finding.Fold(fs) {
-			named[foundLine(name, f.Check, f.Resource.String(), f.Subject)] = true
+		for _, f := range finding.Group(finding.Fold(fs)) {
+			objects := []string{f.Resource.String()}
+			for _, a := range f.Alike {
+				r := f.Resource
+				r.Namespace, r.Name = a.Namespace, a.Name
+				objects = append(objects, r.String())
+				alike++
+			}
+			for _, obj := range objects {
+				named[foundLine(name, f.Check, obj, f.Subject)] = true
+				for _, c := range f.Covers {
+					named[foundLine(name, c.Check, obj, f.Subject)] = true
+					covered++
+				}
+			}
 			for _, o := range affected(f) {
 				named[foundLine(name, f.Check, o, f.Subject)] = true
-			}
-			for _, c := range f.Covers {
-				named[foundLine(name, c.Check, f.Resource.String(), f.Subject)] = true
-				covered++
 			}
 		}
 		for _, line := range recorded {
@@ -76,6 +86,9 @@ func TestNothingFoundIsLost(t *testing.T) {
 	}
 	if covered == 0 {
 		t.Error("no finding of the fixtures is written inside another: the fold is not exercised")
+	}
+	if alike == 0 {
+		t.Error("no finding of the fixtures is written once for several objects: the grouping is not exercised")
 	}
 	if len(recorded) < 500 {
 		t.Errorf("testdata/found.txt holds %d lines: is the record still being read?", len(recorded))
