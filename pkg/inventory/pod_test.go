@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -19,7 +21,7 @@ func TestPodOf(t *testing.T) {
 			HostIP: "192.168.0.1", Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}},
 	}
 	p := PodOf(&api)
-	if p.Name != "web-0" || p.Labels["app"] != "web" || p.Spec.NodeName != "n1" || p.Status.Phase != corev1.PodRunning ||
+	if p.Name != "web-0" || p.Labels["app"] != "web" || p.NodeName != "n1" || p.Spec.NodeName != "" || p.Status.Phase != corev1.PodRunning ||
 		p.Status.PodIP != "10.0.0.7" || len(p.Status.PodIPs) != 2 {
 		t.Fatalf("kept %+v", p)
 	}
@@ -30,5 +32,31 @@ func TestPodOf(t *testing.T) {
 	}
 	if got := PodsOf(api, api); len(got) != 2 || !reflect.DeepEqual(got[1], p) {
 		t.Errorf("PodsOf = %+v", got)
+	}
+}
+
+// A pod read from a file always has a spec, and its node is NodeName, not
+// spec.nodeName: checks read p.Spec without a nil check.
+func TestReadPodSettles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pods.yaml")
+	doc := "apiVersion: v1\nkind: Pod\nmetadata: {name: bare, namespace: a}\n---\n" +
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: placed, namespace: a}\nspec: {nodeName: n1, containers: [{name: c, image: i}]}\n"
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := Read([]string{path}, nil, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Pods) != 2 {
+		t.Fatalf("%d pods", len(inv.Pods))
+	}
+	for _, p := range inv.Pods {
+		if p.Spec == nil || p.Spec.NodeName != "" {
+			t.Fatalf("pod %s: spec %+v", p.Name, p.Spec)
+		}
+		if want := map[string]string{"bare": "", "placed": "n1"}[p.Name]; p.NodeName != want || p.API().Spec.NodeName != want {
+			t.Errorf("pod %s: node %q, API() node %q, want %q", p.Name, p.NodeName, p.API().Spec.NodeName, want)
+		}
 	}
 }

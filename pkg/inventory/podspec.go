@@ -93,7 +93,7 @@ func podSpecs(inv *Inventory) []PodSpec {
 		p := &inv.Pods[i]
 		out = append(out, PodSpec{
 			Ref:    ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: p.Namespace, Name: p.Name},
-			Object: p, Index: i, Meta: &p.ObjectMeta, Template: &p.ObjectMeta, Spec: &p.Spec,
+			Object: p, Index: i, Meta: &p.ObjectMeta, Template: &p.ObjectMeta, Spec: p.Spec,
 			Path: "spec", MetaPath: "metadata",
 			Pod: true, Mirror: p.Annotations[corev1.MirrorPodAnnotationKey] != "",
 			Parent: -1, Owner: -1,

@@ -13,7 +13,7 @@ import (
 
 // Sharing equal parts between objects changes no value: the inventory read
 // with sharing equals the one read without, kind by kind, and equal parts
-// are one copy: the pods of one ReplicaSet share their containers' env, a
+// are one copy: the pods of one ReplicaSet share their spec, a
 // ReplicaSet shares its Deployment's containers whichever is read first, and
 // the pods of different controllers share their tolerations.
 func TestSharingChangesNoValue(t *testing.T) {
@@ -76,9 +76,13 @@ func TestSharingChangesNoValue(t *testing.T) {
 		for _, i := range idx[1:] {
 			a, b := shared.Pods[idx[0]].Spec, shared.Pods[i].Spec
 			// The token volume's generated name and the mounts are trimmed
-			// (Trim), so the replicas of one controller hold one copy.
-			if &a.Containers[0] == &b.Containers[0] && &a.Volumes[0] == &b.Volumes[0] {
+			// (Trim) and the node is the pod's own (NodeName), so the
+			// replicas of one controller, on whatever nodes, hold one spec.
+			if a == b {
 				sharedContainers++
+			}
+			if shared.Pods[i].NodeName == "" || b.NodeName != "" {
+				t.Errorf("pod %s: node %q, spec.nodeName %q", shared.Pods[i].Name, shared.Pods[i].NodeName, b.NodeName)
 			}
 			if len(b.Containers[0].VolumeMounts) > 0 {
 				t.Errorf("pod %s keeps its volume mounts", shared.Pods[i].Name)
@@ -86,7 +90,7 @@ func TestSharingChangesNoValue(t *testing.T) {
 		}
 	}
 	if sharedContainers == 0 {
-		t.Error("no pod shares its containers and volumes with the first pod of its controller")
+		t.Error("no pod shares its spec with the first pod of its controller")
 	}
 	var want []corev1.Toleration
 	for _, p := range shared.Pods {

@@ -41,7 +41,8 @@ func Trim(obj any) {
 	}
 	switch o := obj.(type) {
 	case *Pod:
-		trimPodSpec(&o.Spec) // its status is the part checks read
+		o.settle()
+		trimPodSpec(o.Spec) // its status is the part checks read
 	case *corev1.Pod:
 		o.Status = corev1.PodStatus{Phase: o.Status.Phase, PodIP: o.Status.PodIP, PodIPs: o.Status.PodIPs}
 		trimPodSpec(&o.Spec)

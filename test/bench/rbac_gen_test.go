@@ -75,7 +75,7 @@ func (c rbacCluster) generate() *inventory.Inventory {
 		for p := 0; p < c.podsPerNS; p++ {
 			inv.Pods = append(inv.Pods, inventory.Pod{
 				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("app-%d", p), Namespace: ns},
-				Spec:       corev1.PodSpec{ServiceAccountName: saName(p % c.serviceAccountsN)},
+				Spec:       &corev1.PodSpec{ServiceAccountName: saName(p % c.serviceAccountsN)},
 			})
 		}
 		inv.Secrets = append(inv.Secrets, metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{

@@ -484,8 +484,8 @@ func componentFlags(inv *inventory.Inventory, component string, rules []flagRule
 }
 
 func nodeOf(p *inventory.Pod) string {
-	if p.Spec.NodeName != "" {
-		return "node " + p.Spec.NodeName
+	if p.NodeName != "" {
+		return "node " + p.NodeName
 	}
 	return "pod " + p.Name
 }

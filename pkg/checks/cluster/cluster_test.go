@@ -85,7 +85,7 @@ func TestControlPlaneChecks(t *testing.T) {
 func TestControlPlaneNotVisibleOnLiveClusterWithoutPods(t *testing.T) {
 	inv := inventory.New()
 	inv.Loaded[inventory.Pods] = true
-	inv.Pods = []inventory.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "default"}}}
+	inv.Pods = []inventory.Pod{{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "default"}, Spec: &corev1.PodSpec{}}}
 	got := messages(t, inv, "cluster/control-plane-not-visible")
 	if len(got) != 1 || got[0][:5] != "info:" {
 		t.Fatalf("got %q", got)
@@ -149,11 +149,11 @@ func TestAnonymousAccessIsSkippedOffline(t *testing.T) {
 func TestStructuredAuthorizationIsUnknown(t *testing.T) {
 	inv := inventory.New()
 	inv.Loaded[inventory.Pods] = true
-	inv.Pods = []inventory.Pod{{
+	inv.Pods = inventory.PodsOf(corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "kube-apiserver-cp1", Namespace: "kube-system", Labels: map[string]string{"component": "kube-apiserver", "tier": "control-plane"}},
 		Spec: corev1.PodSpec{NodeName: "cp1", Containers: []corev1.Container{{Name: "kube-apiserver",
 			Command: []string{"kube-apiserver", "--authorization-config=/etc/kubernetes/authz.yaml", "--anonymous-auth=false"}}}},
-	}}
+	})
 	var unknown []string
 	for _, f := range checktest.Run(t, inv, Checks(), "cluster/apiserver-flags") {
 		for _, fc := range f.Facets {

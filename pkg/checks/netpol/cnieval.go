@@ -831,7 +831,7 @@ func (a *Analysis) templatePod(wi int) *inventory.Pod {
 		return a.Pods[w.Pods[0]].Pod
 	}
 	return &inventory.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: w.Name, Labels: w.Labels},
-		Spec: corev1.PodSpec{ServiceAccountName: w.serviceAccount}}
+		Spec: &corev1.PodSpec{ServiceAccountName: w.serviceAccount}}
 }
 
 // namespaceUnknownCNI returns the CNI policies acting in the direction in

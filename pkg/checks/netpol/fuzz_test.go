@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -34,7 +35,7 @@ func FuzzSelectPods(f *testing.F) {
 			if err != nil {
 				return
 			}
-			inv.Pods = append(inv.Pods, inventory.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p" + string(rune('a'+i%26)), Labels: set}})
+			inv.Pods = append(inv.Pods, inventory.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p" + string(rune('a'+i%26)), Labels: set}, Spec: &corev1.PodSpec{}})
 		}
 		a := analyze(inv)
 		got := a.byNamespace["ns"].selectPods(sel, inv.Pods)

@@ -115,7 +115,7 @@ func (a *Analysis) workloadEndpoint(wi int) (endpointRef, bool) {
 		return endpointRef{}, false
 	}
 	pod := &inventory.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: w.Name, Labels: w.Labels},
-		Spec: corev1.PodSpec{ServiceAccountName: w.serviceAccount}}
+		Spec: &corev1.PodSpec{ServiceAccountName: w.serviceAccount}}
 	iso := &PodIsolation{Pod: pod, Bucket: Judged, Isolation: w.Isolation}
 	return endpointRef{name: w.Namespace + "/" + w.Ref(), peer: PodPeer(pod, a.NamespaceLabels(w.Namespace)), iso: iso}, true
 }

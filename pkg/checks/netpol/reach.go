@@ -266,7 +266,7 @@ func (a *Analysis) workloadRef(inv *inventory.Inventory, e Endpoint) (endpointRe
 		}
 		pod := &inventory.Pod{
 			ObjectMeta: metav1.ObjectMeta{Namespace: e.Namespace, Name: e.Workload, Labels: c.labels},
-			Spec:       c.template.Spec,
+			Spec:       &c.template.Spec,
 		}
 		iso := &PodIsolation{Pod: pod, Bucket: bucketOf(pod)}
 		if c.finished {
