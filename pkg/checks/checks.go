@@ -5,7 +5,10 @@
 package checks
 
 import (
+	"encoding/json"
 	"fmt"
+	"hash/maphash"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -202,6 +205,7 @@ func RunByDomain(inv *inventory.Inventory, cs []Check, done func(domain string))
 	if done == nil {
 		domains = []string{""} // every check in one step
 	}
+	evidence := evidenceTable{}
 	for _, d := range domains {
 		for i, c := range cs {
 			if done == nil || c.Domain == d {
@@ -209,6 +213,11 @@ func RunByDomain(inv *inventory.Inventory, cs []Check, done func(domain string))
 			}
 		}
 		wg.Wait()
+		for i, c := range cs {
+			if done == nil || c.Domain == d {
+				evidence.share(results[i].findings)
+			}
+		}
 		if done != nil {
 			done(d)
 		}
@@ -240,6 +249,41 @@ func RunByDomain(inv *inventory.Inventory, cs []Check, done func(domain string))
 		results[i].findings = nil
 	}
 	return res
+}
+
+// evidenceTable keeps one copy of equal evidence. The workloads of one chart
+// have the same container, field and violations; a big cluster's findings
+// hold a few thousand distinct evidence maps tens of thousands of times, and
+// a small map costs ~300 bytes whatever it holds. A finding's evidence is
+// read-only once its check has returned, so findings with equal evidence
+// (by reflect.DeepEqual: the same Go values, not only the same JSON) can hold
+// one map. By the hash of the evidence's JSON, its equal candidates.
+type evidenceTable map[uint64][]map[string]any
+
+var evidenceSeed = maphash.MakeSeed()
+
+func (t evidenceTable) share(fs []finding.Finding) {
+	for i := range fs {
+		ev := fs[i].Evidence
+		if len(ev) == 0 {
+			continue
+		}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			continue // the printer says why
+		}
+		h := maphash.Bytes(evidenceSeed, b)
+		shared := false
+		for _, c := range t[h] {
+			if reflect.DeepEqual(c, ev) {
+				fs[i].Evidence, shared = c, true
+				break
+			}
+		}
+		if !shared {
+			t[h] = append(t[h], ev)
+		}
+	}
 }
 
 // DomainsOf returns the domains of the checks in the order they first

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -125,5 +126,49 @@ func TestRunByDomain(t *testing.T) {
 	}
 	if len(res.Skipped) != 1 || res.Skipped[0].Check != "rbac/three" || len(res.Ran) != 3 {
 		t.Errorf("ran %v, skipped %v", res.Ran, res.Skipped)
+	}
+}
+
+// Findings with equal evidence hold one map once their checks have run,
+// across checks and domains; evidence equal only as JSON (an int and a
+// float64 of the same value) stays apart, and so does different evidence.
+func TestRunSharesEqualEvidence(t *testing.T) {
+	inv := inventory.New()
+	inv.Loaded[inventory.Pods] = true
+	emit := func(evidence ...map[string]any) func(*inventory.Inventory) []finding.Finding {
+		return func(*inventory.Inventory) []finding.Finding {
+			var out []finding.Finding
+			for _, e := range evidence {
+				out = append(out, finding.Finding{Message: "m", Evidence: e})
+			}
+			return out
+		}
+	}
+	ev := func(pods any) map[string]any {
+		return map[string]any{"container": "web", "fields": []string{"spec.containers[0]"}, "pods": pods}
+	}
+	cs := []Check{
+		{ID: "psa/one", Domain: "psa", Needs: []inventory.Kind{inventory.Pods}, Run: emit(ev(3), ev(3), ev(4))},
+		{ID: "workload/two", Domain: "workload", Needs: []inventory.Kind{inventory.Pods}, Run: emit(ev(3), ev(3.0), nil)},
+	}
+	for name, res := range map[string]Result{"by domain": RunByDomain(inv, cs, func(string) {}), "at once": Run(inv, cs)} {
+		fs := res.Findings
+		if len(fs) != 6 {
+			t.Fatalf("%s: %d findings", name, len(fs))
+		}
+		same := func(i, j int) bool {
+			return reflect.ValueOf(fs[i].Evidence).UnsafePointer() == reflect.ValueOf(fs[j].Evidence).UnsafePointer()
+		}
+		if !same(0, 1) || !same(0, 3) {
+			t.Errorf("%s: equal evidence is not shared", name)
+		}
+		if same(0, 2) || same(0, 4) || fs[5].Evidence != nil {
+			t.Errorf("%s: different evidence is shared", name)
+		}
+		for i, want := range []map[string]any{ev(3), ev(3), ev(4), ev(3), ev(3.0), nil} {
+			if !reflect.DeepEqual(fs[i].Evidence, want) {
+				t.Errorf("%s: finding %d evidence %v, want %v", name, i, fs[i].Evidence, want)
+			}
+		}
 	}
 }
