@@ -3,6 +3,7 @@ package cmd
 import (
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 )
 
 // The garbage collector's targets of an audit (debug.SetGCPercent), when the
@@ -11,20 +12,42 @@ import (
 // lives until the report is made, so that default would let a big cluster's
 // run grow to about twice what it holds. While the inventory is read the
 // allocation rate is high and garbage is most of what is allocated, so the
-// target is only halved there; once it is read, the checks allocate little
-// beside it and the collector runs when the heap has grown by a quarter. On a
-// 50,000-pod cluster the two cut the peak memory by about a sixth (the first
-// 25 MB of it for ~7% more CPU, the second 55 MB for ~3%; test/bench/README.md).
+// target is only halved there. Once it is read, the checks allocate little
+// beside it, and the collector runs when the heap has grown by about
+// afterLoadHeadroom over what is live, a quarter at most: on a small cluster
+// a quarter is a few megabytes and collecting more often only costs time,
+// on a 50,000-pod one a quarter of ~180 MB live would be 45 MB more memory
+// and its fragmentation (test/bench/README.md has the figures).
 const (
-	loadingGCPercent   = 50
-	afterLoadGCPercent = 25
+	loadingGCPercent      = 50
+	afterLoadHeadroom     = 12 << 20
+	minAfterLoadGCPercent = 10
+	maxAfterLoadGCPercent = 25
 )
 
 // gcWhileLoading sets the collector's target for reading the inventory.
 func gcWhileLoading() { setGCPercent(loadingGCPercent) }
 
 // tightenGC is called once an audit's inventory is read (audit.Config.Loaded).
-func tightenGC() { setGCPercent(afterLoadGCPercent) }
+func tightenGC() {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	var live uint64
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		live = s[0].Value.Uint64()
+	}
+	setGCPercent(afterLoadGCPercent(live))
+}
+
+// afterLoadGCPercent is the target that lets a heap of live bytes grow by
+// afterLoadHeadroom, within [minAfterLoadGCPercent, maxAfterLoadGCPercent].
+func afterLoadGCPercent(live uint64) int {
+	p := uint64(maxAfterLoadGCPercent)
+	if live > 0 {
+		p = afterLoadHeadroom * 100 / live
+	}
+	return int(min(max(p, minAfterLoadGCPercent), maxAfterLoadGCPercent))
+}
 
 // setGCPercent leaves alone a GOGC the user sets.
 func setGCPercent(p int) {
