@@ -5,7 +5,6 @@
 package checks
 
 import (
-	"encoding/json"
 	"fmt"
 	"hash/maphash"
 	"reflect"
@@ -257,7 +256,7 @@ func RunByDomain(inv *inventory.Inventory, cs []Check, done func(domain string))
 // a small map costs ~300 bytes whatever it holds. A finding's evidence is
 // read-only once its check has returned, so findings with equal evidence
 // (by reflect.DeepEqual: the same Go values, not only the same JSON) can hold
-// one map. By the hash of the evidence's JSON, its equal candidates.
+// one map. By the hash of the evidence (evidenceHash), its equal candidates.
 type evidenceTable map[uint64][]map[string]any
 
 var evidenceSeed = maphash.MakeSeed()
@@ -268,11 +267,7 @@ func (t evidenceTable) share(fs []finding.Finding) {
 		if len(ev) == 0 {
 			continue
 		}
-		b, err := json.Marshal(ev)
-		if err != nil {
-			continue // the printer says why
-		}
-		h := maphash.Bytes(evidenceSeed, b)
+		h := evidenceHash(ev)
 		shared := false
 		for _, c := range t[h] {
 			if reflect.DeepEqual(c, ev) {

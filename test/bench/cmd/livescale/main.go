@@ -15,10 +15,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,14 +43,15 @@ func main() {
 	fs := flag.NewFlagSet("livescale", flag.ExitOnError)
 	size := fs.String("size", "S", "cluster size: S, M, or nsN")
 	workers := fs.Int("workers", 16, "parallel creates while loading")
+	hold := fs.Bool("hold", false, "after measuring, keep the loaded server until interrupted (its kubeconfig is printed)")
 	_ = fs.Parse(os.Args[1:])
-	if err := run(*size, *workers); err != nil {
+	if err := run(*size, *workers, *hold); err != nil {
 		fmt.Fprintln(os.Stderr, "livescale:", err)
 		os.Exit(1)
 	}
 }
 
-func run(name string, workers int) error {
+func run(name string, workers int, hold bool) error {
 	size, err := synth.Named(name)
 	if err != nil {
 		return err
@@ -98,6 +101,12 @@ func run(name string, workers int) error {
 			b, _ := os.ReadFile(filepath.Join(dir, "out"))
 			_ = os.WriteFile(filepath.Join(keep, strings.NewReplacer(" ", "_", "/", "_").Replace(m.label)), b, 0o644)
 		}
+	}
+	if hold {
+		fmt.Fprintf(os.Stderr, "livescale: the server stays up until interrupted: --kubeconfig %s\n", c.Kubeconfig)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		<-ctx.Done()
 	}
 	return nil
 }
