@@ -132,13 +132,52 @@ func templateOf(f Finding) ([]byte, bool) {
 	}
 	t := tokensOf(r)
 	b = bytes.ReplaceAll(b, t.qualified, []byte{markQualified})
-	b = bytes.ReplaceAll(b, quoted(t.name), []byte{'"', markName, '"'})
-	// quoted inside a string, as messages quote a container named as its workload
-	b = bytes.ReplaceAll(b, []byte(`\"`+string(t.name)+`\"`), []byte{'\\', '"', markName, '\\', '"'})
+	// The name as a word of any string: a value of its own, quoted in a
+	// message, or within a text ("every pod of shop", "shop/web" where the
+	// object is the Namespace shop).
+	b = replaceWord(b, t.name, markName)
 	if r.Namespace != "" {
-		b = bytes.ReplaceAll(b, quoted(t.namespace), []byte{'"', markNamespace, '"'})
+		b = replaceWord(b, t.namespace, markNamespace)
 	}
 	return b, true
+}
+
+// replaceWord replaces each occurrence of word in b that no name character
+// continues on either side with marker. Whatever it replaces, fill puts
+// back: a finding's JSON holds no marker of its own, so only equal findings
+// but for the names give equal templates.
+func replaceWord(b, word []byte, marker byte) []byte {
+	if len(word) == 0 {
+		return b
+	}
+	var out []byte
+	last := 0
+	for i := 0; i+len(word) <= len(b); {
+		j := bytes.Index(b[i:], word)
+		if j < 0 {
+			break
+		}
+		at, end := i+j, i+j+len(word)
+		if (at > 0 && nameChar(b[at-1])) || (end < len(b) && nameChar(b[end])) {
+			i = at + 1
+			continue
+		}
+		if out == nil {
+			out = make([]byte, 0, len(b))
+		}
+		out = append(append(out, b[last:at]...), marker)
+		last, i = end, end
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
+}
+
+// nameChar reports whether c can continue an object's name (DNS names, and
+// the letters, digits, _ and . of RBAC and other names).
+func nameChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_'
 }
 
 // tokens are an object's names as its finding's JSON writes them.
@@ -157,8 +196,6 @@ func inString(s string) []byte {
 	b, _ := json.Marshal(s) // a string always marshals
 	return b[1 : len(b)-1]
 }
-
-func quoted(b []byte) []byte { return append(append([]byte{'"'}, b...), '"') }
 
 // fill puts an object's names in the place of the markers of a template.
 func fill(template []byte, r Resource) []byte {

@@ -126,8 +126,11 @@ func TestGroupReadsBackExactly(t *testing.T) {
 		var items []Finding
 		for range 2 + rng.IntN(12) {
 			r := Resource{APIVersion: "v1", Kind: "ServiceAccount", Namespace: word(), Name: word()}
-			if rng.IntN(4) == 0 {
+			switch rng.IntN(5) {
+			case 0:
 				r = Resource{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole", Name: word()}
+			case 1:
+				r = Resource{APIVersion: "v1", Kind: "Namespace", Name: word()}
 			}
 			tmpl := templates[rng.IntN(len(templates))]
 			var msg []string
@@ -141,6 +144,9 @@ func TestGroupReadsBackExactly(t *testing.T) {
 				case 2:
 					msg = append(msg, fmt.Sprintf("%q", r.Name))
 					names = append(names, r.Name)
+				case 3:
+					// within a text, as namespace findings name their objects
+					msg = append(msg, "pods of "+r.Name+"/"+words[p.word]+","+r.Namespace+".")
 				default:
 					msg = append(msg, words[p.word])
 					names = append(names, words[p.word])
@@ -168,6 +174,30 @@ func TestGroupReadsBackExactly(t *testing.T) {
 	}
 	if grouped < 100 {
 		t.Errorf("%d findings grouped in all: the names do not collide enough to test it", grouped)
+	}
+}
+
+// A namespace's findings name it within their texts (its workloads as
+// shop/web, "every pod of shop"): namespaces alike but for their name group,
+// and a word that only contains the name (shopping) is not the name.
+func TestGroupNamespaceFindings(t *testing.T) {
+	ns := func(name, extra string) Finding {
+		return Finding{Check: "netpol/namespace-without-policy", Severity: Low, Title: "t",
+			Resource: Resource{APIVersion: "v1", Kind: "Namespace", Name: name},
+			Message:  fmt.Sprintf("namespace %s has no NetworkPolicy: deployment %s/web and every pod of %s are open (%s)", name, name, name, extra),
+			Evidence: map[string]any{"workloads": []any{name + "/web"}}}
+	}
+	items := []Finding{ns("shop", "shopping"), ns("blog", "shopping"), ns("db", "shopping"), ns("shopping", "shopping"), ns("web", "shopping")}
+	doc, back := throughDocument(t, items)
+	if len(doc) != 3 {
+		for _, f := range doc {
+			t.Logf("%s %v", f.Resource, f.Alike)
+		}
+		t.Fatalf("document has %d items, want 3: blog, db and shop alike; shopping and web (a word of the text) apart", len(doc))
+	}
+	Sort(items)
+	if got, want := asJSON(t, back), asJSON(t, items); got != want {
+		t.Errorf("read back\n%s\nwant\n%s", got, want)
 	}
 }
 
