@@ -111,6 +111,10 @@ type Config struct {
 	// Loaded, when set, is called once the inventory is read, before the
 	// checks run (the command line tightens the garbage collector there).
 	Loaded func()
+	// Released, when set with Release, is called each time a domain's
+	// analyses are forgotten (the command line hands the memory they held
+	// back to the system there).
+	Released func(domain string)
 }
 
 // optedIn reports whether the audit was asked to read the opt-in kind k.
@@ -167,7 +171,7 @@ func Run(ctx context.Context, reg *checks.Registry, load Loader, cfg Config) (*f
 	if cfg.Loaded != nil {
 		cfg.Loaded()
 	}
-	res, coverage := all.Run(inv, selected, cfg.Domains, cfg.Release)
+	res, coverage := all.Run(inv, selected, cfg.Domains, cfg.Release, cfg.Released)
 	lib, err := controls.Load()
 	if err != nil {
 		return nil, nil, err

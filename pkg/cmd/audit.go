@@ -377,7 +377,7 @@ func (o *AuditOptions) AuditConfig(domains []string) (audit.Config, error) {
 	}
 	return audit.Config{Domains: domains, Select: filter, MinSeverity: filter.MinSeverity, Namespace: o.Namespace(),
 		IncludeSystem: o.IncludeSystem, CertExpiryDays: o.CertExpiryDays, Metadata: o.metadata(), Benchmark: o.Benchmark, Framework: o.Framework,
-		Kubelet: o.Kubelet, NamespaceReach: o.Output == "html" || o.Output == "dot", Loaded: tightenGC}, nil
+		Kubelet: o.Kubelet, NamespaceReach: o.Output == "html" || o.Output == "dot", Loaded: tightenGC, Released: returnFreed}, nil
 }
 
 // Gate is --fail-on and --allow-skipped.

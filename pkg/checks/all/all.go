@@ -53,8 +53,9 @@ func Coverage(inv *inventory.Inventory, domains []string) []finding.Coverage {
 // ones (its pod specs) at the end: a big cluster's analyses are never all held
 // at once, and the inventory keeps none afterwards (a later Analyze computes
 // them again, so a caller that reads an analysis after the audit asks for no
-// release). The result and the summaries are the same either way.
-func Run(inv *inventory.Inventory, cs []checks.Check, domains []string, release bool) (checks.Result, []finding.Coverage) {
+// release). The result and the summaries are the same either way. released,
+// when not nil, is called after each domain's analyses are forgotten.
+func Run(inv *inventory.Inventory, cs []checks.Check, domains []string, release bool, released func(domain string)) (checks.Result, []finding.Coverage) {
 	if !release {
 		return checks.Run(inv, cs), Coverage(inv, domains)
 	}
@@ -74,6 +75,9 @@ func Run(inv *inventory.Inventory, cs []checks.Check, domains []string, release 
 			// The shared analyses (pod specs) too, before the findings
 			// are gathered into one list.
 			inv.Forget("inventory")
+		}
+		if released != nil {
+			released(domain)
 		}
 	})
 	var out []finding.Coverage

@@ -3,6 +3,7 @@ package all
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
@@ -34,8 +35,12 @@ func TestReleaseKeepsTheResult(t *testing.T) {
 		if released.Has(inventory.Namespaces) {
 			before, heldBefore = psa.Analyze(released), psa.Analyze(held)
 		}
-		want, wantCov := Run(held, reg.All(), nil, false)
-		got, gotCov := Run(released, reg.All(), nil, true)
+		want, wantCov := Run(held, reg.All(), nil, false, nil)
+		var told []string
+		got, gotCov := Run(released, reg.All(), nil, true, func(d string) { told = append(told, d) })
+		if order := checks.DomainsOf(reg.All()); !slices.Equal(told, order) {
+			t.Errorf("%s: released told of %v, want each domain once, in the order run: %v", dir, told, order)
+		}
 		// A check's findings come in map order; the report sorts them.
 		finding.Sort(want.Findings)
 		finding.Sort(got.Findings)
@@ -74,8 +79,8 @@ func TestReleaseTakesCoverageOfDomainsWithoutChecks(t *testing.T) {
 			continue
 		}
 		b, _ := inventory.FromFiles([]string{dir}, nil)
-		_, want := Run(a, rbacOnly, nil, false)
-		_, got := Run(b, rbacOnly, nil, true)
+		_, want := Run(a, rbacOnly, nil, false, nil)
+		_, got := Run(b, rbacOnly, nil, true, nil)
 		if x, y := mustJSON(t, want), mustJSON(t, got); x != y {
 			t.Errorf("%s: coverage %s, released %s", dir, x, y)
 		}
