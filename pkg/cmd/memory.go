@@ -14,16 +14,16 @@ import (
 // allocation rate is high and garbage is most of what is allocated, so the
 // target is only halved there. Once it is read, the checks allocate little
 // beside it, and the collector runs when the heap has grown by about
-// afterLoadHeadroom over what is live, a quarter at most and 6% at least:
-// on a small cluster a quarter is a few megabytes and collecting more often
-// only costs time, on a 50,000-pod one a quarter of ~180 MB live would be 45
-// MB more memory and its fragmentation. 8 MB over the ~105 MB live after
-// reading such a cluster cost ~5% more CPU than 12 MB for 15-25 MB less peak
-// RSS (test/bench/README.md has the figures).
+// afterLoadHeadroom over what is live, a quarter at most: on a small cluster
+// a quarter is a few megabytes and collecting more often only costs time,
+// on a 50,000-pod one a quarter of ~180 MB live would be 45 MB more memory
+// and its fragmentation. 8 MB and 6% there gave ~5 MB less peak RSS for 3.4 s
+// more collection CPU (45% more), once returnFreed hands back what each
+// domain frees (test/bench/README.md has the figures).
 const (
 	loadingGCPercent      = 50
-	afterLoadHeadroom     = 8 << 20
-	minAfterLoadGCPercent = 6
+	afterLoadHeadroom     = 12 << 20
+	minAfterLoadGCPercent = 10
 	maxAfterLoadGCPercent = 25
 )
 
