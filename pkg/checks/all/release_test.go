@@ -1,12 +1,12 @@
 package all
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks"
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/checktest"
 	"github.com/kubectl-harden/kubectl-harden/pkg/checks/psa"
 	"github.com/kubectl-harden/kubectl-harden/pkg/finding"
 	"github.com/kubectl-harden/kubectl-harden/pkg/inventory"
@@ -44,10 +44,10 @@ func TestReleaseKeepsTheResult(t *testing.T) {
 		// A check's findings come in map order; the report sorts them.
 		finding.Sort(want.Findings)
 		finding.Sort(got.Findings)
-		if a, b := mustJSON(t, want), mustJSON(t, got); a != b {
+		if a, b := checktest.JSON(t, want), checktest.JSON(t, got); a != b {
 			t.Errorf("%s: the result differs when the analyses are released: %s", dir, firstDifference(t, want, got))
 		}
-		if a, b := mustJSON(t, wantCov), mustJSON(t, gotCov); a != b {
+		if a, b := checktest.JSON(t, wantCov), checktest.JSON(t, gotCov); a != b {
 			t.Errorf("%s: the coverage differs when the analyses are released:\n%s\nvs\n%s", dir, a, b)
 		}
 		if before != nil && (psa.Analyze(released) == before || psa.Analyze(held) != heldBefore) {
@@ -81,7 +81,7 @@ func TestReleaseTakesCoverageOfDomainsWithoutChecks(t *testing.T) {
 		b, _ := inventory.FromFiles([]string{dir}, nil)
 		_, want := Run(a, rbacOnly, nil, false, nil)
 		_, got := Run(b, rbacOnly, nil, true, nil)
-		if x, y := mustJSON(t, want), mustJSON(t, got); x != y {
+		if x, y := checktest.JSON(t, want), checktest.JSON(t, got); x != y {
 			t.Errorf("%s: coverage %s, released %s", dir, x, y)
 		}
 		if len(got) > 0 {
@@ -93,15 +93,6 @@ func TestReleaseTakesCoverageOfDomainsWithoutChecks(t *testing.T) {
 	}
 }
 
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // firstDifference names the first part of two results that differs.
 func firstDifference(t *testing.T, a, b checks.Result) string {
 	t.Helper()
@@ -109,7 +100,7 @@ func firstDifference(t *testing.T, a, b checks.Result) string {
 		name string
 		x, y any
 	}{{"ran", a.Ran, b.Ran}, {"skipped", a.Skipped, b.Skipped}, {"not applicable", a.NotApplicable, b.NotApplicable}, {"unknown", a.Unknown, b.Unknown}} {
-		if x, y := mustJSON(t, part.x), mustJSON(t, part.y); x != y {
+		if x, y := checktest.JSON(t, part.x), checktest.JSON(t, part.y); x != y {
 			return part.name + ": " + x + " vs " + y
 		}
 	}
@@ -117,7 +108,7 @@ func firstDifference(t *testing.T, a, b checks.Result) string {
 		return fmt.Sprintf("%d findings vs %d", len(a.Findings), len(b.Findings))
 	}
 	for i := range a.Findings {
-		if x, y := mustJSON(t, a.Findings[i]), mustJSON(t, b.Findings[i]); x != y {
+		if x, y := checktest.JSON(t, a.Findings[i]), checktest.JSON(t, b.Findings[i]); x != y {
 			return fmt.Sprintf("finding %d: %s vs %s", i, x, y)
 		}
 	}

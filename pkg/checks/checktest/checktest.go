@@ -6,6 +6,7 @@ package checktest
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -93,4 +94,14 @@ func Run(t testing.TB, inv *inventory.Inventory, cs []checks.Check, id string) [
 	}
 	t.Fatalf("no check %s", id)
 	return nil
+}
+
+// JSON is v as encoding/json writes it, to compare values by their JSON.
+func JSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/kubectl-harden/kubectl-harden/pkg/checks/checktest"
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy"
 	"github.com/kubectl-harden/kubectl-harden/pkg/remedy/render"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -39,7 +40,7 @@ func TestAllowDNSSharedPartsStayUnchanged(t *testing.T) {
 			if len(egress) == 0 || len(dnsEgress) == 0 {
 				continue
 			}
-			if b, _ := json.Marshal(egress); string(b) != mustJSON(t, dnsEgress) {
+			if b, _ := json.Marshal(egress); string(b) != checktest.JSON(t, dnsEgress) {
 				continue
 			}
 			shared++
@@ -64,13 +65,4 @@ func TestAllowDNSSharedPartsStayUnchanged(t *testing.T) {
 		t.Errorf("the shared DNS allow changed:\n%s\nwant\n%s", got, want)
 	}
 	t.Logf("%d DNS allows (%d mirrored beside a policy)", shared, mirrored)
-}
-
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
