@@ -34,7 +34,9 @@ func TrimMeta(m metav1.Object) {
 // every Pod Security level, so its name never appears in a verdict, and its
 // index, which field paths name, stays): the ServiceAccount admission gives
 // each pod's token volume a name of its own, so without them the pods of
-// one controller share their containers and volumes (see Sharer).
+// one controller share their containers and volumes (see Sharer). A
+// ConfigMap keeps its metadata only: no check reads a ConfigMap's data, and
+// a dump's dashboards and bundles can be megabytes each.
 func Trim(obj any) {
 	if m, ok := obj.(metav1.Object); ok {
 		TrimMeta(m)
@@ -64,6 +66,8 @@ func Trim(obj any) {
 		o.Status = batchv1.CronJobStatus{}
 	case *corev1.ReplicationController:
 		o.Status = corev1.ReplicationControllerStatus{}
+	case *corev1.ConfigMap:
+		o.Data, o.BinaryData = nil, nil
 	}
 }
 

@@ -35,3 +35,25 @@ func TestTrimPod(t *testing.T) {
 		t.Errorf("status %+v, want the phase and the pod's address only", p.Status)
 	}
 }
+
+// A ConfigMap keeps its metadata (exceptions read its annotations, findings
+// its position) and none of its data, which no check reads.
+func TestTrimConfigMap(t *testing.T) {
+	inv, err := FromFiles([]string{"testdata/trim-configmap.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.ConfigMaps) != 1 {
+		t.Fatalf("%d ConfigMaps, want 1", len(inv.ConfigMaps))
+	}
+	cm := inv.ConfigMaps[0]
+	if cm.Data != nil || cm.BinaryData != nil {
+		t.Errorf("the data stayed: %v %v", cm.Data, cm.BinaryData)
+	}
+	if cm.Name != "dashboards" || cm.Labels["grafana_dashboard"] != "1" || cm.Annotations["kubectl-harden.io/accept"] == "" {
+		t.Errorf("the metadata became %+v", cm.ObjectMeta)
+	}
+	if s, ok := inv.SourceOf("ConfigMap", "monitoring", "dashboards"); !ok || s.Line != 1 {
+		t.Errorf("source %+v %v, want line 1", s, ok)
+	}
+}
