@@ -352,7 +352,7 @@ func decodeObject(gvk schema.GroupVersionKind, js []byte, sh *Sharer) (decoded, 
 		if err := u.UnmarshalJSON(js); err != nil {
 			return decoded{}, err
 		}
-		TrimMeta(&u)
+		TrimCustom(k, &u)
 		key := Key{Kind: gvk.Kind, Namespace: u.GetNamespace(), Name: u.GetName()}
 		return decoded{store: func(inv *Inventory) Key {
 			put(inv, inv.customList(k), key, u)

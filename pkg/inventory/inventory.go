@@ -654,9 +654,13 @@ func CustomResource(k Kind) (versions []string, kind string, ok bool) {
 	return cr.versions, cr.kind, ok
 }
 
-// SetCustom stores the custom resources of kind k as read from a server.
+// SetCustom stores the custom resources of kind k as read from a server,
+// without what no check reads (TrimCustom).
 func (inv *Inventory) SetCustom(k Kind, items []unstructured.Unstructured) {
 	if l := inv.customList(k); l != nil {
+		for i := range items {
+			TrimCustom(k, &items[i])
+		}
 		*l = items
 	}
 }

@@ -5,6 +5,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // LastAppliedAnnotation is kubectl's copy of the applied object: often the
@@ -68,6 +70,13 @@ func Trim(obj any) {
 		o.Status = corev1.ReplicationControllerStatus{}
 	case *corev1.ConfigMap:
 		o.Data, o.BinaryData = nil, nil
+	case *unstructured.Unstructured:
+		// A custom resource as a live list's page holds it.
+		if gv, err := schema.ParseGroupVersion(o.GetAPIVersion()); err == nil {
+			if k, ok := customKind(gv.Group, o.GetKind()); ok {
+				TrimCustom(k, o)
+			}
+		}
 	}
 }
 
@@ -87,4 +96,55 @@ func trimPodSpec(spec *corev1.PodSpec) {
 			spec.Volumes[i].Name = ""
 		}
 	}
+}
+
+// TrimCustom drops from a custom resource what no check reads: the metadata
+// TrimMeta drops and, of a trivy-operator VulnerabilityReport, all but the
+// scanned image and each vulnerability's ID, severity, package and versions.
+// A report lists every vulnerability of an image with its title,
+// description, links and scores, hundreds of kilobytes for a common base
+// image, and a cluster holds one per container of each workload.
+func TrimCustom(k Kind, u *unstructured.Unstructured) {
+	TrimMeta(u)
+	if k != VulnerabilityReports {
+		return
+	}
+	report, _ := u.Object["report"].(map[string]any)
+	if report == nil {
+		return
+	}
+	kept := map[string]any{}
+	pick := func(from map[string]any, to map[string]any, fields ...string) {
+		for _, f := range fields {
+			if v, ok := from[f]; ok {
+				to[f] = v
+			}
+		}
+	}
+	if r, ok := report["registry"].(map[string]any); ok {
+		reg := map[string]any{}
+		pick(r, reg, "server")
+		kept["registry"] = reg
+	}
+	if a, ok := report["artifact"].(map[string]any); ok {
+		art := map[string]any{}
+		pick(a, art, "repository", "tag", "digest")
+		kept["artifact"] = art
+	}
+	if vs, ok := report["vulnerabilities"].([]any); ok {
+		out := make([]any, len(vs))
+		for i, v := range vs {
+			m, ok := v.(map[string]any)
+			if !ok {
+				out[i] = v // not an entry; the check skips it as before
+				continue
+			}
+			e := make(map[string]any, 5)
+			pick(m, e, "vulnerabilityID", "severity", "resource", "installedVersion", "fixedVersion")
+			out[i] = e
+		}
+		kept["vulnerabilities"] = out
+	}
+	u.Object["report"] = kept
+	delete(u.Object, "status")
 }

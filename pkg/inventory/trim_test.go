@@ -1,7 +1,12 @@
 package inventory
 
 import (
+	"encoding/json"
+	"os"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 )
 
 // Trim drops from a pod what no check reads: the status but its phase and
@@ -55,5 +60,49 @@ func TestTrimConfigMap(t *testing.T) {
 	}
 	if s, ok := inv.SourceOf("ConfigMap", "monitoring", "dashboards"); !ok || s.Line != 1 {
 		t.Errorf("source %+v %v, want line 1", s, ok)
+	}
+}
+
+// A VulnerabilityReport keeps the scanned image and, of each vulnerability,
+// what the scan check reads; its metadata stays whole (the trivy-operator
+// labels and annotations name the scanned workload).
+func TestTrimVulnerabilityReport(t *testing.T) {
+	inv, err := FromFiles([]string{"testdata/trim-vulnreport.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.VulnerabilityReports) != 1 {
+		t.Fatalf("%d reports, want 1", len(inv.VulnerabilityReports))
+	}
+	u := inv.VulnerabilityReports[0]
+	got, err := json.Marshal(u.Object["report"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"artifact":{"repository":"library/nginx","tag":"1.25.3"},"registry":{"server":"index.docker.io"},` +
+		`"vulnerabilities":[{"fixedVersion":"3.0.13-1","installedVersion":"3.0.11-1","resource":"libssl3","severity":"CRITICAL","vulnerabilityID":"CVE-2026-0001"},` +
+		`{"installedVersion":"1.2.13","resource":"zlib1g","severity":"HIGH","vulnerabilityID":"CVE-2026-0002"}]}`
+	if string(got) != want {
+		t.Errorf("report\n%s\nwant\n%s", got, want)
+	}
+	if u.GetLabels()["trivy-operator.resource.kind"] != "ReplicaSet" || u.GetAnnotations()["trivy-operator.resource.name"] != "web-6d4cf56db6" {
+		t.Errorf("metadata %v %v", u.GetLabels(), u.GetAnnotations())
+	}
+	// A live list's page is trimmed the same way, an item at a time (Trim).
+	var page unstructured.Unstructured
+	b, err := os.ReadFile("testdata/trim-vulnreport.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := yaml.YAMLToJSON(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := page.UnmarshalJSON(js); err != nil {
+		t.Fatal(err)
+	}
+	Trim(&page)
+	if got, _ := json.Marshal(page.Object["report"]); string(got) != want {
+		t.Errorf("a live item's report\n%s\nwant\n%s", got, want)
 	}
 }
