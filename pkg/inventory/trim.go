@@ -31,7 +31,8 @@ func TrimMeta(m metav1.Object) {
 // Trim drops what no check reads from an object of a modelled kind: the
 // metadata TrimMeta drops and the status, except a pod's phase and addresses
 // (NetworkPolicy peers and finished pods) and a Job's conditions. A pod also
-// loses its containers' volume mounts and the names of its projected
+// loses its UID (owner references are matched to controllers' UIDs only),
+// its containers' volume mounts and the names of its projected
 // volumes, which no check reads either (a projected volume is allowed at
 // every Pod Security level, so its name never appears in a verdict, and its
 // index, which field paths name, stays): the ServiceAccount admission gives
@@ -46,9 +47,11 @@ func Trim(obj any) {
 	switch o := obj.(type) {
 	case *Pod:
 		o.settle()
+		o.UID = "" // a pod owns nothing here: only controllers' UIDs are matched
 		trimPodSpec(o.Spec) // its status is the part checks read
 	case *corev1.Pod:
 		o.Status = corev1.PodStatus{Phase: o.Status.Phase, PodIP: o.Status.PodIP, PodIPs: o.Status.PodIPs}
+		o.UID = ""
 		trimPodSpec(&o.Spec)
 	case *batchv1.Job:
 		o.Status = batchv1.JobStatus{Conditions: o.Status.Conditions}

@@ -10,7 +10,7 @@ import (
 )
 
 // Trim drops from a pod what no check reads: the status but its phase and
-// addresses, the volume mounts, and the projected volumes' names (the token
+// addresses, its UID, the volume mounts, and the projected volumes' names (the token
 // volume's is generated per pod). Every other volume keeps its name and
 // every volume its place, which field paths name.
 func TestTrimPod(t *testing.T) {
@@ -38,6 +38,9 @@ func TestTrimPod(t *testing.T) {
 	}
 	if p.Status.Phase != "Running" || p.Status.PodIP != "10.0.0.7" {
 		t.Errorf("status %+v, want the phase and the pod's address only", p.Status)
+	}
+	if p.UID != "" || p.Name != "web-7d9f8c6b5-x7k2q" {
+		t.Errorf("metadata %s %s, want the name without the UID", p.Name, p.UID)
 	}
 }
 
