@@ -47,7 +47,7 @@ func Trim(obj any) {
 	switch o := obj.(type) {
 	case *Pod:
 		o.settle()
-		o.UID = "" // a pod owns nothing here: only controllers' UIDs are matched
+		o.UID = ""          // a pod owns nothing here: only controllers' UIDs are matched
 		trimPodSpec(o.Spec) // its status is the part checks read
 	case *corev1.Pod:
 		o.Status = corev1.PodStatus{Phase: o.Status.Phase, PodIP: o.Status.PodIP, PodIPs: o.Status.PodIPs}
