@@ -654,13 +654,10 @@ func CustomResource(k Kind) (versions []string, kind string, ok bool) {
 	return cr.versions, cr.kind, ok
 }
 
-// SetCustom stores the custom resources of kind k as read from a server,
-// without what no check reads (TrimCustom).
+// SetCustom stores the custom resources of kind k as read from a server
+// (the live lister trims each page as it arrives: see Trim).
 func (inv *Inventory) SetCustom(k Kind, items []unstructured.Unstructured) {
 	if l := inv.customList(k); l != nil {
-		for i := range items {
-			TrimCustom(k, &items[i])
-		}
 		*l = items
 	}
 }

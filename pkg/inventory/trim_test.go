@@ -14,10 +14,7 @@ import (
 // volume's is generated per pod). Every other volume keeps its name and
 // every volume its place, which field paths name.
 func TestTrimPod(t *testing.T) {
-	inv, err := FromFiles([]string{"testdata/trim-pod.yaml"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := readFixture(t, "trim-pod.yaml")
 	if len(inv.Pods) != 1 {
 		t.Fatalf("%d pods, want 1", len(inv.Pods))
 	}
@@ -47,10 +44,7 @@ func TestTrimPod(t *testing.T) {
 // A ConfigMap keeps its metadata (exceptions read its annotations, findings
 // its position) and none of its data, which no check reads.
 func TestTrimConfigMap(t *testing.T) {
-	inv, err := FromFiles([]string{"testdata/trim-configmap.yaml"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := readFixture(t, "trim-configmap.yaml")
 	if len(inv.ConfigMaps) != 1 {
 		t.Fatalf("%d ConfigMaps, want 1", len(inv.ConfigMaps))
 	}
@@ -70,10 +64,7 @@ func TestTrimConfigMap(t *testing.T) {
 // what the scan check reads; its metadata stays whole (the trivy-operator
 // labels and annotations name the scanned workload).
 func TestTrimVulnerabilityReport(t *testing.T) {
-	inv, err := FromFiles([]string{"testdata/trim-vulnreport.yaml"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := readFixture(t, "trim-vulnreport.yaml")
 	if len(inv.VulnerabilityReports) != 1 {
 		t.Fatalf("%d reports, want 1", len(inv.VulnerabilityReports))
 	}
@@ -108,4 +99,14 @@ func TestTrimVulnerabilityReport(t *testing.T) {
 	if got, _ := json.Marshal(page.Object["report"]); string(got) != want {
 		t.Errorf("a live item's report\n%s\nwant\n%s", got, want)
 	}
+}
+
+// readFixture reads one file of testdata.
+func readFixture(t *testing.T, name string) *Inventory {
+	t.Helper()
+	inv, err := FromFiles([]string{"testdata/" + name}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
 }
