@@ -21,7 +21,7 @@ import (
 type Sharer struct {
 	once sync.Once
 	in   *interner
-	seen sync.Map // controller UID -> struct{}: a pod of that controller was read
+	seen sync.Map // controller UID -> chan struct{}, closed once its first pod's parts are in the table
 }
 
 func (s *Sharer) table() *interner {
@@ -41,15 +41,21 @@ func (s *Sharer) Object(obj any) {
 	if _, ok := obj.(*unstructured.Unstructured); ok {
 		return // custom resources, kept as read: few, and their maps hold anything
 	}
-	add := true
 	if p, ok := obj.(*Pod); ok {
 		shareWithin(p)
 		if ref := metav1.GetControllerOfNoCopy(p); ref != nil && ref.UID != "" {
-			_, loaded := s.seen.LoadOrStore(ref.UID, struct{}{})
-			add = !loaded
+			first := make(chan struct{})
+			if v, loaded := s.seen.LoadOrStore(ref.UID, first); loaded {
+				// Its controller's first pod may still be interning on the
+				// other core: share with its parts once they are in.
+				<-v.(chan struct{})
+				s.table().intern(obj, false)
+				return
+			}
+			defer close(first)
 		}
 	}
-	s.table().intern(obj, add)
+	s.table().intern(obj, true)
 }
 
 // shareWithin gives a pod one copy of the string it holds twice, its own
